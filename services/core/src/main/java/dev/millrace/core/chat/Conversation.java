@@ -1,0 +1,63 @@
+package dev.millrace.core.chat;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated conversation in the shape chat templates expect: messages as plain maps
+ * ({@code role}, {@code content} and any extra keys, passed to the template unchanged) and the
+ * optional {@code tools} list. Values are plain Java (String, Number, Boolean, List, Map, null).
+ */
+public record Conversation(List<Map<String, Object>> messages, Object tools) {
+
+    public Conversation {
+        messages = List.copyOf(messages);
+    }
+
+    public int size() {
+        return messages.size();
+    }
+
+    public String role(int index) {
+        return (String) messages.get(index).get("role");
+    }
+
+    public boolean isAssistant(int index) {
+        return "assistant".equals(role(index));
+    }
+
+    /** The first {@code n} messages, for prefix renders. */
+    public Conversation prefix(int n) {
+        return new Conversation(messages.subList(0, n), tools);
+    }
+
+    /** The normalised record that record ids are computed from: {@code {"messages": [...], "tools": ...}}. */
+    public Map<String, Object> normalised() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("messages", messages);
+        if (tools != null) {
+            out.put("tools", tools);
+        }
+        return out;
+    }
+
+    /** Every string of message content, including the text of content parts. */
+    public List<String> contentTexts() {
+        List<String> texts = new ArrayList<>();
+        for (Map<String, Object> m : messages) {
+            Object content = m.get("content");
+            if (content instanceof String s) {
+                texts.add(s);
+            } else if (content instanceof List<?> parts) {
+                for (Object part : parts) {
+                    if (part instanceof Map<?, ?> p && p.get("text") instanceof String s) {
+                        texts.add(s);
+                    }
+                }
+            }
+        }
+        return texts;
+    }
+}

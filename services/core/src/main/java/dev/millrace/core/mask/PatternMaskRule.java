@@ -1,0 +1,74 @@
+package dev.millrace.core.mask;
+
+import dev.millrace.core.tokenizer.Tokenizer;
+
+/**
+ * MiniMind's assistant mask (SEMANTICS.md, SFT rule 4): every token after an
+ * {@code <|im_start|>assistant\n} header up to and including the next {@code <|im_end|>\n} is
+ * trained; the header and every other token are not. A turn whose close pattern is missing is
+ * trained to the end of the sequence.
+ *
+ * <p>The rule runs on the whole (untruncated, unpadded) sequence; cutting the result to the row
+ * gives exactly what the rule run on the truncated row gives (a close pattern cut in half is "not
+ * found" there and trains to the row's end, the same positions), and it also tells which trained
+ * tokens truncation removed.
+ */
+public final class PatternMaskRule {
+    private final int[] open;
+    private final int[] close;
+
+    public PatternMaskRule(int[] open, int[] close) {
+        if (open.length == 0 || close.length == 0) {
+            throw new IllegalArgumentException("open and close patterns must not be empty");
+        }
+        this.open = open.clone();
+        this.close = close.clone();
+    }
+
+    /** ChatML's patterns, built from the literal strings (Qwen-style tokenizers have no bos token). */
+    public static PatternMaskRule chatMl(Tokenizer tokenizer) {
+        return new PatternMaskRule(tokenizer.ids("<|im_start|>assistant\n"), tokenizer.ids("<|im_end|>\n"));
+    }
+
+    /** The unshifted per-position mask for {@code ids} (1 = the token at that position is trained). */
+    public int[] mask(int[] ids) {
+        int n = ids.length;
+        int[] m = new int[n];
+        int i = 0;
+        while (i < n) {
+            if (!matchesAt(ids, open, i)) {
+                i++;
+                continue;
+            }
+            int start = i + open.length;
+            int end = find(ids, close, start);
+            int stop = end < 0 ? n : Math.min(end + close.length, n);
+            for (int j = start; j < stop; j++) {
+                m[j] = 1;
+            }
+            i = end < 0 ? n : end + close.length;
+        }
+        return m;
+    }
+
+    private static int find(int[] ids, int[] pattern, int from) {
+        for (int i = from; i + pattern.length <= ids.length; i++) {
+            if (matchesAt(ids, pattern, i)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean matchesAt(int[] ids, int[] pattern, int at) {
+        if (at + pattern.length > ids.length) {
+            return false;
+        }
+        for (int k = 0; k < pattern.length; k++) {
+            if (ids[at + k] != pattern[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

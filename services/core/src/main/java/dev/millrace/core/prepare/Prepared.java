@@ -1,0 +1,23 @@
+package dev.millrace.core.prepare;
+
+import dev.millrace.core.mask.Row;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.Warning;
+import java.util.List;
+
+/** What preparing one input line gives: a trainable example, or a rejection with its reason. */
+public sealed interface Prepared {
+
+    long line();
+
+    /** A record ready for training: its rendered text and its row of T ids with the unshifted mask. */
+    record Example(long line, String recordId, String text, Row row, List<Warning> warnings) implements Prepared {
+        public Example {
+            warnings = List.copyOf(warnings);
+        }
+    }
+
+    /** A record that becomes a dead letter (or a CLI error line). */
+    record Rejected(long line, Reason reason, String message) implements Prepared {
+    }
+}

@@ -1,0 +1,37 @@
+package dev.millrace.core.record;
+
+/**
+ * Every dead-letter reason code Millrace uses, in one place (SEMANTICS.md). The enum names are
+ * the wire and CLI codes. {@link #checkedAtIngest()} says whether ingest can decide it without a
+ * tokenizer or template (CLI.md); the others arise downstream.
+ */
+public enum Reason {
+    INVALID_JSON(true),
+    INVALID_UTF8(true),
+    RECORD_TOO_LARGE(true),
+    UNKNOWN_FORMAT(true),
+    MISSING_FIELD(true),
+    WRONG_TYPE(true),
+    UNKNOWN_ROLE(true),
+    ROLE_ORDER(true),
+    EMPTY_CONVERSATION(true),
+    /** A {@code raise_exception} or render failure, carrying the template's message. */
+    TEMPLATE_ERROR(false),
+    TEMPLATE_NOT_PREFIX_CONSISTENT(false),
+    /** At ingest only when there is no assistant message; downstream when truncation left no 1. */
+    NO_TRAINABLE_TOKENS(true),
+    DPO_PROMPT_MISMATCH(true),
+    TOKENIZER_MISMATCH(false),
+    /** Only under the {@code special-tokens-in-content=reject} policy. */
+    SPECIAL_TOKEN_IN_CONTENT(false);
+
+    private final boolean checkedAtIngest;
+
+    Reason(boolean checkedAtIngest) {
+        this.checkedAtIngest = checkedAtIngest;
+    }
+
+    public boolean checkedAtIngest() {
+        return checkedAtIngest;
+    }
+}

@@ -1,0 +1,11 @@
+package dev.millrace.core.record;
+
+/** Non-fatal findings: the record is still trained, and each one is counted (SEMANTICS.md). */
+public enum Warning {
+    /** Truncation cut an assistant turn, or part of one, off the row. */
+    ASSISTANT_TURN_TRUNCATED,
+    /** Special-token text appears inside message content (policy {@code allow}). */
+    SPECIAL_TOKEN_IN_CONTENT,
+    /** The pattern rule was fooled and the record was masked with the span rule instead. */
+    MASK_PATTERN_MISMATCH
+}
