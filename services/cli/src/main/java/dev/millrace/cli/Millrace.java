@@ -1,0 +1,63 @@
+package dev.millrace.cli;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code ./millrace}: the command-line entry point. Standard output carries only the documented
+ * output (CLI.md); logs and progress go to standard error. Usage errors exit with 2.
+ */
+@Command(name = "millrace", mixinStandardHelpOptions = true, version = "millrace 0.1.0",
+        description = "Streaming data preparation for LLM training.",
+        subcommands = {PrepareCommand.class, DemoCommand.class})
+public final class Millrace implements Runnable {
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        int code = run(args, out, System.err);
+        out.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command in-process (tests call this); returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cli = new CommandLine(new Millrace());
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof UsageError) {
+                err.println("millrace " + cmd.getCommandName() + ": " + e.getMessage());
+                return CommandLine.ExitCode.USAGE;
+            }
+            err.println("millrace " + cmd.getCommandName() + ": failed: " + e);
+            e.printStackTrace(err);
+            return CommandLine.ExitCode.SOFTWARE;
+        });
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            Object command = sub.getCommand();
+            if (command instanceof OutputAware aware) {
+                aware.setStreams(out, err);
+            }
+        }
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare or demo");
+    }
+
+    /** Commands that write documented output get the streams {@link #run} was given. */
+    interface OutputAware {
+        void setStreams(PrintStream out, PrintStream err);
+    }
+
+    /** A usage error found after parsing (missing folder, unreadable file, unsupported value): exit 2. */
+    static final class UsageError extends RuntimeException {
+        UsageError(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.millrace.cli;
+
+import dev.millrace.core.chat.InputFormat;
+import dev.millrace.core.json.LineReader;
+import dev.millrace.core.json.RawLine;
+import dev.millrace.core.prepare.FillStats;
+import dev.millrace.core.prepare.Prepared;
+import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./millrace prepare}: prints, for each line of a JSONL file, what the trainer would receive
+ * (CLI.md), using the same core code as the services, without Kafka.
+ */
+@Command(name = "prepare", mixinStandardHelpOptions = true,
+        description = "Print what the trainer would receive for each record of a JSONL file.")
+final class PrepareCommand implements Runnable, Millrace.OutputAware {
+
+    @Option(names = "--stage", required = true, description = "pretrain | sft | dpo | distill")
+    String stage;
+
+    @Option(names = "--seq-len", required = true, paramLabel = "T", description = "row length T")
+    int seqLen;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE.jsonl", description = "JSONL input file")
+    Path input;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "HF tokenizer folder (tokenizer.json + tokenizer_config.json); default: the one bundled with Millrace")
+    Path tokenizer;
+
+    @Option(names = "--format", defaultValue = "auto", description = "auto | minimind | openai | sharegpt | alpaca | text | dpo")
+    String format;
+
+    @Option(names = "--mask-rule", description = "pattern | span (default: pattern for ChatML vocabularies, else span)")
+    String maskRule;
+
+    @Option(names = "--wrap", defaultValue = "auto", description = "pretrain bos/eos wrapping: auto | always | never")
+    String wrap;
+
+    @Option(names = "--special-tokens-in-content", defaultValue = "allow", description = "allow | reject")
+    String specialTokensInContent;
+
+    @Option(names = "--train-on", defaultValue = "all", description = "all | last")
+    String trainOn;
+
+    @Option(names = "--packing", defaultValue = "off", description = "on | off")
+    String packing;
+
+    @Option(names = "--batch-size", defaultValue = "16", paramLabel = "B", description = "rows per batch")
+    int batchSize;
+
+    @Option(names = "--stats", description = "print a last line with fill statistics")
+    boolean stats;
+
+    @Option(names = "--explain", description = "print a human table per record instead of JSON")
+    boolean explain;
+
+    private PrintStream out = System.out;
+    private PrintStream err = System.err;
+
+    @Override
+    public void setStreams(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public void run() {
+        Stage st = parseStage();
+        InputFormat forced = parseFormat();
+        checkChoices();
+        if (seqLen < 2) {
+            throw new Millrace.UsageError("--seq-len must be at least 2, got " + seqLen);
+        }
+        if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
+            throw new Millrace.UsageError("cannot read the input file " + input);
+        }
+        try (TokenizerFolder folder = openTokenizer()) {
+            if ("span".equals(maskRule)) {
+                throw new Millrace.UsageError("--mask-rule span is not supported yet (only pattern)");
+            }
+            if (!folder.isChatMl()) {
+                throw new Millrace.UsageError("the tokenizer in " + folder.path()
+                        + " has no <|im_start|>/<|im_end|> tokens; the span mask rule it needs is not supported yet");
+            }
+            SftPreparer preparer = new SftPreparer(folder, new SftOptions(st, seqLen, forced));
+            PrepareOutput output = new PrepareOutput(out, folder.tokenizer());
+            FillStats fill = new FillStats();
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
+                LineReader lines = new LineReader(in);
+                while (lines.hasNext()) {
+                    RawLine line = lines.next();
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    Prepared prepared = preparer.prepare(line);
+                    if (prepared instanceof Prepared.Example example) {
+                        fill.addRecord();
+                        fill.addRow(example.row());
+                    } else {
+                        fill.addRejected();
+                    }
+                    if (explain) {
+                        output.explain(prepared);
+                    } else {
+                        output.json(prepared);
+                    }
+                }
+            }
+            if (stats) {
+                output.stats(fill);
+            }
+            out.flush();
+        } catch (IOException e) {
+            throw new Millrace.UsageError(e.getMessage());
+        }
+    }
+
+    private Stage parseStage() {
+        Stage st;
+        try {
+            st = Stage.fromId(stage);
+        } catch (IllegalArgumentException e) {
+            throw new Millrace.UsageError(e.getMessage());
+        }
+        if (st != Stage.SFT && st != Stage.DISTILL) {
+            throw new Millrace.UsageError("--stage " + stage + " is not supported yet (sft and distill are)");
+        }
+        return st;
+    }
+
+    private InputFormat parseFormat() {
+        if ("auto".equals(format)) {
+            return null;
+        }
+        InputFormat f;
+        try {
+            f = InputFormat.fromId(format);
+        } catch (IllegalArgumentException e) {
+            throw new Millrace.UsageError("--format must be one of auto, minimind, openai, sharegpt, alpaca, text, dpo; got " + format);
+        }
+        if (f != InputFormat.MINIMIND && f != InputFormat.OPENAI) {
+            throw new Millrace.UsageError("--format " + format + " is not supported yet (auto, minimind and openai are)");
+        }
+        return f;
+    }
+
+    private void checkChoices() {
+        choose("--mask-rule", maskRule, Set.of("pattern", "span"), Set.of("pattern", "span"));
+        choose("--wrap", wrap, Set.of("auto", "always", "never"), Set.of("auto", "always", "never"));
+        choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow"));
+        choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all"));
+        choose("--packing", packing, Set.of("on", "off"), Set.of("off"));
+        if (batchSize < 1) {
+            throw new Millrace.UsageError("--batch-size must be at least 1");
+        }
+    }
+
+    private static void choose(String flag, String value, Set<String> valid, Set<String> supported) {
+        if (value == null) {
+            return;
+        }
+        if (!valid.contains(value)) {
+            throw new Millrace.UsageError(flag + " must be one of " + valid + "; got " + value);
+        }
+        if (!supported.contains(value)) {
+            throw new Millrace.UsageError(flag + " " + value + " is not supported yet");
+        }
+    }
+
+    private TokenizerFolder openTokenizer() throws IOException {
+        if (tokenizer == null) {
+            return TokenizerFolder.bundled();
+        }
+        if (!Files.isDirectory(tokenizer) || !Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
+            throw new Millrace.UsageError("--tokenizer " + tokenizer + " is not a folder with a tokenizer.json");
+        }
+        return TokenizerFolder.open(tokenizer);
+    }
+}
