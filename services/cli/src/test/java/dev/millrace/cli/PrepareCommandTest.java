@@ -1,0 +1,134 @@
+package dev.millrace.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The prepare contract of CLI.md that does not need reference data: exit codes, line numbers, stats, explain. */
+class PrepareCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GOOD = "{\"conversations\":[{\"role\":\"user\",\"content\":\"Hi there\"},{\"role\":\"assistant\",\"content\":\"Hello! How can I help?\"}]}";
+    private static final String GOOD_OPENAI = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi there\"},{\"role\":\"assistant\",\"content\":\"Hello! How can I help?\"}]}";
+
+    @TempDir
+    Path dir;
+
+    private Path file(String content) throws Exception {
+        Path f = dir.resolve("in.jsonl");
+        Files.write(f, content.getBytes(StandardCharsets.UTF_8));
+        return f;
+    }
+
+    private CliRun prepare(Path input, String... extra) {
+        String[] base = {"prepare", "--stage", "sft", "--seq-len", "64", "--input", input.toString()};
+        String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return CliRun.of(args);
+    }
+
+    @Test
+    void blankLinesAreSkippedAndLineNumbersCountEveryLineWithCrlfEnds() throws Exception {
+        CliRun run = prepare(file("\n" + GOOD + "\r\n   \n{\"conversations\": [\n" + GOOD));
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.outLines();
+        assertThat(lines).hasSize(3);
+        JsonNode first = JSON.readTree(lines.get(0));
+        assertThat(first.get("line").asInt()).isEqualTo(2);
+        assertThat(first.get("input_ids")).hasSize(64);
+        assertThat(first.get("loss_mask")).hasSize(64);
+        assertThat(first.get("warnings")).isEmpty();
+        assertThat(first.get("text").asText()).endsWith("Hello! How can I help?<|im_end|>\n");
+        JsonNode bad = JSON.readTree(lines.get(1));
+        assertThat(bad.get("line").asInt()).isEqualTo(4);
+        assertThat(bad.at("/error/reason").asText()).isEqualTo("INVALID_JSON");
+        assertThat(JSON.readTree(lines.get(2)).get("line").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void sameConversationAsMiniMindOrOpenAiHasTheSameIdAndRow() throws Exception {
+        CliRun run = prepare(file(GOOD + "\n" + GOOD_OPENAI + "\n"));
+
+        List<String> lines = run.outLines();
+        JsonNode a = JSON.readTree(lines.get(0));
+        JsonNode b = JSON.readTree(lines.get(1));
+        assertThat(a.get("id").asText()).hasSize(64).isEqualTo(b.get("id").asText());
+        assertThat(a.get("input_ids")).isEqualTo(b.get("input_ids"));
+    }
+
+    @Test
+    void statsLineComesLastWithTheDocumentedShares() throws Exception {
+        CliRun run = prepare(file(GOOD + "\nnot json\n" + GOOD + "\n"), "--stats");
+
+        List<String> lines = run.outLines();
+        assertThat(lines).hasSize(4);
+        JsonNode stats = JSON.readTree(lines.get(3)).get("stats");
+        assertThat(stats.get("records").asInt()).isEqualTo(2);
+        assertThat(stats.get("rejected").asInt()).isEqualTo(1);
+        assertThat(stats.get("rows").asInt()).isEqualTo(2);
+        JsonNode row = JSON.readTree(lines.get(0));
+        long nonPad = countNonPad(row);
+        long trained = sum(row.get("loss_mask"));
+        assertThat(stats.get("nonpad_share").asDouble()).isEqualTo((2.0 * nonPad) / (2 * 64));
+        assertThat(stats.get("trained_share").asDouble()).isEqualTo((2.0 * trained) / (2 * 64));
+    }
+
+    @Test
+    void explainPrintsTheShiftedTableInsteadOfJson() throws Exception {
+        CliRun run = prepare(file(GOOD + "\n"), "--explain");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("loss_mask[k]").contains("`<|im_start|>`").doesNotContain("\"input_ids\"");
+    }
+
+    @Test
+    void usageErrorsExitWithTwoAndExplainOnStandardError() throws Exception {
+        Path input = file(GOOD + "\n");
+        assertUsageError(CliRun.of("prepare", "--stage", "sft", "--seq-len", "64", "--input", input.toString(), "--bogus"), "--bogus");
+        assertUsageError(prepare(input, "--tokenizer", dir.resolve("no-such-folder").toString()), "no-such-folder");
+        assertUsageError(prepare(dir.resolve("missing.jsonl")), "missing.jsonl");
+        assertUsageError(CliRun.of("prepare", "--stage", "chat", "--seq-len", "64", "--input", input.toString()), "chat");
+        assertUsageError(CliRun.of("prepare", "--stage", "sft", "--input", input.toString()), "--seq-len");
+        assertUsageError(prepare(input, "--packing", "sideways"), "--packing");
+    }
+
+    @Test
+    void flagsOfLaterStepsAreRejectedAsNotYetSupported() throws Exception {
+        Path input = file(GOOD + "\n");
+        assertUsageError(CliRun.of("prepare", "--stage", "dpo", "--seq-len", "64", "--input", input.toString()), "not supported yet");
+        assertUsageError(prepare(input, "--mask-rule", "span"), "not supported yet");
+        assertUsageError(prepare(input, "--packing", "on"), "not supported yet");
+    }
+
+    private static void assertUsageError(CliRun run, String mentioned) {
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains(mentioned);
+    }
+
+    private static long countNonPad(JsonNode row) {
+        // The bundled tokenizer pads with id 0 and the test text has no id 0 in it.
+        long n = 0;
+        for (JsonNode id : row.get("input_ids")) {
+            if (id.asInt() != 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static long sum(JsonNode values) {
+        long s = 0;
+        for (JsonNode v : values) {
+            s += v.asInt();
+        }
+        return s;
+    }
+}
