@@ -45,6 +45,15 @@ public final class Tokenizer implements AutoCloseable {
         return encode(text).ids();
     }
 
+    /** The text of a sequence of ids (special tokens included). */
+    public String decode(int[] ids) {
+        long[] raw = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            raw[i] = ids[i];
+        }
+        return hf.decode(raw, false);
+    }
+
     /** The text of one token as the tokenizer decodes it (for human-readable tables). */
     public String decode(int id) {
         return hf.decode(new long[] {id}, false);
