@@ -86,8 +86,6 @@ class ChatTemplateTest {
     }
 
     @Test
-    @Disabled("Jinjava gap: Jinja2 (keep_trailing_newline=False) drops one trailing newline of the template; "
-            + "Jinjava keeps it, so a chat_template.jinja ending in \\n renders one \\n too many")
     void aSingleTrailingNewlineOfTheTemplateIsDropped() throws Exception {
         assertThat(render("X{{ messages[0].content }}\n", USER)).isEqualTo("Xhi");
     }
@@ -228,8 +226,6 @@ class ChatTemplateTest {
     // --- sandbox and strictness ------------------------------------------------------------------
 
     @Test
-    @Disabled("Jinjava gap (production): no immutable sandbox; a template can call Java Map.put on a message and "
-            + "change the caller's Conversation (Python's ImmutableSandboxedEnvironment refuses to mutate, HF passes copies)")
     void aTemplateCannotChangeTheConversation() {
         Map<String, Object> user = msg("user", "hi");
         Conversation c = conversation(user);
