@@ -1,6 +1,7 @@
 package dev.millrace.core.chat;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,31 @@ import java.util.Map;
  */
 public record Conversation(List<Map<String, Object>> messages, Object tools) {
 
+    /** Deeply immutable: a template can never change the conversation (HF renders copies). */
     public Conversation {
-        messages = List.copyOf(messages);
+        List<Map<String, Object>> frozen = new ArrayList<>(messages.size());
+        for (Map<String, Object> m : messages) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> copy = (Map<String, Object>) freeze(m);
+            frozen.add(copy);
+        }
+        messages = Collections.unmodifiableList(frozen);
+        tools = freeze(tools);
+    }
+
+    /** Unmodifiable deep copy of plain JSON values (null values allowed, unlike Map.copyOf). */
+    static Object freeze(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put((String) k, freeze(v)));
+            return Collections.unmodifiableMap(copy);
+        }
+        if (value instanceof List<?> list) {
+            List<Object> copy = new ArrayList<>(list.size());
+            list.forEach(v -> copy.add(freeze(v)));
+            return Collections.unmodifiableList(copy);
+        }
+        return value;
     }
 
     public int size() {

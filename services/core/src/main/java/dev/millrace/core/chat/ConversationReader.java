@@ -16,8 +16,12 @@ public final class ConversationReader {
      * @param forced the format to use, or null to detect it per record
      */
     public static Conversation read(JsonNode record, InputFormat forced) throws RecordRejected {
+        if (!record.isObject()) {
+            throw new RecordRejected(Reason.UNKNOWN_FORMAT, "the line is a JSON " + record.getNodeType().name().toLowerCase()
+                    + ", not an object with the record's fields");
+        }
         InputFormat format = forced != null ? forced : InputFormat.detect(record);
-        if (!record.isObject() || !record.has(format.keyField())) {
+        if (!record.has(format.keyField())) {
             throw new RecordRejected(Reason.MISSING_FIELD, "a " + format.id() + " record needs \"" + format.keyField() + "\"");
         }
         return switch (format) {

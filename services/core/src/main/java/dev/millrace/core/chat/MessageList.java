@@ -69,10 +69,11 @@ public final class MessageList {
                 }
             }
             // MiniMind tool use: tools as a JSON string on the system message, tool_calls as a JSON string.
-            if ("system".equals(role) && m.hasNonNull("tools")) {
+            // As MiniMind (and hf_render) do: an empty tools value means no tools.
+            if ("system".equals(role) && isPresent(m.get("tools"))) {
                 tools = parseEmbeddedJson(m.get("tools"), where + ".tools");
             }
-            if (m.hasNonNull("tool_calls") && m.get("tool_calls").isTextual()) {
+            if (isPresent(m.get("tool_calls")) && m.get("tool_calls").isTextual()) {
                 message.put("tool_calls", parseEmbeddedJson(m.get("tool_calls"), where + ".tool_calls"));
             }
             messages.add(message);
@@ -98,6 +99,17 @@ public final class MessageList {
             return PlainJson.toPlain(c);
         }
         throw new RecordRejected(Reason.WRONG_TYPE, where + ".content must be a string or a list of parts, found " + PlainJson.typeName(c));
+    }
+
+    /** Python truthiness of a JSON value: null, "", [] and {} are absent. */
+    private static boolean isPresent(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (value.isTextual()) {
+            return !value.asText().isEmpty();
+        }
+        return !value.isContainerNode() || !value.isEmpty();
     }
 
     private static Object parseEmbeddedJson(JsonNode value, String where) throws RecordRejected {

@@ -26,7 +26,12 @@ public final class RoleRules {
             throw new RecordRejected(Reason.EMPTY_CONVERSATION, "\"" + field + "\" is an empty list");
         }
         for (int i = 0; i < messages.size(); i++) {
-            String role = (String) messages.get(i).get("role");
+            Object value = messages.get(i).get("role");
+            if (!(value instanceof String role)) {
+                throw value == null
+                        ? new RecordRejected(Reason.MISSING_FIELD, field + "[" + i + "] has no \"role\"")
+                        : new RecordRejected(Reason.WRONG_TYPE, field + "[" + i + "].role must be a string");
+            }
             if (!ROLES.contains(role)) {
                 throw new RecordRejected(Reason.UNKNOWN_ROLE, field + "[" + i + "].role is \"" + role
                         + "\"; expected system, user, assistant or tool");

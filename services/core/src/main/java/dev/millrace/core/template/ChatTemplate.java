@@ -62,6 +62,10 @@ public final class ChatTemplate {
         } catch (IllegalStateException e) {
             throw new RecordRejected(Reason.TEMPLATE_ERROR, e.getMessage());
         }
+        // Jinja2 (keep_trailing_newline=False) drops one trailing newline of the template source.
+        if (template.endsWith("\n")) {
+            template = template.substring(0, template.length() - 1);
+        }
         RenderResult result;
         try {
             result = jinjava.renderForResult(template, bindings);

@@ -53,7 +53,10 @@ public record TokenizerConfig(Map<String, String> chatTemplates, Map<String, Str
             if (Files.exists(jinja)) {
                 out.put("default", Files.readString(jinja));
             } else if (Files.exists(json)) {
-                return templates(StrictJson.MAPPER.readTree(json.toFile()).get("chat_template"), folder);
+                JsonNode fromFile = StrictJson.MAPPER.readTree(json.toFile()).get("chat_template");
+                if (fromFile != null && !fromFile.isNull()) {
+                    return templates(fromFile, folder);
+                }
             }
         } else if (node.isTextual()) {
             out.put("default", node.asText());

@@ -1,0 +1,156 @@
+package dev.millrace.core.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.RecordRejected;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StrictJsonTest {
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static RecordRejected rejectionOf(byte[] bytes) {
+        return catchThrowableOfType(RecordRejected.class, () -> StrictJson.parse(bytes));
+    }
+
+    private static RecordRejected rejectionOf(String text) {
+        return catchThrowableOfType(RecordRejected.class, () -> StrictJson.parse(text));
+    }
+
+    @Test
+    void validObjectParses() throws Exception {
+        JsonNode node = StrictJson.parse(utf8("{\"text\": \"héllo 你好 😀\", \"n\": [1, 2.5, true, null]}"));
+
+        assertThat(node.isObject()).isTrue();
+        assertThat(node.get("text").asText()).isEqualTo("héllo 你好 😀");
+        assertThat(node.get("n")).hasSize(4);
+        assertThat(node.get("n").get(1).doubleValue()).isEqualTo(2.5);
+    }
+
+    @Test
+    void surroundingWhitespaceIsAllowed() throws Exception {
+        assertThat(StrictJson.parse("  {\"a\": 1}\t ").get("a").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void invalidUtf8IsRejectedAsInvalidUtf8WithTheOffsetOfTheFirstBadByte() {
+        // "ab" then 0xC3 (a lead byte) followed by '(' which is no continuation byte.
+        byte[] bytes = {'{', '"', 'a', 'b', (byte) 0xC3, '(', '"', '}'};
+
+        RecordRejected e = rejectionOf(bytes);
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(e.getMessage()).contains("offset 4");
+    }
+
+    @Test
+    void invalidUtf8AtTheFirstByteReportsOffsetZero() {
+        RecordRejected e = rejectionOf(new byte[] {(byte) 0xFF, '{', '}'});
+
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(e.getMessage()).contains("offset 0");
+    }
+
+    @Test
+    void aMultiByteSequenceCutOffAtTheEndIsInvalidUtf8() {
+        byte[] full = utf8("\"你\"");               // 22 E4 BD A0 22
+        byte[] cut = {full[0], full[1], full[2]};   // 22 E4 BD
+
+        RecordRejected e = rejectionOf(cut);
+
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(e.getMessage()).contains("offset 1");
+    }
+
+    @Test
+    void validMultiByteCharactersBeforeTheBadByteCountInBytesNotChars() {
+        byte[] prefix = utf8("\"你好");              // 1 + 3 + 3 = 7 bytes
+        byte[] bytes = new byte[prefix.length + 2];
+        System.arraycopy(prefix, 0, bytes, 0, prefix.length);
+        bytes[prefix.length] = (byte) 0x80;          // a lone continuation byte
+        bytes[prefix.length + 1] = '"';
+
+        RecordRejected e = rejectionOf(bytes);
+
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(e.getMessage()).contains("offset 7");
+    }
+
+    @Test
+    void overlongEncodingsAndEncodedSurrogatesAreNotUtf8() {
+        assertThat(rejectionOf(new byte[] {'"', (byte) 0xC0, (byte) 0xAF, '"'}).reason()).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(rejectionOf(new byte[] {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'}).reason())
+                .isEqualTo(Reason.INVALID_UTF8);
+    }
+
+    @Test
+    void invalidUtf8InsideAStringIsNeverReplaced() {
+        // Latin-1 "é" (0xE9) inside otherwise valid JSON must not decode to U+FFFD and parse.
+        RecordRejected e = rejectionOf(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xE9, '"', '}'});
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_UTF8);
+    }
+
+    @Test
+    void decodeUtf8ReturnsTheTextForValidBytes() throws Exception {
+        assertThat(StrictJson.decodeUtf8(utf8("x 你好 😀"))).isEqualTo("x 你好 😀");
+    }
+
+    @Test
+    void twoObjectsOnOneLineAreInvalidJson() {
+        RecordRejected e = rejectionOf(utf8("{\"a\": 1} {\"b\": 2}"));
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @Test
+    void trailingGarbageAfterAnObjectIsInvalidJson() {
+        assertThat(rejectionOf("{\"a\": 1}x").reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(rejectionOf("{\"a\": 1},").reason()).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @Test
+    void aCutOffStringIsInvalidJsonWithAColumn() {
+        RecordRejected e = rejectionOf(utf8("{\"text\": \"abc"));
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(e.getMessage()).contains("column");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\": 1", "{\"a\": }", "{'a': 1}", "{a: 1}", "{\"a\": 01}", "{\"a\": NaN}", "[1, 2,]", "nul"})
+    void malformedJsonIsInvalidJson(String line) {
+        RecordRejected e = rejectionOf(line);
+
+        assertThat(e).as(line).isNotNull();
+        assertThat(e.reason()).as(line).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   "})
+    void aLineWithNoValueIsInvalidJson(String line) {
+        RecordRejected e = rejectionOf(line);
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @Test
+    void aNonObjectValueStillParses() throws Exception {
+        // Whether it is a usable record is decided later (InputFormat): here it is valid JSON.
+        assertThat(StrictJson.parse("[1, 2]").isArray()).isTrue();
+        assertThat(StrictJson.parse("42").asInt()).isEqualTo(42);
+    }
+}
