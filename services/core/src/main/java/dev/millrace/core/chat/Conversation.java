@@ -52,6 +52,19 @@ public record Conversation(List<Map<String, Object>> messages, Object tools) {
         return "assistant".equals(role(index));
     }
 
+    /**
+     * Rebuilds a conversation from its normalised record ({@link #normalised()}), as it travels on
+     * the raw topic. The record was validated at ingest, so only the shape is checked here.
+     */
+    @SuppressWarnings("unchecked")
+    public static Conversation fromNormalised(Map<String, Object> normalised) {
+        Object messages = normalised.get("messages");
+        if (!(messages instanceof List<?> list) || !list.stream().allMatch(m -> m instanceof Map)) {
+            throw new IllegalArgumentException("a normalised conversation needs \"messages\": a list of objects");
+        }
+        return new Conversation((List<Map<String, Object>>) messages, normalised.get("tools"));
+    }
+
     /** The first {@code n} messages, for prefix renders. */
     public Conversation prefix(int n) {
         return new Conversation(messages.subList(0, n), tools);

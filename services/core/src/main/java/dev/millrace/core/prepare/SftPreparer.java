@@ -47,8 +47,11 @@ public final class SftPreparer {
     public Prepared prepare(RawLine line) {
         try {
             Conversation conversation = read(line.bytes());
-            String text = render(conversation);
-            return tokenizeAndMask(line.number(), recordId(conversation), text, conversation);
+            Rendered rendered = template(conversation);
+            Masked masked = mask(tokenize(rendered.text()));
+            List<Warning> warnings = new ArrayList<>(rendered.warnings());
+            warnings.addAll(masked.warnings());
+            return new Prepared.Example(line.number(), recordId(conversation), rendered.text(), masked.row(), warnings);
         } catch (RecordRejected e) {
             return new Prepared.Rejected(line.number(), e.reason(), e.getMessage());
         }
@@ -69,25 +72,46 @@ public final class SftPreparer {
         return template.render(conversation, false);
     }
 
-    /** Steps 3-4 (tokenize, loss-mask): ids, the assistant mask, truncation and padding to T. */
-    public Prepared.Example tokenizeAndMask(long line, String recordId, String text, Conversation conversation)
-            throws RecordRejected {
-        int[] ids = folder.tokenizer().ids(text);
-        int[] mask = patternRule.mask(ids);
-        Row row = Row.fit(ids, mask, options.seqLen(), folder.padId());
+    /** Step 2 with its findings: the rendered text and the warnings that depend on the content. */
+    public Rendered template(Conversation conversation) throws RecordRejected {
         List<Warning> warnings = new ArrayList<>();
         if (hasSpecialTokenText(conversation)) {
             warnings.add(Warning.SPECIAL_TOKEN_IN_CONTENT);
         }
+        return new Rendered(render(conversation), warnings);
+    }
+
+    /** Step 3 (tokenize): the ids of the whole text, no special tokens added, nothing cut. */
+    public int[] tokenize(String text) {
+        return folder.tokenizer().ids(text);
+    }
+
+    /** Step 4 (loss-mask): the assistant mask, truncation and padding to T, and the trainable-token check. */
+    public Masked mask(int[] ids) throws RecordRejected {
+        int[] mask = patternRule.mask(ids);
+        Row row = Row.fit(ids, mask, options.seqLen(), folder.padId());
         if (row.trainedTokens() == 0) {
             throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, row.truncated()
                     ? "no assistant token is left in the first " + options.seqLen() + " tokens (the record has " + ids.length + ")"
                     : "the rendered conversation has no assistant token to train");
         }
-        if (row.truncated() && trainedBeyond(mask, options.seqLen())) {
-            warnings.add(Warning.ASSISTANT_TURN_TRUNCATED);
+        List<Warning> warnings = row.truncated() && trainedBeyond(mask, options.seqLen())
+                ? List.of(Warning.ASSISTANT_TURN_TRUNCATED) : List.of();
+        return new Masked(row, warnings);
+    }
+
+    /** A rendered conversation and the warnings found while rendering it. */
+    public record Rendered(String text, List<Warning> warnings) {
+        public Rendered {
+            warnings = List.copyOf(warnings);
         }
-        return new Prepared.Example(line, recordId, text, row, warnings);
+    }
+
+    /** A row of T ids with its unshifted mask, and the warnings found while masking. */
+    public record Masked(Row row, List<Warning> warnings) {
+        public Masked {
+            warnings = List.copyOf(warnings);
+        }
     }
 
     private boolean hasSpecialTokenText(Conversation conversation) {

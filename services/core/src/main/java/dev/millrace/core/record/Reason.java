@@ -23,7 +23,9 @@ public enum Reason {
     DPO_PROMPT_MISMATCH(true),
     TOKENIZER_MISMATCH(false),
     /** Only under the {@code special-tokens-in-content=reject} policy. */
-    SPECIAL_TOKEN_IN_CONTENT(false);
+    SPECIAL_TOKEN_IN_CONTENT(false),
+    /** A message on an internal topic that does not parse as its protobuf type (version skew, a foreign producer). */
+    MALFORMED_MESSAGE(false);
 
     private final boolean checkedAtIngest;
 
