@@ -80,10 +80,9 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
         metrics.deadLetter(reason);
     }
 
-    /** Forwards an extra output record (e.g. a batch closed by a punctuator). */
+    /** Forwards an output record of its own key (e.g. a batch, closed when full or by a punctuator). */
     protected void emit(String key, byte[] value, long timestamp) {
         context.forward(new Record<>(key, value, timestamp), StepTopology.outSink(stage));
-        metrics.out();
     }
 
     protected StepMetrics metrics() {

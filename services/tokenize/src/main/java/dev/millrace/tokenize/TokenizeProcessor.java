@@ -1,0 +1,70 @@
+package dev.millrace.tokenize;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.record.Stage;
+import dev.millrace.proto.v1.RenderedSide;
+import dev.millrace.proto.v1.Source;
+import dev.millrace.proto.v1.TemplatedRecord;
+import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.StepProcessor;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Turns each rendered side into token ids, refusing text rendered for another tokenizer folder. */
+final class TokenizeProcessor extends StepProcessor {
+    private final SftPreparer preparer;
+    private final String fingerprint;
+    private final Counter tokens;
+
+    TokenizeProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry) {
+        super("tokenize", stage, registry);
+        this.preparer = preparer;
+        this.fingerprint = fingerprint;
+        this.tokens = registry.counter("millrace.tokens", "service", "tokenize", "stage", stage.id());
+    }
+
+    @Override
+    protected byte[] transform(String key, byte[] value, TopicOffset input) throws RecordRejected, InvalidProtocolBufferException {
+        TemplatedRecord in = TemplatedRecord.parseFrom(value);
+        if (!fingerprint.equals(in.getTokenizerFingerprint())) {
+            // Ids from another tokenizer (or template version) must never reach a batch.
+            throw new RecordRejected(Reason.TOKENIZER_MISMATCH, "the record was rendered for tokenizer folder "
+                    + in.getTokenizerFingerprint() + " but this service tokenizes with " + fingerprint);
+        }
+        if (in.getSidesCount() == 0) {
+            throw new IllegalArgumentException("a templated record has no rendered text");
+        }
+        TokenizedRecord.Builder out = TokenizedRecord.newBuilder()
+                .setRecordId(in.getRecordId())
+                .setStage(in.getStage())
+                .setTokenizerFingerprint(fingerprint)
+                .addAllWarnings(in.getWarningsList())
+                .setSource(in.getSource())
+                .setRaw(in.getRaw())
+                .setTeacherId(in.getTeacherId());
+        for (RenderedSide side : in.getSidesList()) {
+            int[] ids = preparer.tokenize(side.getText());
+            TokenizedSide.Builder t = TokenizedSide.newBuilder().setAssistantMessages(side.getAssistantMessages());
+            for (int id : ids) {
+                t.addIds(id);
+            }
+            out.addSides(t);
+            tokens.increment(ids.length);
+        }
+        return out.build().toByteArray();
+    }
+
+    @Override
+    protected Source sourceOf(byte[] value) {
+        try {
+            return TemplatedRecord.parseFrom(value).getSource();
+        } catch (InvalidProtocolBufferException e) {
+            return null;
+        }
+    }
+}
