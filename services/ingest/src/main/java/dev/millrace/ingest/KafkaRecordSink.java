@@ -1,0 +1,75 @@
+package dev.millrace.ingest;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.quarkus.runtime.Startup;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The one idempotent, acks=all producer of the service. Settings from {@code kafka.*} pass through
+ * (security, timeouts); idempotence and acks are not negotiable because the HTTP answer promises
+ * that every accepted line is on the broker.
+ */
+@Startup
+@Singleton
+public class KafkaRecordSink implements RecordSink {
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaClientMetrics metrics;
+
+    @Inject
+    KafkaRecordSink(@Identifier("default-kafka-broker") Map<String, Object> kafka,
+                    @ConfigProperty(name = "millrace.ingest.max-record-bytes") int maxRecordBytes,
+                    MeterRegistry registry) {
+        Map<String, Object> config = BrokerSettings.clientConfig(kafka);
+        config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "millrace-ingest");
+        // A normalised record can be about twice its line (positional roles gain a "role" key), and the
+        // dead letter of a too-large line keeps max-record-bytes of it; Kafka's 1 MiB default would turn a
+        // line the contract accepts into a 503 on every retry. Compression keeps such batches under the
+        // broker's own message.max.bytes in the usual case.
+        config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * maxRecordBytes + 64 * 1024);
+        config.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        // A missing topic or an unreachable broker should answer 503 in seconds, not after a minute.
+        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+        // Producers made by hand are not bound to Micrometer by Quarkus (VERIFIED.md).
+        this.metrics = new KafkaClientMetrics(producer);
+        metrics.bindTo(registry);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(String topic, String key, byte[] value) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value), (metadata, error) -> {
+                if (error != null) {
+                    acked.completeExceptionally(error);
+                } else {
+                    acked.complete(null);
+                }
+            });
+        } catch (RuntimeException e) { // e.g. the producer is closing, or a serializer failed
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+
+    @PreDestroy
+    void close() {
+        metrics.close();
+        producer.close(Duration.ofSeconds(10));
+    }
+}

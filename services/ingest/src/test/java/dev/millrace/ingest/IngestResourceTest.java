@@ -1,0 +1,160 @@
+package dev.millrace.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The resource with a stand-in sink: when it answers, and what it answers when the broker fails. */
+class IngestResourceTest {
+    private static final byte[] BODY = ("{\"conversations\":[{\"content\":\"a\"},{\"content\":\"b\"}]}\n"
+            + "{\"conversations\":[]}\n").getBytes(StandardCharsets.UTF_8);
+
+    private SimpleMeterRegistry registry;
+    private EnabledStages stages;
+
+    @BeforeEach
+    void start() {
+        registry = new SimpleMeterRegistry();
+        stages = new EnabledStages(List.of("sft"), Optional.empty(), "millrace", 1024, registry);
+    }
+
+    @AfterEach
+    void stop() {
+        stages.close();
+    }
+
+    /** Holds every send until the test acknowledges or fails it. */
+    static final class HeldSink implements RecordSink {
+        final List<String> topics = new ArrayList<>();
+        final List<CompletableFuture<Void>> pending = new ArrayList<>();
+
+        @Override
+        public synchronized CompletableFuture<Void> send(String topic, String key, byte[] value) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            topics.add(topic);
+            pending.add(f);
+            return f;
+        }
+
+        synchronized int sent() {
+            return pending.size();
+        }
+    }
+
+    @Test
+    void answersOnlyOnceTheBrokerHasAcknowledgedEveryRecord() throws Exception {
+        HeldSink sink = new HeldSink();
+        IngestResource resource = new IngestResource(stages, sink, 1 << 20);
+
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, BODY));
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(sink.topics).containsExactly("millrace.sft.raw", "millrace.dlq");
+        sink.pending.get(0).complete(null);
+        Thread.sleep(200);
+        assertThat(answer).as("no answer while a dead letter is unacknowledged").isNotDone();
+
+        sink.pending.get(1).complete(null);
+        Response response = answer.get(10, TimeUnit.SECONDS);
+
+        assertThat(response.getStatus()).isEqualTo(422);
+        IngestResource.Answer body = (IngestResource.Answer) response.getEntity();
+        assertThat(body.accepted()).isEqualTo(1);
+        assertThat(body.rejected()).isEqualTo(1);
+        assertThat(body.errors()).containsExactly(new IngestResource.LineError(2, "EMPTY_CONVERSATION", "\"conversations\" is an empty list"));
+        assertThat(response.getHeaderString(IngestResource.REQUEST_ID_HEADER)).isNotBlank();
+        assertThat(count("millrace.records.in")).isEqualTo(2.0);
+        assertThat(count("millrace.records.out")).isEqualTo(1.0);
+        assertThat(registry.counter("millrace.dead.letters", "service", "ingest", "stage", "sft", "reason", "EMPTY_CONVERSATION").count())
+                .isEqualTo(1.0);
+    }
+
+    @Test
+    void aSendTheBrokerRefusesIs503WithAMessage() throws Exception {
+        HeldSink sink = new HeldSink();
+        IngestResource resource = new IngestResource(stages, sink, 1 << 20);
+
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", BODY));
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        sink.pending.get(0).completeExceptionally(new NotEnoughReplicasException("not enough replicas"));
+        sink.pending.get(1).complete(null);
+        Response response = answer.get(10, TimeUnit.SECONDS);
+
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat(((IngestResource.Problem) response.getEntity()).message()).contains("not enough replicas").contains("again");
+        assertThat(count("millrace.records.out")).as("the refused record is not counted out").isZero();
+    }
+
+    @Test
+    void aSendThatFailsAtOnceStopsTheRestInsteadOfWaitingForEachInTurn() {
+        List<String> topics = new ArrayList<>();
+        RecordSink down = (topic, key, value) -> {
+            topics.add(topic);
+            return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException(
+                    "Topic " + topic + " not present in metadata after 10000 ms."));
+        };
+        IngestResource resource = new IngestResource(stages, down, 1 << 20);
+
+        Response response = resource.post("sft", null, BODY);
+
+        assertThat(response.getStatus()).isEqualTo(503);
+        assertThat(((IngestResource.Problem) response.getEntity()).message()).contains("not present in metadata");
+        assertThat(topics).containsExactly("millrace.sft.raw");
+    }
+
+    @Test
+    void theBodyLimitHoldsInTheResourceToo() {
+        HeldSink sink = new HeldSink();
+        IngestResource resource = new IngestResource(stages, sink, BODY.length - 1);
+
+        Response response = resource.post("sft", null, BODY);
+
+        assertThat(response.getStatus()).isEqualTo(413);
+        assertThat(sink.sent()).isZero();
+        assertThat(count("millrace.records.in")).isZero();
+    }
+
+    @Test
+    void stagesAndFormatsAreChecked() {
+        IngestResource resource = new IngestResource(stages, new HeldSink(), 1 << 20);
+
+        Response unknown = resource.post("finetune", null, BODY);
+        Response disabled = resource.post("dpo", null, BODY);
+        Response format = resource.post("sft", "sharegpt", BODY);
+
+        assertThat(unknown.getStatus()).isEqualTo(400);
+        assertThat(((IngestResource.Problem) unknown.getEntity()).message()).contains("unknown stage 'finetune'");
+        assertThat(disabled.getStatus()).isEqualTo(400);
+        assertThat(((IngestResource.Problem) disabled.getEntity()).message()).contains("'dpo' is not enabled").contains("millrace.stages=sft");
+        assertThat(format.getStatus()).isEqualTo(400);
+        assertThat(((IngestResource.Problem) format.getEntity()).message()).contains("unknown format 'sharegpt'");
+    }
+
+    @Test
+    void aStageIngestCannotServeYetStopsTheService() {
+        assertThatThrownBy(
+                () -> new EnabledStages(List.of("sft", "pretrain"), Optional.empty(), "millrace", 1024, registry))
+                .hasMessageContaining("pretrain");
+    }
+
+    private double count(String name) {
+        return registry.counter(name, "service", "ingest", "stage", "sft").count();
+    }
+}

@@ -1,0 +1,232 @@
+package dev.millrace.ingest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.millrace.core.chat.ConversationReader;
+import dev.millrace.core.json.StrictJson;
+import dev.millrace.core.record.RecordId;
+import dev.millrace.core.record.Stage;
+import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.streams.testing.LocalKafkaResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged service over a real broker (every test class of this module shares this one profile:
+ * a second Quarkus start in the JVM would load DJL's native library twice).
+ */
+@QuarkusTest
+@QuarkusTestResource(LocalKafkaResource.class)
+class IngestServiceTest {
+    private static final String NDJSON = "application/x-ndjson";
+    private static final String RAW = "millrace.sft.raw";
+    private static final String DLQ = "millrace.dlq";
+
+    @Test
+    void goodLinesAreProducedAndBadLinesDeadLetteredWithTheirOriginalBytes() throws Exception {
+        String marker = UUID.randomUUID().toString(); // fresh content: fresh record ids on a shared broker
+        byte[] notUtf8 = LineIngesterTest.concat("{\"conversations\":[{\"role\":\"user\",\"content\":\"".getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xc3, (byte) 0x28}, "\"},{\"role\":\"assistant\",\"content\":\"x\"}]}".getBytes(StandardCharsets.UTF_8));
+        Map<Integer, byte[]> good = new LinkedHashMap<>();
+        Map<Integer, byte[]> bad = new LinkedHashMap<>();
+        Map<Integer, String> reasons = new LinkedHashMap<>();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        // line 1
+        good.put(1, line(body, "{\"conversations\":[{\"role\":\"user\",\"content\":\"2+2? " + marker + "\"},{\"role\":\"assistant\",\"content\":\"4\"}]}", "\n"));
+        body.write('\n'); // line 2: blank
+        bad.put(3, line(body, "{\"conversations\": [{\"role\":", "\r\n"));
+        reasons.put(3, "INVALID_JSON");
+        body.writeBytes(notUtf8); // line 4
+        body.write('\n');
+        bad.put(4, notUtf8);
+        reasons.put(4, "INVALID_UTF8");
+        good.put(5, line(body, "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi " + marker
+                + "\"},{\"role\":\"assistant\",\"content\":\"Hello!\"}]}", "\r\n"));
+        bad.put(6, line(body, "{\"conversations\":[{\"role\":\"robot\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}", "\n"));
+        reasons.put(6, "UNKNOWN_ROLE");
+        line(body, "   \t", "\r\n"); // line 7: blank
+        bad.put(8, line(body, "{\"conversations\":[]}", "\n"));
+        reasons.put(8, "EMPTY_CONVERSATION");
+        bad.put(9, line(body, "{\"prompt\":\"x\",\"completion\":\"" + marker + "\"}", "\n"));
+        reasons.put(9, "UNKNOWN_FORMAT");
+        good.put(10, line(body, "{\"conversations\":[{\"content\":\"a " + marker + "\"},{\"content\":\"b\"}]}", "")); // no line end
+
+        Response response = given().contentType(NDJSON).body(body.toByteArray())
+                .when().post("/v1/sft/records")
+                .then().statusCode(422)
+                .body("accepted", equalTo(3))
+                .body("rejected", equalTo(5))
+                .body("errors.line", equalTo(List.of(3, 4, 6, 8, 9)))
+                .body("errors.reason", equalTo(List.copyOf(reasons.values())))
+                .body("errors[0].message", containsString("not valid JSON"))
+                .body("errors[2].message", containsString("robot"))
+                .extract().response();
+        String requestId = response.header(IngestResource.REQUEST_ID_HEADER);
+        assertThat(requestId).isNotBlank();
+
+        List<RawRecord> records = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> rec : TopicContents.read(RAW)) {
+            RawRecord r = RawRecord.parseFrom(rec.value());
+            if (r.getSource().getName().equals(requestId)) {
+                assertThat(rec.key()).isEqualTo(r.getRecordId());
+                records.add(r);
+            }
+        }
+        assertThat(records).extracting(r -> (int) r.getSource().getLine())
+                .as("exactly one record per good line").containsExactlyInAnyOrderElementsOf(good.keySet());
+        for (RawRecord r : records) {
+            byte[] original = good.get((int) r.getSource().getLine());
+            var conversation = ConversationReader.read(StrictJson.parse(original), null);
+            assertThat(r.getRecordId()).isEqualTo(RecordId.of(Stage.SFT, conversation.normalised()));
+            assertThat(r.getNormalisedJson()).isEqualTo(RecordId.canonicalJson(conversation.normalised()));
+            assertThat(r.getRecordId()).isEqualTo(LineIngesterTest.sha256Hex("sft\n" + r.getNormalisedJson()));
+            assertThat(r.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(r.getSource().getKind()).isEqualTo("http");
+            assertThat(r.getIngestedAtMs()).isPositive();
+            assertThat(r.getFormat()).isEqualTo(r.getSource().getLine() == 5 ? "openai" : "minimind");
+        }
+
+        List<DeadLetter> letters = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> rec : TopicContents.read(DLQ)) {
+            DeadLetter d = DeadLetter.parseFrom(rec.value());
+            if (d.getSource().getName().equals(requestId)) {
+                assertThat(rec.key()).isEqualTo("http:" + requestId + ":" + d.getSource().getLine());
+                letters.add(d);
+            }
+        }
+        assertThat(letters).extracting(d -> (int) d.getSource().getLine())
+                .as("exactly one dead letter per bad line").containsExactlyInAnyOrderElementsOf(bad.keySet());
+        for (DeadLetter d : letters) {
+            int n = (int) d.getSource().getLine();
+            assertThat(d.getReason()).isEqualTo(reasons.get(n));
+            assertThat(d.getOriginal().toByteArray()).as("original bytes of line " + n).isEqualTo(bad.get(n));
+            assertThat(d.getService()).isEqualTo("ingest");
+            assertThat(d.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(d.getMessage()).isNotBlank();
+        }
+    }
+
+    @Test
+    void anAllGoodBodyIs200AndAForcedFormatIsRecorded() {
+        String marker = UUID.randomUUID().toString();
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + marker + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}\n"
+                + "{\"messages\":[{\"role\":\"user\",\"content\":\"again " + marker + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}\n";
+
+        String requestId = given().contentType(NDJSON).body(body.getBytes(StandardCharsets.UTF_8))
+                .when().post("/v1/sft/records?format=openai")
+                .then().statusCode(200)
+                .body("accepted", equalTo(2)).body("rejected", equalTo(0)).body("errors", equalTo(List.of()))
+                .extract().header(IngestResource.REQUEST_ID_HEADER);
+
+        List<RawRecord> mine = TopicContents.read(RAW).stream().map(r -> parseRaw(r.value()))
+                .filter(r -> r.getSource().getName().equals(requestId)).toList();
+        assertThat(mine).hasSize(2).allSatisfy(r -> assertThat(r.getFormat()).isEqualTo("openai"));
+    }
+
+    @Test
+    void unknownStagesDisabledStagesAndUnknownFormatsAre400() {
+        given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/finetune/records")
+                .then().statusCode(400).body("message", containsString("unknown stage 'finetune'"));
+        given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/dpo/records")
+                .then().statusCode(400).body("message", containsString("not enabled"));
+        given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/sft/records?format=sharegpt")
+                .then().statusCode(400).body("message", containsString("unknown format 'sharegpt'"));
+    }
+
+    @Test
+    void aLineOverTheRecordLimitIsRecordTooLarge() throws Exception {
+        // %test.millrace.ingest.max-record-bytes=2048
+        String big = "{\"conversations\":[{\"content\":\"" + "x".repeat(3000) + UUID.randomUUID() + "\"},{\"content\":\"b\"}]}";
+
+        String requestId = given().contentType(NDJSON).body(big.getBytes(StandardCharsets.UTF_8))
+                .when().post("/v1/sft/records")
+                .then().statusCode(422)
+                .body("accepted", equalTo(0)).body("rejected", equalTo(1))
+                .body("errors[0].line", equalTo(1)).body("errors[0].reason", equalTo("RECORD_TOO_LARGE"))
+                .body("errors[0].message", containsString("2048"))
+                .extract().header(IngestResource.REQUEST_ID_HEADER);
+
+        List<DeadLetter> mine = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> rec : TopicContents.read(DLQ)) {
+            DeadLetter d = DeadLetter.parseFrom(rec.value());
+            if (d.getSource().getName().equals(requestId)) {
+                mine.add(d);
+            }
+        }
+        assertThat(mine).hasSize(1);
+        assertThat(mine.get(0).getReason()).isEqualTo("RECORD_TOO_LARGE");
+        assertThat(mine.get(0).getOriginal().toStringUtf8()).isEqualTo(big.substring(0, 2048));
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413AndNothingIsAccepted() throws Exception {
+        // %test.millrace.ingest.max-body-bytes=65536; every line alone is well within the record limit.
+        String marker = UUID.randomUUID().toString();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; body.size() <= 65536; i++) {
+            String json = "{\"conversations\":[{\"content\":\"" + i + " " + marker + "\"},{\"content\":\"b\"}]}";
+            body.writeBytes((json + "\n").getBytes(StandardCharsets.UTF_8));
+            ids.add(RecordId.of(Stage.SFT, ConversationReader.read(StrictJson.parse(json), null).normalised()));
+        }
+
+        given().contentType(NDJSON).body(body.toByteArray()).when().post("/v1/sft/records").then().statusCode(413);
+
+        assertThat(TopicContents.read(RAW)).extracting(ConsumerRecord::key).doesNotContainAnyElementsOf(ids);
+    }
+
+    @Test
+    void metricsCountLinesRecordsAndDeadLettersAndTheBrokerCheckIsUp() {
+        double before = metric("millrace_records_in_total");
+        String body = "{\"conversations\":[{\"content\":\"" + UUID.randomUUID() + "\"},{\"content\":\"b\"}]}\n\n{\"conversations\":[]}\n";
+        given().contentType(NDJSON).body(body.getBytes(StandardCharsets.UTF_8)).when().post("/v1/sft/records").then().statusCode(422);
+
+        assertThat(metric("millrace_records_in_total") - before).as("two lines in (the blank one is not a record)").isEqualTo(2.0);
+        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).contains("millrace_records_out_total{service=\"ingest\",stage=\"sft\"}")
+                .containsPattern("millrace_dead_letters_total\\{[^}]*reason=\"EMPTY_CONVERSATION\"")
+                .as("the hand-made producer is bound to Micrometer").contains("kafka_producer_");
+
+        given().when().get("/q/health/ready").then().statusCode(200)
+                .body(containsString("kafka broker")).body(containsString("UP"));
+        given().when().get("/q/health").then().statusCode(200);
+    }
+
+    private static double metric(String name) {
+        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{service=\"ingest\",stage=\"sft\"} (\\S+)$").matcher(metrics);
+        assertThat(m.find()).as(name + " for service ingest in /q/metrics").isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static byte[] line(ByteArrayOutputStream body, String json, String end) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        body.writeBytes(bytes);
+        body.writeBytes(end.getBytes(StandardCharsets.UTF_8));
+        return bytes;
+    }
+
+    private static RawRecord parseRaw(byte[] value) {
+        try {
+            return RawRecord.parseFrom(value);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package dev.millrace.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.millrace.core.chat.InputFormat;
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.RawRecord;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Reading a body line by line, without HTTP or Kafka. */
+class LineIngesterTest {
+    private static TokenizerFolder folder;
+    private static LineIngester ingester;
+
+    @BeforeAll
+    static void load() throws Exception {
+        folder = TokenizerFolder.bundled();
+        ingester = new LineIngester(Stage.SFT, folder, 200);
+    }
+
+    @AfterAll
+    static void close() {
+        folder.close();
+    }
+
+    @Test
+    void theSameConversationGetsTheSameIdInEitherFormatAndTheIdIsTheArchitecturesHash() throws Exception {
+        String minimind = "{\"conversations\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}";
+        String openai = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"role\":\"assistant\",\"content\":\"4\"}]}";
+
+        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai + "\n"), null, "req-1", 42L);
+
+        assertThat(out.rejected()).isEmpty();
+        RawRecord a = out.accepted().get(0);
+        RawRecord b = out.accepted().get(1);
+        String canonical = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"content\":\"4\",\"role\":\"assistant\"}]}";
+        assertThat(a.getNormalisedJson()).isEqualTo(canonical);
+        assertThat(b.getNormalisedJson()).isEqualTo(canonical);
+        assertThat(a.getRecordId()).isEqualTo(sha256Hex("sft\n" + canonical)).isEqualTo(b.getRecordId());
+        assertThat(a.getFormat()).isEqualTo("minimind");
+        assertThat(b.getFormat()).isEqualTo("openai");
+        assertThat(a.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+        assertThat(a.getIngestedAtMs()).isEqualTo(42L);
+        assertThat(a.getSource().getKind()).isEqualTo("http");
+        assertThat(a.getSource().getName()).isEqualTo("req-1");
+        assertThat(List.of(a.getSource().getLine(), b.getSource().getLine())).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void blankLinesAreSkippedButCountedAndCrLfIsALineEnd() {
+        String good = "{\"conversations\":[{\"content\":\"a\"},{\"content\":\"b\"}]}";
+        LineIngester.Ingested out = ingester.ingest(body("\r\n" + good + "\r\n  \n\n" + good), null, "r", 0);
+
+        assertThat(out.rejected()).isEmpty();
+        assertThat(out.accepted()).extracting(r -> r.getSource().getLine()).containsExactly(2L, 5L);
+        // positional roles (no message has a role): user, assistant
+        assertThat(out.accepted().get(0).getNormalisedJson()).contains("\"role\":\"user\"").contains("\"role\":\"assistant\"");
+    }
+
+    @Test
+    void badLinesBecomeDeadLettersWithTheirReasonAndTheirOriginalBytes() throws Exception {
+        byte[] notUtf8 = concat("{\"conversations\":[{\"role\":\"user\",\"content\":\"".getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xff, (byte) 0xfe}, "\"}]}".getBytes(StandardCharsets.UTF_8));
+        String[] lines = {
+            "{\"conversations\": [",
+            null, // the non-UTF-8 line
+            "{\"conversations\":[{\"role\":\"robot\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}",
+            "{\"conversations\":[]}",
+            "{\"prompt\":\"x\",\"completion\":\"y\"}",
+            "{\"conversations\":[{\"role\":\"user\",\"content\":\"only a question\"}]}",
+            "{\"conversations\":[{\"role\":\"user\",\"content\":3},{\"role\":\"assistant\",\"content\":\"y\"}]}",
+        };
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (String line : lines) {
+            body.write(line == null ? notUtf8 : line.getBytes(StandardCharsets.UTF_8));
+            body.write('\n');
+        }
+
+        LineIngester.Ingested out = ingester.ingest(body.toByteArray(), null, "req-2", 0);
+
+        assertThat(out.accepted()).isEmpty();
+        assertThat(out.rejected()).extracting(DeadLetter::getReason).containsExactly(
+                "INVALID_JSON", "INVALID_UTF8", "UNKNOWN_ROLE", "EMPTY_CONVERSATION", "UNKNOWN_FORMAT",
+                "NO_TRAINABLE_TOKENS", "WRONG_TYPE");
+        assertThat(out.rejected()).extracting(d -> d.getSource().getLine()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(out.rejected().get(1).getOriginal().toByteArray()).isEqualTo(notUtf8);
+        assertThat(out.rejected().get(0).getOriginal().toStringUtf8()).isEqualTo(lines[0]);
+        for (DeadLetter letter : out.rejected()) {
+            assertThat(letter.getService()).isEqualTo("ingest");
+            assertThat(letter.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(letter.getRecordId()).isEmpty();
+            assertThat(letter.getMessage()).isNotBlank();
+            assertThat(letter.getSource().getName()).isEqualTo("req-2");
+        }
+        assertThat(out.rejected().get(2).getMessage()).contains("robot");
+    }
+
+    @Test
+    void aLineOverTheLimitIsTooLargeAndItsDeadLetterKeepsTheLimitsWorthOfBytes() {
+        String big = "{\"conversations\":[{\"content\":\"" + "x".repeat(300) + "\"},{\"content\":\"b\"}]}";
+        String justFits = "{\"conversations\":[{\"content\":\"" + "x".repeat(200 - 50) + "\"},{\"content\":\"b\"}]}";
+        assertThat(justFits.length()).isEqualTo(200);
+
+        LineIngester.Ingested out = ingester.ingest(body(big + "\n" + justFits), null, "r", 0);
+
+        assertThat(out.rejected()).hasSize(1);
+        DeadLetter letter = out.rejected().get(0);
+        assertThat(letter.getReason()).isEqualTo("RECORD_TOO_LARGE");
+        assertThat(letter.getMessage()).contains(String.valueOf(big.length())).contains("200");
+        assertThat(letter.getOriginal().toStringUtf8()).isEqualTo(big.substring(0, 200));
+        assertThat(out.accepted()).extracting(r -> r.getSource().getLine()).containsExactly(2L);
+    }
+
+    @Test
+    void aForcedFormatIsUsedForEveryLine() {
+        String minimind = "{\"conversations\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}";
+        String openai = "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}";
+
+        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai), InputFormat.OPENAI, "r", 0);
+
+        assertThat(out.rejected()).extracting(DeadLetter::getReason).containsExactly("MISSING_FIELD");
+        assertThat(out.rejected().get(0).getSource().getLine()).isEqualTo(1L);
+        assertThat(out.accepted()).extracting(RawRecord::getFormat).containsExactly("openai");
+    }
+
+    @Test
+    void onlyAutoMinimindAndOpenaiCanBeForced() {
+        assertThat(LineIngester.forcedFormat(null)).isNull();
+        assertThat(LineIngester.forcedFormat("auto")).isNull();
+        assertThat(LineIngester.forcedFormat("minimind")).isEqualTo(InputFormat.MINIMIND);
+        assertThat(LineIngester.forcedFormat("openai")).isEqualTo(InputFormat.OPENAI);
+        for (String other : List.of("sharegpt", "alpaca", "text", "dpo", "OPENAI", "")) {
+            assertThatThrownBy(() -> LineIngester.forcedFormat(other)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'" + other + "'");
+        }
+    }
+
+    @Test
+    void anEmptyBodyHasNoLines() {
+        LineIngester.Ingested out = ingester.ingest(new byte[0], null, "r", 0);
+        assertThat(out.lines()).isZero();
+    }
+
+    static byte[] body(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    static String sha256Hex(String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}
