@@ -12,10 +12,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import java.util.List;
 import java.util.Optional;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** {@code <stage>.raw} → render the chat template → {@code <stage>.templated}; bad records → dlq. */
+/**
+ * {@code <stage>.raw} → drop exact duplicates → render the chat template → {@code <stage>.templated};
+ * bad records → dlq.
+ */
 @ApplicationScoped
 public class ChatTemplateTopology {
 
@@ -38,7 +43,9 @@ public class ChatTemplateTopology {
             // T does not matter for rendering; the loss-mask service owns truncation.
             SftPreparer preparer = new SftPreparer(folder, new SftOptions(stage, 2, null));
             StepTopology.addStep(topology, stage, topics.raw(stage), topics.templated(stage), topics.dlq(),
-                    s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry));
+                    s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry),
+                    Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RenderProcessor.seenStoreName(stage)),
+                            Serdes.String(), Serdes.Long()));
         }
         return topology;
     }

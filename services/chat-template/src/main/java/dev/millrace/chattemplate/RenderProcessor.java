@@ -15,24 +15,49 @@ import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.StepProcessor;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
 
-/** Renders one raw conversation with the tokenizer folder's chat template (all rules in core). */
+/**
+ * Drops exact duplicates (same record id = same normalised content), then renders the
+ * conversation with the tokenizer folder's chat template (all rules in core). Seen ids live in a
+ * changelogged store, so a re-sent file changes nothing downstream, across restarts too.
+ */
 final class RenderProcessor extends StepProcessor {
     private final SftPreparer preparer;
     private final String fingerprint;
+    private final Counter duplicates;
+    private KeyValueStore<String, Long> seen;
 
     RenderProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry) {
         super("chat-template", stage, registry);
         this.preparer = preparer;
         this.fingerprint = fingerprint;
+        this.duplicates = registry.counter("millrace.duplicates.dropped", "service", "chat-template", "stage", stage.id());
+    }
+
+    static String seenStoreName(Stage stage) {
+        return "seen-record-ids-" + stage.id();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        super.init(context);
+        seen = context.getStateStore(seenStoreName(stage));
     }
 
     @Override
     @SuppressWarnings("unchecked")
     protected byte[] transform(String key, byte[] value, TopicOffset input) throws RecordRejected, InvalidProtocolBufferException {
         RawRecord raw = RawRecord.parseFrom(value);
+        if (seen.get(raw.getRecordId()) != null) {
+            duplicates.increment();
+            return null;
+        }
+        seen.put(raw.getRecordId(), context.currentSystemTimeMs());
         Map<String, Object> normalised = (Map<String, Object>) PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson()));
         Conversation conversation = Conversation.fromNormalised(normalised);
         SftPreparer.Rendered rendered = preparer.template(conversation);

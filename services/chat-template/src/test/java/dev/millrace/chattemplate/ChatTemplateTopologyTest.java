@@ -44,6 +44,11 @@ class ChatTemplateTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        try {
+            props.put(StreamsConfig.STATE_DIR_CONFIG, java.nio.file.Files.createTempDirectory("chat-template-test").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         driver = new TopologyTestDriver(t.topology(registry), props);
         raw = driver.createInputTopic("millrace.sft.raw", Serdes.String().serializer(), Serdes.ByteArray().serializer());
         templated = driver.createOutputTopic("millrace.sft.templated", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
@@ -78,6 +83,19 @@ class ChatTemplateTopologyTest {
         assertThat(out.getRaw().getTopic()).isEqualTo("millrace.sft.raw");
         assertThat(dlq.isEmpty()).isTrue();
         assertThat(registry.counter("millrace.records.out", "service", "chat-template", "stage", "sft").count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void anExactDuplicateIsDroppedOnceAndCounted() throws Exception {
+        RawRecord record = RawRecord.newBuilder().setRecordId("same").setStage(dev.millrace.proto.v1.Stage.SFT)
+                .setNormalisedJson("{\"messages\":[{\"content\":\"a\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();
+
+        raw.pipeInput("same", record.toByteArray());
+        raw.pipeInput("same", record.toByteArray());
+
+        assertThat(templated.readValuesToList()).hasSize(1);
+        assertThat(dlq.isEmpty()).isTrue();
+        assertThat(registry.counter("millrace.duplicates.dropped", "service", "chat-template", "stage", "sft").count()).isEqualTo(1.0);
     }
 
     @Test

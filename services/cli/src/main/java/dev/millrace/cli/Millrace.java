@@ -31,6 +31,10 @@ public final class Millrace implements Runnable {
                 err.println("millrace " + cmd.getCommandName() + ": " + e.getMessage());
                 return CommandLine.ExitCode.USAGE;
             }
+            if (e instanceof Failure) {
+                err.println("millrace " + cmd.getCommandName() + ": failed: " + e.getMessage());
+                return CommandLine.ExitCode.SOFTWARE;
+            }
             err.println("millrace " + cmd.getCommandName() + ": failed: " + e);
             e.printStackTrace(err);
             return CommandLine.ExitCode.SOFTWARE;
@@ -52,6 +56,13 @@ public final class Millrace implements Runnable {
     /** Commands that write documented output get the streams {@link #run} was given. */
     interface OutputAware {
         void setStreams(PrintStream out, PrintStream err);
+    }
+
+    /** A failure whose message says all there is to say (no stack trace): exit 1. */
+    static final class Failure extends RuntimeException {
+        Failure(String message) {
+            super(message);
+        }
     }
 
     /** A usage error found after parsing (missing folder, unreadable file, unsupported value): exit 2. */

@@ -2,42 +2,67 @@ package dev.millrace.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.millrace.cli.local.IngestClient;
+import dev.millrace.core.json.RawLine;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** {@code ./millrace demo} prepares the bundled sample data and prints the CLI.md summary line. */
+/**
+ * {@code ./millrace demo} without the packaged system: usage errors, the missing-build message, and
+ * how it tells which record ids to wait for. The run itself is tested end to end in services/it.
+ */
 class DemoCommandTest {
-    private static final Pattern SUMMARY = Pattern.compile(
-            "stage=sft records=(\\d+) rejected=(\\d+) batches=(\\d+) nonpad_share=(0\\.\\d{3}) trained_share=(0\\.\\d{3}) packing=off");
 
     @Test
-    void summarisesEveryBundledSampleLine() throws Exception {
-        long lines;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(
-                DemoCommandTest.class.getResourceAsStream(DemoCommand.SAMPLE_SFT), StandardCharsets.UTF_8))) {
-            lines = r.lines().filter(l -> !l.isBlank()).count();
-        }
+    void badOptionsAreUsageErrors() {
+        CliRun run = CliRun.of("demo", "--seq-len", "1");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--seq-len must be at least 2");
+        assertThat(run.out()).isEmpty();
 
-        CliRun run = CliRun.of("demo");
+        assertThat(CliRun.of("demo", "--timeout", "0").exitCode()).isEqualTo(2);
+        assertThat(CliRun.of("demo", "--packing", "on").exitCode()).isEqualTo(2);
+    }
 
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        List<String> out = run.outLines();
-        Matcher m = SUMMARY.matcher(out.get(out.size() - 1));
-        assertThat(m.matches()).as(out.get(out.size() - 1)).isTrue();
-        long records = Long.parseLong(m.group(1));
-        long rejected = Long.parseLong(m.group(2));
-        assertThat(records).isGreaterThanOrEqualTo(200);
-        assertThat(rejected).isGreaterThanOrEqualTo(5); // the sample data carries bad lines of several kinds
-        assertThat(records + rejected).isEqualTo(lines);
-        assertThat(Long.parseLong(m.group(3))).isEqualTo((records + 15) / 16);
-        double nonPad = Double.parseDouble(m.group(4));
-        double trained = Double.parseDouble(m.group(5));
-        assertThat(trained).isPositive().isLessThan(nonPad);
-        assertThat(nonPad).isLessThanOrEqualTo(1.0);
+    @Test
+    void saysWhatToBuildWhenThePackagedSystemIsMissing(@TempDir Path emptyCheckout) {
+        CliRun run = CliRun.of("demo", "--repo-root", emptyCheckout.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err())
+                .contains("services/kafka-local/target/lib")
+                .contains("services/ingest/target/quarkus-app/quarkus-run.jar")
+                .contains("./mvnw -DskipTests package")
+                .doesNotContain("Exception"); // a message, not a stack trace
+    }
+
+    @Test
+    void theBundledSampleIsThere() {
+        List<RawLine> lines = DemoCommand.lines(DemoCommand.sample());
+        assertThat(lines).hasSize(223);
+        assertThat(lines).noneMatch(RawLine::isBlank);
+    }
+
+    @Test
+    void waitsForTheDistinctRecordIdsOfTheAcceptedLines() {
+        String good = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}";
+        String sameInMiniMind = "{\"conversations\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}";
+        String other = "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}";
+        byte[] body = String.join("\n", good, "not json", "", sameInMiniMind, other).getBytes(StandardCharsets.UTF_8);
+        List<RawLine> lines = DemoCommand.lines(body);
+        IngestClient.Answer answer = new IngestClient.Answer(422, 3, 1, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
+
+        DemoCommand.Expected expected = DemoCommand.expected(lines, answer);
+
+        assertThat(expected.idsKnown()).isTrue();
+        assertThat(expected.ids()).hasSize(2); // lines 1 and 4 are one record
+
+        // When ingest's numbers do not match the lines, only counts can decide.
+        IngestClient.Answer odd = new IngestClient.Answer(422, 4, 1, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
+        assertThat(DemoCommand.expected(lines, odd).idsKnown()).isFalse();
     }
 }

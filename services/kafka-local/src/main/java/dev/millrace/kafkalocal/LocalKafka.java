@@ -220,7 +220,15 @@ public final class LocalKafka implements AutoCloseable {
             System.err.println("usage: LocalKafka --dir DIR [--port P] [--controller-port C]");
             System.exit(2);
         }
-        LocalKafka kafka = start(dir, port == 0 ? freePort() : port, controllerPort == 0 ? freePort() : controllerPort);
+        LocalKafka kafka;
+        try {
+            kafka = start(dir, port == 0 ? freePort() : port, controllerPort == 0 ? freePort() : controllerPort);
+        } catch (RuntimeException e) {
+            // Kafka's own threads would keep a failed broker's JVM alive; the launcher needs an exit.
+            e.printStackTrace();
+            System.exit(1);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "local-kafka-shutdown"));
         System.out.println("READY " + kafka.bootstrapServers());
         System.out.flush();

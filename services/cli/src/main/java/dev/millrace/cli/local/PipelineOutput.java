@@ -1,0 +1,108 @@
+package dev.millrace.cli.local;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.DeadLetter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Reads what the pipeline produced, from the beginning: the batches of one batch topic and the
+ * dead letters, {@code read_committed} (both are written transactionally), without a consumer
+ * group. Not thread-safe: one thread polls.
+ */
+public final class PipelineOutput implements AutoCloseable {
+
+    /** A message as read, with its key and position. */
+    public record Read<T>(String key, int partition, long offset, T value) {
+    }
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final String batchTopic;
+    private final String dlqTopic;
+    private final List<Read<Batch>> batches = new ArrayList<>();
+    private final List<Read<DeadLetter>> deadLetters = new ArrayList<>();
+    private final List<String> unreadable = new ArrayList<>();
+    private long lastReadNanos = System.nanoTime();
+
+    public PipelineOutput(String bootstrapServers, String batchTopic, String dlqTopic) {
+        this.batchTopic = batchTopic;
+        this.dlqTopic = dlqTopic;
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-local-output");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(8 * 1024 * 1024));
+        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        Map<String, List<PartitionInfo>> all = consumer.listTopics(Duration.ofSeconds(30));
+        for (String topic : List.of(batchTopic, dlqTopic)) {
+            List<PartitionInfo> infos = all.get(topic);
+            if (infos == null || infos.isEmpty()) {
+                consumer.close();
+                throw new IllegalStateException("topic " + topic + " does not exist on " + bootstrapServers);
+            }
+            infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+    }
+
+    /** Polls once (up to {@code timeout}); returns how many new messages arrived. */
+    public int poll(Duration timeout) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(timeout);
+        int n = 0;
+        for (ConsumerRecord<String, byte[]> r : records) {
+            n++;
+            try {
+                if (r.topic().equals(batchTopic)) {
+                    batches.add(new Read<>(r.key(), r.partition(), r.offset(), Batch.parseFrom(r.value())));
+                } else if (r.topic().equals(dlqTopic)) {
+                    deadLetters.add(new Read<>(r.key(), r.partition(), r.offset(), DeadLetter.parseFrom(r.value())));
+                }
+            } catch (InvalidProtocolBufferException | NullPointerException e) {
+                unreadable.add(r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage());
+            }
+        }
+        if (n > 0) {
+            lastReadNanos = System.nanoTime();
+        }
+        return n;
+    }
+
+    public List<Read<Batch>> batches() {
+        return batches;
+    }
+
+    public List<Read<DeadLetter>> deadLetters() {
+        return deadLetters;
+    }
+
+    /** Messages that did not parse as their topic's protobuf type. */
+    public List<String> unreadable() {
+        return unreadable;
+    }
+
+    /** Time since the last message arrived (or since this reader was created). */
+    public Duration quietFor() {
+        return Duration.ofNanos(System.nanoTime() - lastReadNanos);
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}
