@@ -1,9 +1,9 @@
 package dev.millrace.chattemplate;
 
-import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
@@ -41,7 +41,7 @@ public class ChatTemplateTopology {
         for (String id : stages) {
             Stage stage = Stage.fromId(id);
             // T does not matter for rendering; the loss-mask service owns truncation.
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(stage, 2, null));
+            SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
             StepTopology.addStep(topology, stage, topics.raw(stage), topics.templated(stage), topics.dlq(),
                     s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry),
                     Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RenderProcessor.seenStoreName(stage)),

@@ -10,7 +10,7 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.wire.WireStage;
 import dev.millrace.proto.v1.RawRecord;
-import dev.millrace.proto.v1.RenderedSide;
+import dev.millrace.streams.WireSpans;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TopicOffset;
@@ -65,7 +65,7 @@ final class RenderProcessor extends StepProcessor {
         TemplatedRecord.Builder out = TemplatedRecord.newBuilder()
                 .setRecordId(raw.getRecordId())
                 .setStage(WireStage.toProto(stage))
-                .addSides(RenderedSide.newBuilder().setText(rendered.text()).setAssistantMessages(assistants))
+                .addSides(WireSpans.side(rendered, assistants))
                 .setTokenizerFingerprint(fingerprint)
                 .setSource(raw.getSource())
                 .setRaw(input)

@@ -5,7 +5,10 @@ import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.prepare.FillStats;
 import dev.millrace.core.prepare.Prepared;
+import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
@@ -55,6 +58,10 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--train-on", defaultValue = "all", description = "all | last")
     String trainOn;
 
+    @Option(names = "--system-prompt", paramLabel = "TEXT",
+            description = "system message for conversations that have none (overrides the template's default prompt)")
+    String systemPrompt;
+
     @Option(names = "--packing", defaultValue = "off", description = "on | off")
     String packing;
 
@@ -88,14 +95,13 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
             throw new Millrace.UsageError("cannot read the input file " + input);
         }
         try (TokenizerFolder folder = openTokenizer()) {
-            if ("span".equals(maskRule)) {
-                throw new Millrace.UsageError("--mask-rule span is not supported yet (only pattern)");
+            if ("pattern".equals(maskRule) && !folder.isChatMl()) {
+                throw new Millrace.UsageError("--mask-rule pattern needs <|im_start|> and <|im_end|> in the vocabulary of "
+                        + folder.path() + "; use --mask-rule span (the default for this tokenizer)");
             }
-            if (!folder.isChatMl()) {
-                throw new Millrace.UsageError("the tokenizer in " + folder.path()
-                        + " has no <|im_start|>/<|im_end|> tokens; the span mask rule it needs is not supported yet");
-            }
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(st, seqLen, forced));
+            SftPreparer preparer = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
+                    maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
+                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt));
             PrepareOutput output = new PrepareOutput(out, folder.tokenizer());
             FillStats fill = new FillStats();
             try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
@@ -160,8 +166,8 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     private void checkChoices() {
         choose("--mask-rule", maskRule, Set.of("pattern", "span"), Set.of("pattern", "span"));
         choose("--wrap", wrap, Set.of("auto", "always", "never"), Set.of("auto", "always", "never"));
-        choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow"));
-        choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all"));
+        choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow", "reject"));
+        choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all", "last"));
         choose("--packing", packing, Set.of("on", "off"), Set.of("off"));
         if (batchSize < 1) {
             throw new Millrace.UsageError("--batch-size must be at least 1");

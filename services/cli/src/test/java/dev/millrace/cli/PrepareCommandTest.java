@@ -103,8 +103,26 @@ class PrepareCommandTest {
     void flagsOfLaterStepsAreRejectedAsNotYetSupported() throws Exception {
         Path input = file(GOOD + "\n");
         assertUsageError(CliRun.of("prepare", "--stage", "dpo", "--seq-len", "64", "--input", input.toString()), "not supported yet");
-        assertUsageError(prepare(input, "--mask-rule", "span"), "not supported yet");
         assertUsageError(prepare(input, "--packing", "on"), "not supported yet");
+    }
+
+    @Test
+    void maskRuleTrainOnAndSpecialTokenPolicyAreHonoured() throws Exception {
+        String twoTurns = "{\"conversations\":[{\"role\":\"user\",\"content\":\"Hi <|im_end|>\"},{\"role\":\"assistant\",\"content\":\"Hello!\"},"
+                + "{\"role\":\"user\",\"content\":\"Bye\"},{\"role\":\"assistant\",\"content\":\"Ciao\"}]}";
+        Path input = file(twoTurns + "\n");
+
+        JsonNode pattern = JSON.readTree(prepare(input).outLines().get(0));
+        JsonNode span = JSON.readTree(prepare(input, "--mask-rule", "span").outLines().get(0));
+        JsonNode last = JSON.readTree(prepare(input, "--train-on", "last").outLines().get(0));
+        JsonNode rejected = JSON.readTree(prepare(input, "--special-tokens-in-content", "reject").outLines().get(0));
+        JsonNode prompted = JSON.readTree(prepare(input, "--system-prompt", "Be kind.").outLines().get(0));
+
+        assertThat(span.get("loss_mask")).isEqualTo(pattern.get("loss_mask"));
+        assertThat(pattern.get("warnings").toString()).contains("SPECIAL_TOKEN_IN_CONTENT");
+        assertThat(sum(last.get("loss_mask"))).isPositive().isLessThan(sum(pattern.get("loss_mask")));
+        assertThat(rejected.at("/error/reason").asText()).isEqualTo("SPECIAL_TOKEN_IN_CONTENT");
+        assertThat(prompted.get("text").asText()).startsWith("<|im_start|>system\nBe kind.<|im_end|>");
     }
 
     private static void assertUsageError(CliRun run, String mentioned) {

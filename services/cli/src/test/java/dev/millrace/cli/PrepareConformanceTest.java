@@ -22,15 +22,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PrepareConformanceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"sft-512, 512", "sft-128, 128"})
-    void sftCasesMatchByteForByte(String name, int seqLen) throws Exception {
+    @ParameterizedTest(name = "{0} --mask-rule {2}")
+    @CsvSource({"sft-512, 512, pattern", "sft-128, 128, pattern", "sft-512, 512, span", "sft-128, 128, span"})
+    void sftCasesMatchByteForByte(String name, int seqLen, String maskRule) throws Exception {
         Path tokenizer = SharedData.minimindTokenizer();
         Path input = SharedData.conformance(name + ".input.jsonl");
         List<String> expected = Files.readAllLines(SharedData.conformance(name + ".expected.jsonl"));
 
         CliRun run = CliRun.of("prepare", "--stage", "sft", "--tokenizer", tokenizer.toString(),
-                "--seq-len", String.valueOf(seqLen), "--input", input.toString());
+                "--seq-len", String.valueOf(seqLen), "--input", input.toString(), "--mask-rule", maskRule);
 
         assertThat(run.exitCode()).as(run.err()).isZero();
         List<String> lines = run.outLines();

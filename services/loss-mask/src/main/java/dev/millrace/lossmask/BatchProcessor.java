@@ -15,6 +15,7 @@ import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.StepProcessor;
+import dev.millrace.streams.WireSpans;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -72,7 +73,7 @@ final class BatchProcessor extends StepProcessor {
         if (in.getSidesCount() != 1) {
             throw new IllegalArgumentException("a conversation record has " + in.getSidesCount() + " sides, expected 1");
         }
-        SftPreparer.Masked masked = preparer.mask(ids(in.getSides(0).getIdsList()));
+        SftPreparer.Masked masked = preparer.mask(ids(in.getSides(0).getIdsList()), WireSpans.tokenSpans(in.getSides(0)));
         List<String> warnings = new ArrayList<>(in.getWarningsList());
         for (Warning w : masked.warnings()) {
             warnings.add(w.name());

@@ -1,10 +1,10 @@
 package dev.millrace.lossmask;
 
 import dev.millrace.core.batch.BatchAssembler;
-import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
@@ -52,7 +52,7 @@ public class LossMaskTopology {
         Topology topology = new Topology();
         for (String id : stages) {
             Stage stage = Stage.fromId(id);
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(stage, seqLen, null));
+            SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, seqLen));
             BatchAssembler assembler = new BatchAssembler(stage, folder.fingerprint(), seqLen, batchSize, folder.padId());
             String store = BatchProcessor.storeName(stage);
             StepTopology.addStep(topology, stage, topics.tokenized(stage), topics.batches(stage), topics.dlq(),

@@ -117,7 +117,7 @@ class LossMaskTopologyTest {
     }
 
     private void assertRowIsCores(Row row, String text, String id) throws Exception {
-        SftPreparer.Masked expected = preparer.mask(folder.tokenizer().ids(text));
+        SftPreparer.Masked expected = preparer.mask(folder.tokenizer().ids(text), null);
         assertThat(RowCodec.ids(row)).containsExactly(expected.row().ids());
         assertThat(RowCodec.unpackMask(row.getLossMask(), T)).containsExactly(expected.row().mask());
         assertThat(row.getFiller()).isFalse();

@@ -9,9 +9,9 @@ import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
-import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.StepProcessor;
+import dev.millrace.streams.WireSpans;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -48,13 +48,9 @@ final class TokenizeProcessor extends StepProcessor {
                 .setRaw(in.getRaw())
                 .setTeacherId(in.getTeacherId());
         for (RenderedSide side : in.getSidesList()) {
-            int[] ids = preparer.tokenize(side.getText());
-            TokenizedSide.Builder t = TokenizedSide.newBuilder().setAssistantMessages(side.getAssistantMessages());
-            for (int id : ids) {
-                t.addIds(id);
-            }
-            out.addSides(t);
-            tokens.increment(ids.length);
+            SftPreparer.Tokenized t = preparer.tokenize(side.getText(), WireSpans.textSpans(side));
+            out.addSides(WireSpans.side(t, side.getAssistantMessages()));
+            tokens.increment(t.ids().length);
         }
         return out.build().toByteArray();
     }

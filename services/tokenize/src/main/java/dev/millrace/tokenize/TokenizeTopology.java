@@ -1,9 +1,9 @@
 package dev.millrace.tokenize;
 
-import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
@@ -35,7 +35,7 @@ public class TokenizeTopology {
         Topology topology = new Topology();
         for (String id : stages) {
             Stage stage = Stage.fromId(id);
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(stage, 2, null));
+            SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
             StepTopology.addStep(topology, stage, topics.templated(stage), topics.tokenized(stage), topics.dlq(),
                     s -> new TokenizeProcessor(s, preparer, folder.fingerprint(), registry));
         }

@@ -32,8 +32,18 @@ public final class PatternMaskRule {
 
     /** The unshifted per-position mask for {@code ids} (1 = the token at that position is trained). */
     public int[] mask(int[] ids) {
+        return mask(ids, TrainOn.ALL);
+    }
+
+    /**
+     * The mask for all assistant turns, or only the last one that has any token after its header
+     * ({@code train-on=last}; a header left open at the very end trains nothing, so it is not "last").
+     */
+    public int[] mask(int[] ids, TrainOn trainOn) {
         int n = ids.length;
         int[] m = new int[n];
+        int lastStart = -1;
+        int lastStop = -1;
         int i = 0;
         while (i < n) {
             if (!matchesAt(ids, open, i)) {
@@ -43,12 +53,31 @@ public final class PatternMaskRule {
             int start = i + open.length;
             int end = find(ids, close, start);
             int stop = end < 0 ? n : Math.min(end + close.length, n);
-            for (int j = start; j < stop; j++) {
-                m[j] = 1;
+            if (stop > start) {
+                lastStart = start;
+                lastStop = stop;
+                if (trainOn == TrainOn.ALL) {
+                    java.util.Arrays.fill(m, start, stop, 1);
+                }
             }
             i = end < 0 ? n : end + close.length;
         }
+        if (trainOn == TrainOn.LAST && lastStart >= 0) {
+            java.util.Arrays.fill(m, lastStart, lastStop, 1);
+        }
         return m;
+    }
+
+    /** How many assistant headers in {@code ids[0..real)} are followed by at least one real token. */
+    public int openingsFollowedByTokens(int[] ids, int real) {
+        int count = 0;
+        for (int i = 0; i + open.length < real; i++) {
+            if (matchesAt(ids, open, i)) {
+                count++;
+                i += open.length - 1;
+            }
+        }
+        return count;
     }
 
     private static int find(int[] ids, int[] pattern, int from) {

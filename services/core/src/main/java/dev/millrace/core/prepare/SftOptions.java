@@ -1,15 +1,24 @@
 package dev.millrace.core.prepare;
 
 import dev.millrace.core.chat.InputFormat;
+import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.record.Stage;
 
 /**
- * Per-stage settings for conversation stages (sft, distill).
+ * Per-stage settings for conversation stages (sft, distill). The defaults reproduce the seed.
  *
  * @param seqLen the row length T
  * @param format a forced input format, or null to detect per record
+ * @param maskRule the mask rule, or null for the default: pattern when the vocabulary has the
+ *                 ChatML tokens, else span
+ * @param trainOn which assistant turns are trained
+ * @param specialTokens special-token text inside content: allow (counted warning) or reject
+ * @param systemPrompt a system message given to conversations that have none (overriding the
+ *                     template's own default prompt), or null to leave them as they are
  */
-public record SftOptions(Stage stage, int seqLen, InputFormat format) {
+public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
+                         SpecialTokenPolicy specialTokens, String systemPrompt) {
     public SftOptions {
         if (stage != Stage.SFT && stage != Stage.DISTILL) {
             throw new IllegalArgumentException("conversation preparation is for sft and distill, not " + stage.id());
@@ -17,5 +26,12 @@ public record SftOptions(Stage stage, int seqLen, InputFormat format) {
         if (seqLen < 2) {
             throw new IllegalArgumentException("--seq-len must be at least 2");
         }
+        trainOn = trainOn == null ? TrainOn.ALL : trainOn;
+        specialTokens = specialTokens == null ? SpecialTokenPolicy.ALLOW : specialTokens;
+    }
+
+    /** The seed's defaults. */
+    public SftOptions(Stage stage, int seqLen, InputFormat format) {
+        this(stage, seqLen, format, null, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null);
     }
 }

@@ -5,38 +5,54 @@ import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.ConversationReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.json.StrictJson;
+import dev.millrace.core.mask.AssistantMask;
+import dev.millrace.core.mask.AssistantSpans;
+import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.PatternMaskRule;
 import dev.millrace.core.mask.Row;
+import dev.millrace.core.mask.Span;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.template.ChatTemplate;
+import dev.millrace.core.tokenizer.TokenIds;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The whole SFT path for one record, from raw bytes to a row (SEMANTICS.md, SFT rules 1-7):
- * parse, read the conversation and check roles, render the chat template, encode, mask with the
- * pattern rule, truncate and pad to T. Each step is a public method so the Kafka services can run
+ * The whole SFT path for one record, from raw bytes to a row (SEMANTICS.md, SFT rules 1-8):
+ * parse, read the conversation and check roles, render the chat template (and locate each
+ * assistant turn's text by prefix renders), encode, mask (pattern rule with its cross-check, or
+ * span rule), truncate and pad to T. Each step is a public method so the Kafka services can run
  * them one per topic; {@code ./millrace prepare} runs them in a row.
  */
 public final class SftPreparer {
     private final TokenizerFolder folder;
     private final SftOptions options;
     private final ChatTemplate template;
-    private final PatternMaskRule patternRule;
+    private final AssistantMask assistantMask;
 
+    /** @throws IllegalArgumentException for the pattern rule on a vocabulary without ChatML tokens */
     public SftPreparer(TokenizerFolder folder, SftOptions options) {
-        if (!folder.isChatMl()) {
-            throw new IllegalArgumentException("the pattern mask rule needs <|im_start|> and <|im_end|> in the vocabulary; "
-                    + "the span rule for other templates is not supported yet");
-        }
         this.folder = folder;
         this.options = options;
         this.template = new ChatTemplate(folder.config());
-        this.patternRule = PatternMaskRule.chatMl(folder.tokenizer());
+        MaskRule rule = options.maskRule() != null ? options.maskRule() : defaultRule(folder);
+        PatternMaskRule pattern = folder.isChatMl() ? PatternMaskRule.chatMl(folder.tokenizer()) : null;
+        this.assistantMask = new AssistantMask(pattern, rule, options.trainOn());
+    }
+
+    /** CLI.md: pattern when the vocabulary has {@code <|im_start|>} and {@code <|im_end|>}, else span. */
+    public static MaskRule defaultRule(TokenizerFolder folder) {
+        return folder.isChatMl() ? MaskRule.PATTERN : MaskRule.SPAN;
+    }
+
+    public MaskRule maskRule() {
+        return assistantMask.rule();
     }
 
     public SftOptions options() {
@@ -48,7 +64,8 @@ public final class SftPreparer {
         try {
             Conversation conversation = read(line.bytes());
             Rendered rendered = template(conversation);
-            Masked masked = mask(tokenize(rendered.text()));
+            Tokenized tokenized = tokenize(rendered);
+            Masked masked = mask(tokenized.ids(), tokenized.assistantTokenSpans());
             List<Warning> warnings = new ArrayList<>(rendered.warnings());
             warnings.addAll(masked.warnings());
             return new Prepared.Example(line.number(), recordId(conversation), rendered.text(), masked.row(), warnings);
@@ -67,44 +84,92 @@ public final class SftPreparer {
         return RecordId.of(options.stage(), conversation.normalised());
     }
 
-    /** Step 2 (chat-template): the full rendered conversation, as HF apply_chat_template gives it. */
+    /** The full rendered conversation, as HF apply_chat_template gives it (with the stage's system prompt). */
     public String render(Conversation conversation) throws RecordRejected {
-        return template.render(conversation, false);
+        return template.render(withSystemPrompt(conversation), false);
     }
 
-    /** Step 2 with its findings: the rendered text and the warnings that depend on the content. */
+    /**
+     * Step 2 (chat-template): the rendered text, the content warnings (or the special-token
+     * rejection), and each assistant turn's trainable text as code-point spans. Under the span
+     * rule a template that is not prefix-consistent rejects the record; under the pattern rule the
+     * spans only serve the cross-check, so they are left out (null) when they cannot be computed.
+     */
     public Rendered template(Conversation conversation) throws RecordRejected {
         List<Warning> warnings = new ArrayList<>();
-        if (hasSpecialTokenText(conversation)) {
+        String special = specialTokenText(conversation);
+        if (special != null) {
+            if (options.specialTokens() == SpecialTokenPolicy.REJECT) {
+                throw new RecordRejected(Reason.SPECIAL_TOKEN_IN_CONTENT, "message content contains the special token "
+                        + special + " (policy special-tokens-in-content=reject)");
+            }
             warnings.add(Warning.SPECIAL_TOKEN_IN_CONTENT);
         }
-        return new Rendered(render(conversation), warnings);
+        Conversation c = withSystemPrompt(conversation);
+        String text = template.render(c, false);
+        List<Span> spans;
+        try {
+            spans = AssistantSpans.textSpans(template, c, text);
+        } catch (RecordRejected e) {
+            if (maskRule() == MaskRule.SPAN) {
+                throw e;
+            }
+            spans = null;
+        }
+        return new Rendered(text, warnings, spans);
     }
 
-    /** Step 3 (tokenize): the ids of the whole text, no special tokens added, nothing cut. */
-    public int[] tokenize(String text) {
-        return folder.tokenizer().ids(text);
+    /** Step 3 (tokenize): the ids of the whole text, no special tokens added, nothing cut; spans mapped to tokens. */
+    public Tokenized tokenize(Rendered rendered) {
+        return tokenize(rendered.text(), rendered.assistantSpans());
+    }
+
+    /** @param assistantSpans code-point spans of the assistant turns, or null when unknown */
+    public Tokenized tokenize(String text, List<Span> assistantSpans) {
+        TokenIds tokens = folder.tokenizer().encode(text);
+        return new Tokenized(tokens.ids(), assistantSpans == null ? null : AssistantSpans.tokenSpans(assistantSpans, tokens));
     }
 
     /** Step 4 (loss-mask): the assistant mask, truncation and padding to T, and the trainable-token check. */
-    public Masked mask(int[] ids) throws RecordRejected {
-        int[] mask = patternRule.mask(ids);
+    public Masked mask(int[] ids, List<Span> assistantTokenSpans) throws RecordRejected {
+        AssistantMask.Result result = assistantMask.mask(ids, assistantTokenSpans, options.seqLen());
+        int[] mask = result.mask();
         Row row = Row.fit(ids, mask, options.seqLen(), folder.padId());
         if (row.trainedTokens() == 0) {
             throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, row.truncated()
                     ? "no assistant token is left in the first " + options.seqLen() + " tokens (the record has " + ids.length + ")"
                     : "the rendered conversation has no assistant token to train");
         }
-        List<Warning> warnings = row.truncated() && trainedBeyond(mask, options.seqLen())
-                ? List.of(Warning.ASSISTANT_TURN_TRUNCATED) : List.of();
+        List<Warning> warnings = new ArrayList<>(result.warnings());
+        if (row.truncated() && trainedBeyond(mask, options.seqLen())) {
+            warnings.add(Warning.ASSISTANT_TURN_TRUNCATED);
+        }
         return new Masked(row, warnings);
     }
 
-    /** A rendered conversation and the warnings found while rendering it. */
-    public record Rendered(String text, List<Warning> warnings) {
+    private Conversation withSystemPrompt(Conversation conversation) {
+        if (options.systemPrompt() == null || (conversation.size() > 0 && "system".equals(conversation.role(0)))) {
+            return conversation;
+        }
+        List<Map<String, Object>> messages = new ArrayList<>();
+        Map<String, Object> system = new LinkedHashMap<>();
+        system.put("role", "system");
+        system.put("content", options.systemPrompt());
+        messages.add(system);
+        messages.addAll(conversation.messages());
+        return new Conversation(messages, conversation.tools());
+    }
+
+    /** A rendered conversation, its content warnings, and the assistant turns' text spans (null: unknown). */
+    public record Rendered(String text, List<Warning> warnings, List<Span> assistantSpans) {
         public Rendered {
             warnings = List.copyOf(warnings);
+            assistantSpans = assistantSpans == null ? null : List.copyOf(assistantSpans);
         }
+    }
+
+    /** Token ids of a whole text and the assistant turns' token spans (null: unknown). */
+    public record Tokenized(int[] ids, List<Span> assistantTokenSpans) {
     }
 
     /** A row of T ids with its unshifted mask, and the warnings found while masking. */
@@ -114,15 +179,15 @@ public final class SftPreparer {
         }
     }
 
-    private boolean hasSpecialTokenText(Conversation conversation) {
+    private String specialTokenText(Conversation conversation) {
         for (String content : conversation.contentTexts()) {
             for (String special : folder.addedTokenTexts()) {
                 if (content.contains(special)) {
-                    return true;
+                    return special;
                 }
             }
         }
-        return false;
+        return null;
     }
 
     private static boolean trainedBeyond(int[] mask, int seqLen) {
