@@ -11,7 +11,7 @@ import java.util.Map;
  * ({@code role}, {@code content} and any extra keys, passed to the template unchanged) and the
  * optional {@code tools} list. Values are plain Java (String, Number, Boolean, List, Map, null).
  */
-public record Conversation(List<Map<String, Object>> messages, Object tools) {
+public record Conversation(List<Map<String, Object>> messages, Object tools) implements ParsedRecord {
 
     /** Deeply immutable: a template can never change the conversation (HF renders copies). */
     public Conversation {
@@ -70,7 +70,12 @@ public record Conversation(List<Map<String, Object>> messages, Object tools) {
         return new Conversation(messages.subList(0, n), tools);
     }
 
-    /** The normalised record that record ids are computed from: {@code {"messages": [...], "tools": ...}}. */
+    /**
+     * The normalised record that record ids are computed from: {@code {"messages": [...], "tools": ...}}
+     * ({@code tools} only when there are tools). Every SFT input format maps onto it, so one
+     * conversation has one id whatever format it came in.
+     */
+    @Override
     public Map<String, Object> normalised() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("messages", messages);

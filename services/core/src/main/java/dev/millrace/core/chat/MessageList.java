@@ -9,18 +9,39 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Turns a JSON list of {@code {"role", "content", ...}} messages (MiniMind {@code conversations},
- * OpenAI {@code messages}) into a validated {@link Conversation}: field presence and types, the
- * seed's positional roles when no message has a role, MiniMind's tool-use fields, then
+ * OpenAI {@code messages}, a DPO side) into a validated {@link Conversation}: field presence and
+ * types, the seed's positional roles when no message has a role, MiniMind's tool-use fields, then
  * {@link RoleRules}. Content is never coerced: a number is {@code WRONG_TYPE}, not a string.
+ *
+ * <p>MiniMind tool use (as its {@code SFTDataset.create_chat_prompt} and {@code hf_render.py}'s
+ * {@code minimind_messages} do): a non-empty {@code tools} value on a system message (a JSON
+ * string or a list) becomes the conversation's tools, and a {@code tool_calls} JSON string is
+ * parsed. The {@code tools} key is then removed from the system message: templates receive tools
+ * separately (neither MiniMind's template nor HF's ChatML-style templates read
+ * {@code message.tools}), and keeping the raw string would give the same conversation a different
+ * record id than the same one sent as OpenAI {@code messages} + {@code tools}.
  */
 public final class MessageList {
     private MessageList() {
     }
 
+    /** Validated messages before the role rules: where each came from, and the tools lifted from a system message. */
+    record Read(List<Map<String, Object>> messages, List<String> names, Object tools) {
+    }
+
     public static Conversation parse(JsonNode list, String field, boolean requireAssistant) throws RecordRejected {
+        Read read = read(list, field);
+        RoleRules.check(read.messages(), read.names(), field, requireAssistant);
+        return new Conversation(read.messages(), read.tools());
+    }
+
+    /** Everything {@link #parse} checks except the role rules, for callers that add messages around the list. */
+    static Read read(JsonNode list, String field) throws RecordRejected {
         if (!list.isArray()) {
             throw new RecordRejected(Reason.WRONG_TYPE, "\"" + field + "\" must be a list of messages, found " + PlainJson.typeName(list));
         }
@@ -46,11 +67,11 @@ public final class MessageList {
             }
         }
         List<Map<String, Object>> messages = new ArrayList<>(list.size());
+        List<String> names = new ArrayList<>(list.size());
         Object tools = null;
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);
             String where = field + "[" + i + "]";
-            Map<String, Object> message = new LinkedHashMap<>();
             String role;
             if (positional) {
                 role = i % 2 == 0 ? "user" : "assistant";
@@ -61,28 +82,48 @@ public final class MessageList {
                 }
                 role = r.asText();
             }
+            Map<String, Object> message = new LinkedHashMap<>();
             message.put("role", role);
             message.put("content", content(m, where));
-            for (Map.Entry<String, JsonNode> e : m.properties()) {
-                if (!e.getKey().equals("role") && !e.getKey().equals("content")) {
-                    message.put(e.getKey(), PlainJson.toPlain(e.getValue()));
-                }
-            }
-            // MiniMind tool use: tools as a JSON string on the system message, tool_calls as a JSON string.
-            // As MiniMind (and hf_render) do: an empty tools value means no tools.
-            if ("system".equals(role) && isPresent(m.get("tools"))) {
-                tools = parseEmbeddedJson(m.get("tools"), where + ".tools");
-            }
-            if (isPresent(m.get("tool_calls")) && m.get("tool_calls").isTextual()) {
-                message.put("tool_calls", parseEmbeddedJson(m.get("tool_calls"), where + ".tool_calls"));
+            Object lifted = addExtras(m, Set.of("role", "content"), role, message, where);
+            if (lifted != null) {
+                tools = lifted;
             }
             messages.add(message);
+            names.add(where);
         }
-        RoleRules.check(messages, field, requireAssistant);
-        return new Conversation(messages, tools);
+        return new Read(messages, names, tools);
     }
 
-    private static Object content(JsonNode m, String where) throws RecordRejected {
+    /**
+     * Copies a message's keys other than {@code mapped} into {@code message} unchanged, except
+     * MiniMind's tool-use fields: a {@code tool_calls} JSON string is parsed, and a system message's
+     * {@code tools} is removed from the message and returned (null when absent or empty).
+     */
+    static Object addExtras(JsonNode m, Set<String> mapped, String role, Map<String, Object> message, String where)
+            throws RecordRejected {
+        Object tools = null;
+        for (Map.Entry<String, JsonNode> e : m.properties()) {
+            String key = e.getKey();
+            if (mapped.contains(key)) {
+                continue;
+            }
+            JsonNode value = e.getValue();
+            if (key.equals("tools") && "system".equals(role)) {
+                // As MiniMind (and hf_render) do: an empty tools value ("", [], null) means no tools.
+                if (isPresent(value)) {
+                    tools = tools(value, where + ".tools");
+                }
+            } else if (key.equals("tool_calls") && isPresent(value) && value.isTextual()) {
+                message.put(key, parseEmbeddedJson(value, where + ".tool_calls"));
+            } else {
+                message.put(key, PlainJson.toPlain(value));
+            }
+        }
+        return tools;
+    }
+
+    static Object content(JsonNode m, String where) throws RecordRejected {
         if (!m.has("content")) {
             throw new RecordRejected(Reason.MISSING_FIELD, where + " has no \"content\"");
         }
@@ -101,8 +142,52 @@ public final class MessageList {
         throw new RecordRejected(Reason.WRONG_TYPE, where + ".content must be a string or a list of parts, found " + PlainJson.typeName(c));
     }
 
+    /**
+     * A tools value: a list of tool objects, or a JSON string holding one (MiniMind, LLaMA-Factory's
+     * ShareGPT). Null or absent is no tools (null); an empty string too. HF's apply_chat_template
+     * accepts only a list of objects, so anything else is {@code WRONG_TYPE}.
+     */
+    static Object tools(JsonNode value, String where) throws RecordRejected {
+        if (value == null || value.isNull() || (value.isTextual() && value.asText().isEmpty())) {
+            return null;
+        }
+        JsonNode list = value;
+        if (value.isTextual()) {
+            try {
+                list = StrictJson.parse(value.asText());
+            } catch (RecordRejected e) {
+                throw new RecordRejected(Reason.INVALID_JSON, where + " is a string but not valid JSON: " + e.getMessage());
+            }
+        }
+        if (!list.isArray()) {
+            throw new RecordRejected(Reason.WRONG_TYPE, where + " must be a list of tool objects (or a JSON string of one), found "
+                    + (value.isTextual() ? "a string holding " : "") + PlainJson.typeName(list));
+        }
+        for (int k = 0; k < list.size(); k++) {
+            if (!list.get(k).isObject()) {
+                throw new RecordRejected(Reason.WRONG_TYPE, where + "[" + k + "] must be a tool object, found " + PlainJson.typeName(list.get(k)));
+            }
+        }
+        return PlainJson.toPlain(list);
+    }
+
+    /**
+     * The conversation's tools when they may come from two places (the record's {@code tools} and
+     * a system message's): either one, or both when they are equal; two different ones are ambiguous.
+     */
+    static Object mergeTools(Object recordTools, Object liftedTools, String where) throws RecordRejected {
+        if (recordTools == null) {
+            return liftedTools;
+        }
+        if (liftedTools != null && !Objects.equals(recordTools, liftedTools)) {
+            throw new RecordRejected(Reason.UNKNOWN_FORMAT, "tools are given both as the record's \"tools\" and on the system message "
+                    + where + ", and they differ; give them once");
+        }
+        return recordTools;
+    }
+
     /** Python truthiness of a JSON value: null, "", [] and {} are absent. */
-    private static boolean isPresent(JsonNode value) {
+    static boolean isPresent(JsonNode value) {
         if (value == null || value.isNull()) {
             return false;
         }
@@ -113,9 +198,6 @@ public final class MessageList {
     }
 
     private static Object parseEmbeddedJson(JsonNode value, String where) throws RecordRejected {
-        if (!value.isTextual()) {
-            return PlainJson.toPlain(value);
-        }
         try {
             return PlainJson.toPlain(StrictJson.parse(value.asText()));
         } catch (RecordRejected e) {

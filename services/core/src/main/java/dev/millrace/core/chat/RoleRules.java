@@ -2,6 +2,7 @@ package dev.millrace.core.chat;
 
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,18 +23,37 @@ public final class RoleRules {
      */
     public static void check(List<Map<String, Object>> messages, String field, boolean requireAssistant)
             throws RecordRejected {
+        List<String> names = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            names.add(field + "[" + i + "]");
+        }
+        check(messages, names, field, requireAssistant);
+    }
+
+    /**
+     * The same rules, for messages mapped from fields that are not one list (ShareGPT's record-level
+     * {@code system}, Alpaca's {@code history}/{@code instruction}/{@code output}, a DPO prompt).
+     *
+     * @param names where each message came from in the input, used in messages ("history[0][1]")
+     * @param what the record part the messages make up, used in messages about the whole list ("chosen")
+     */
+    public static void check(List<Map<String, Object>> messages, List<String> names, String what, boolean requireAssistant)
+            throws RecordRejected {
+        if (names.size() != messages.size()) {
+            throw new IllegalArgumentException("one name per message: " + names.size() + " names, " + messages.size() + " messages");
+        }
         if (messages.isEmpty()) {
-            throw new RecordRejected(Reason.EMPTY_CONVERSATION, "\"" + field + "\" is an empty list");
+            throw new RecordRejected(Reason.EMPTY_CONVERSATION, "\"" + what + "\" is an empty list");
         }
         for (int i = 0; i < messages.size(); i++) {
             Object value = messages.get(i).get("role");
             if (!(value instanceof String role)) {
                 throw value == null
-                        ? new RecordRejected(Reason.MISSING_FIELD, field + "[" + i + "] has no \"role\"")
-                        : new RecordRejected(Reason.WRONG_TYPE, field + "[" + i + "].role must be a string");
+                        ? new RecordRejected(Reason.MISSING_FIELD, names.get(i) + " has no \"role\"")
+                        : new RecordRejected(Reason.WRONG_TYPE, names.get(i) + ".role must be a string");
             }
             if (!ROLES.contains(role)) {
-                throw new RecordRejected(Reason.UNKNOWN_ROLE, field + "[" + i + "].role is \"" + role
+                throw new RecordRejected(Reason.UNKNOWN_ROLE, names.get(i) + ".role is \"" + role
                         + "\"; expected system, user, assistant or tool");
             }
         }
@@ -41,7 +61,7 @@ public final class RoleRules {
         String previous = null;
         for (int i = first; i < messages.size(); i++) {
             String role = (String) messages.get(i).get("role");
-            String where = field + "[" + i + "]";
+            String where = names.get(i);
             if (role.equals("system")) {
                 throw new RecordRejected(Reason.ROLE_ORDER, where + " is a system message; system is allowed only first");
             }
@@ -58,7 +78,7 @@ public final class RoleRules {
             previous = role;
         }
         if (requireAssistant && messages.stream().noneMatch(m -> "assistant".equals(m.get("role")))) {
-            throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "\"" + field + "\" has no assistant message, so nothing would be trained");
+            throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "\"" + what + "\" has no assistant message, so nothing would be trained");
         }
     }
 }

@@ -63,10 +63,47 @@ class ConversationReaderTest {
     }
 
     @Test
-    void shareGptIsRejectedAsNotSupportedYet() {
-        RecordRejected e = rejection("{'conversations': [{'from': 'human', 'value': 'q'}, {'from': 'gpt', 'value': 'a'}]}", null);
+    void shareGptAndAlpacaAreReadAsConversations() throws Exception {
+        // Until issue 4 these were rejected as "not supported yet".
+        Conversation shareGpt = read("{'conversations': [{'from': 'human', 'value': 'q'}, {'from': 'gpt', 'value': 'a'}]}", null);
+        Conversation alpaca = read("{'instruction': 'q', 'output': 'a'}", null);
+
+        assertThat(shareGpt).isEqualTo(alpaca);
+        assertThat(shareGpt.messages()).extracting(m -> m.get("role")).containsExactly("user", "assistant");
+    }
+
+    @Test
+    void aDpoPairIsNotAConversation() {
+        RecordRejected e = rejection("{'chosen': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}],"
+                + " 'rejected': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'b'}]}", null);
 
         assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_FORMAT);
-        assertThat(e.getMessage()).contains("sharegpt");
+        assertThat(e.getMessage()).contains("sft stage expects").contains("conversations");
+    }
+
+    @Test
+    void openAiToolsGivenOnTheRecordAndTheSystemMessageMustAgree() throws Exception {
+        String messages = "'messages': [{'role': 'system', 'content': 's', 'tools': [{'name': 'f'}]},"
+                + " {'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}]";
+
+        assertThat(read("{" + messages + ", 'tools': [{'name': 'f'}]}", null).tools()).isEqualTo(List.of(Map.of("name", "f")));
+        RecordRejected e = rejection("{" + messages + ", 'tools': [{'name': 'g'}]}", null);
+        assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_FORMAT);
+        assertThat(e.getMessage()).contains("tools").contains("differ");
+    }
+
+    @Test
+    void openAiToolsGivenAsAJsonStringAreParsed() throws Exception {
+        assertThat(read("{'messages': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}],"
+                + " 'tools': '[{\\'name\\': \\'f\\'}]'}", null).tools()).isEqualTo(List.of(Map.of("name", "f")));
+    }
+
+    @Test
+    void openAiToolsThatAreNotAListAreWrongType() {
+        RecordRejected e = rejection("{'messages': [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}],"
+                + " 'tools': {'name': 'f'}}", null);
+
+        assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+        assertThat(e.getMessage()).contains("tools");
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.record.Stage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -53,6 +54,55 @@ class InputFormatTest {
     @Test
     void anEmptyConversationsListIsMiniMindSoThatItIsRejectedAsEmptyLater() throws Exception {
         assertThat(detect("{'conversations': []}")).isEqualTo(InputFormat.MINIMIND);
+    }
+
+    @Test
+    void shareGptIsDetectedFromAnyTurnNotOnlyTheFirst() throws Exception {
+        // A first turn without "value" is still ShareGPT, so the error is about "value", not "content".
+        assertThat(detect("{'conversations': [{'from': 'human'}, {'from': 'gpt', 'value': 'a'}]}")).isEqualTo(InputFormat.SHAREGPT);
+        assertThat(detect("{'conversations': [{'value': 'q'}, {'from': 'gpt', 'value': 'a'}]}")).isEqualTo(InputFormat.SHAREGPT);
+    }
+
+    @Test
+    void anyTurnWithARoleMakesItMiniMind() throws Exception {
+        assertThat(detect("{'conversations': [{'from': 'human', 'value': 'q'}, {'role': 'assistant', 'content': 'a'}]}"))
+                .isEqualTo(InputFormat.MINIMIND);
+    }
+
+    @Test
+    void conversationsThatIsNotAListIsMiniMindSoThatItIsRejectedAsWrongTypeLater() throws Exception {
+        assertThat(detect("{'conversations': 'q'}")).isEqualTo(InputFormat.MINIMIND);
+    }
+
+    @Test
+    void promptChosenRejectedIsDpo() throws Exception {
+        assertThat(detect("{'prompt': 'q', 'chosen': 'a', 'rejected': 'b'}")).isEqualTo(InputFormat.DPO);
+        assertThat(detect("{'prompt': 'q', 'chosen': 'a', 'rejected': 'b', 'system': 's'}")).isEqualTo(InputFormat.DPO);
+    }
+
+    @Test
+    void halfOfATwoKeyShapeIsNamedInTheMessage() {
+        assertThat(rejection("{'chosen': []}").getMessage()).contains("\"chosen\" without \"rejected\"");
+        assertThat(rejection("{'prompt': 'q', 'rejected': 'b'}").getMessage()).contains("\"rejected\" without \"chosen\"");
+        assertThat(rejection("{'instruction': 'do', 'input': 'x'}").getMessage()).contains("\"instruction\" without \"output\"");
+        assertThat(rejection("{'output': 'done'}").getMessage()).contains("\"output\" without \"instruction\"");
+    }
+
+    @Test
+    void anAmbiguousRecordAsksForTheFormat() {
+        assertThat(rejection("{'instruction': 'q', 'output': 'a', 'text': 't'}").getMessage())
+                .contains("alpaca").contains("text").contains("--format");
+    }
+
+    @Test
+    void eachStageHasItsFormats() {
+        assertThat(InputFormat.forStage(Stage.PRETRAIN)).containsExactly(InputFormat.TEXT);
+        assertThat(InputFormat.forStage(Stage.DPO)).containsExactly(InputFormat.DPO);
+        assertThat(InputFormat.forStage(Stage.SFT))
+                .containsExactly(InputFormat.MINIMIND, InputFormat.OPENAI, InputFormat.SHAREGPT, InputFormat.ALPACA);
+        assertThat(InputFormat.forStage(Stage.DISTILL)).isEqualTo(InputFormat.forStage(Stage.SFT));
+        assertThat(InputFormat.TEXT.fits(Stage.SFT)).isFalse();
+        assertThat(InputFormat.ALPACA.fits(Stage.DISTILL)).isTrue();
     }
 
     @Test

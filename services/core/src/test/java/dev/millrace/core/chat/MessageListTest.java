@@ -313,4 +313,39 @@ class MessageListTest {
 
         assertThat(c.messages().get(0).get("content")).isEqualTo("[{\"a\": 1}]");
     }
+
+    @Test
+    void theLiftedToolsKeyIsRemovedFromTheSystemMessage() throws Exception {
+        // Templates receive tools separately; keeping the raw string would change the record id.
+        Conversation c = parse("[{'role': 'system', 'content': 's', 'tools': '[{\\'name\\': \\'f\\'}]', 'name': 'sys'},"
+                + " {'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}]");
+
+        assertThat(c.messages().get(0)).containsExactly(Map.entry("role", "system"), Map.entry("content", "s"), Map.entry("name", "sys"));
+        assertThat(c.tools()).isEqualTo(List.of(Map.of("name", "f")));
+    }
+
+    @Test
+    void anEmptyToolsValueOnTheSystemMessageIsNoToolsAndIsRemoved() throws Exception {
+        for (String empty : List.of("''", "[]", "null", "{}")) {
+            Conversation c = parse("[{'role': 'system', 'content': 's', 'tools': " + empty + "},"
+                    + " {'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}]");
+            assertThat(c.tools()).as(empty).isNull();
+            assertThat(c.messages().get(0)).as(empty).doesNotContainKey("tools");
+        }
+    }
+
+    @ParameterizedTest(name = "tools {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "{'name': 'f'}              | conversations[0].tools  | an object",
+        "7                          | conversations[0].tools  | a number",
+        "'{\\'name\\': \\'f\\'}'    | conversations[0].tools  | a string holding an object",
+        "['f']                      | conversations[0].tools[0] | a string"})
+    void toolsThatAreNotAListOfObjectsAreWrongType(String tools, String where, String found) {
+        RecordRejected e = rejection("[{'role': 'system', 'content': 's', 'tools': " + tools + "},"
+                + " {'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}]");
+
+        assertThat(e).as(tools).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+        assertThat(e.getMessage()).contains(where).contains(found);
+    }
 }
