@@ -42,7 +42,7 @@ public final class HfEnvironment {
     public HfEnvironment(Supplier<ZonedDateTime> clock) {
         config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false) // done by SourcePrep, the way Jinja2 does it
                 .withNestedInterpretationEnabled(false)
                 .withFailOnUnknownTokens(false)
                 .withEnableRecursiveMacroCalls(true)
@@ -79,6 +79,7 @@ public final class HfEnvironment {
         if (normalized.endsWith("\n")) {
             normalized = normalized.substring(0, normalized.length() - 1);
         }
+        normalized = SourcePrep.apply(normalized);
         HfInterpreter parser = interpreter(Map.of(), false, true);
         Node root;
         JinjavaInterpreter.pushCurrent(parser);

@@ -179,6 +179,9 @@ public final class Py {
         if (o instanceof MacroFunction m) {
             return "<Macro '" + m.getName() + "'>";
         }
+        if (o instanceof PyLoop || o instanceof PyCallable) {
+            return o.toString();
+        }
         return repr(o);
     }
 
@@ -228,6 +231,7 @@ public final class Py {
         if (o instanceof Map<?, ?> m) {
             StringBuilder sb = new StringBuilder("{");
             boolean first = true;
+            // (dicts print like Python's repr)
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 if (!first) {
                     sb.append(", ");
@@ -237,7 +241,10 @@ public final class Py {
             }
             return sb.append('}').toString();
         }
-        return str(o);
+        if (o instanceof PyNamespace || o instanceof MacroFunction) {
+            return str(o);
+        }
+        return String.valueOf(o);
     }
 
     static String reprString(String s) {

@@ -289,11 +289,7 @@ final class Strings {
                 break;
             }
             if (max >= 0 && out.size() == max) {
-                int j = n;
-                while (j > i && isSpace(cps[j - 1])) {
-                    j--;
-                }
-                out.add(new String(cps, i, j - i));
+                out.add(new String(cps, i, n - i));
                 break;
             }
             int start = i;
@@ -317,11 +313,7 @@ final class Strings {
                 break;
             }
             if (max >= 0 && out.size() == max) {
-                int i = 0;
-                while (i < j && isSpace(cps[i])) {
-                    i++;
-                }
-                out.add(new String(cps, i, j - i));
+                out.add(new String(cps, 0, j));
                 break;
             }
             int end = j;
