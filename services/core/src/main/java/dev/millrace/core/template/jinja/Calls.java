@@ -36,6 +36,16 @@ final class Calls {
             }
             all.add(new NamedParameter(k, v));
         });
+        if (macro instanceof Tags.PyMacro py) {
+            // defaults are evaluated now, in the calling context, as Jinja2 does
+            for (int i = args.size(); i < names.size(); i++) {
+                String name = names.get(i);
+                Expr fallback = py.defaults.get(name);
+                if (!kwargs.containsKey(name) && fallback != null) {
+                    all.add(new NamedParameter(name, fallback.eval(HfInterpreter.of(com.hubspot.jinjava.interpret.JinjavaInterpreter.getCurrent()))));
+                }
+            }
+        }
         try {
             return macro.evaluate(all.toArray());
         } catch (StackOverflowError e) {

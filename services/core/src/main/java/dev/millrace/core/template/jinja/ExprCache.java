@@ -11,6 +11,7 @@ final class ExprCache {
     private final Map<String, Parser.SetHeader> setHeaders = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Expr>> withHeaders = new ConcurrentHashMap<>();
     private final Map<String, Expr.Filter> filterHeaders = new ConcurrentHashMap<>();
+    private final Map<String, Parser.MacroHeader> macroHeaders = new ConcurrentHashMap<>();
 
     private static <T> T get(Map<String, T> map, String key, Function<String, T> parse) {
         T v = map.get(key);
@@ -35,6 +36,10 @@ final class ExprCache {
 
     Map<String, Expr> withHeader(String source) {
         return get(withHeaders, source, Parser::withHeader);
+    }
+
+    Parser.MacroHeader macroHeader(String source) {
+        return get(macroHeaders, source, Parser::macroHeader);
     }
 
     Expr.Filter filterHeader(String source) {

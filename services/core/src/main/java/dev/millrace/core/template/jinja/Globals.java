@@ -65,6 +65,17 @@ final class Globals {
             ns.attributes.putAll(kwargs);
             return ns;
         });
+        g.put("joiner", (PyCallable) (args, kwargs) -> {
+            String sep = Py.str(new Args("joiner", args, kwargs).opt(0, "sep", ", "));
+            boolean[] used = {false};
+            return (PyCallable) (a, k) -> {
+                if (!used[0]) {
+                    used[0] = true;
+                    return "";
+                }
+                return sep;
+            };
+        });
         g.put("raise_exception", (PyCallable) (args, kwargs) -> {
             throw new JinjaError("TemplateError", args.isEmpty() ? "" : Py.str(args.get(0)));
         });

@@ -81,6 +81,36 @@ final class Parser {
         return new SetHeader(targets, unpack, attr, null, filter);
     }
 
+    /** {@code {% macro name(a, b=default) %}}: parameter names and default expressions. */
+    record MacroHeader(String name, List<String> params, Map<String, Expr> defaults) {
+    }
+
+    static MacroHeader macroHeader(String source) {
+        Parser p = new Parser(source);
+        String name = p.expectNameToken();
+        List<String> params = new ArrayList<>();
+        Map<String, Expr> defaults = new LinkedHashMap<>();
+        p.expectOp("(");
+        while (!p.peek().is(")")) {
+            if (!params.isEmpty()) {
+                p.expectOp(",");
+                if (p.peek().is(")")) {
+                    break;
+                }
+            }
+            String param = p.expectNameToken();
+            params.add(param);
+            if (p.skipOp("=")) {
+                defaults.put(param, p.parseExpression(true));
+            } else if (!defaults.isEmpty()) {
+                throw p.fail("non-default argument follows default argument");
+            }
+        }
+        p.expectOp(")");
+        p.expectEnd();
+        return new MacroHeader(name, params, defaults);
+    }
+
     /** {@code {% with a = 1, b = x %}}. */
     static Map<String, Expr> withHeader(String source) {
         Parser p = new Parser(source);

@@ -21,7 +21,7 @@ final class Tags {
     }
 
     static List<Tag> all() {
-        return List.of(new ForTag(), new IfTag(), new SetTag(), new WithTag(), new FilterTag(), new GenerationTag(),
+        return List.of(new ForTag(), new IfTag(), new SetTag(), new WithTag(), new FilterTag(), new GenerationTag(), new MacroTag(),
                 new LoopControlTag("break", HfInterpreter.LoopControl.BREAK),
                 new LoopControlTag("continue", HfInterpreter.LoopControl.CONTINUE));
     }
@@ -233,6 +233,35 @@ final class Tags {
                 body = in.renderNodes(tagNode.getChildren());
             }
             return Py.str(chain.applyChain(body, in));
+        }
+    }
+
+    /** A macro whose defaults are evaluated when it is called, as in Jinja2. */
+    static final class PyMacro extends com.hubspot.jinjava.lib.fn.MacroFunction {
+        final Map<String, Expr> defaults;
+
+        PyMacro(List<Node> content, String name, java.util.LinkedHashMap<String, Object> params, Map<String, Expr> defaults,
+                com.hubspot.jinjava.interpret.Context scope, int line, int position) {
+            super(content, name, params, false, scope, line, position);
+            this.defaults = defaults;
+        }
+    }
+
+    static final class MacroTag implements Tag {
+        @Override
+        public String getName() {
+            return "macro";
+        }
+
+        @Override
+        public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
+            HfInterpreter in = HfInterpreter.of(interpreter);
+            Parser.MacroHeader h = in.cache().macroHeader(tagNode.getHelpers());
+            java.util.LinkedHashMap<String, Object> params = new java.util.LinkedHashMap<>();
+            h.params().forEach(p -> params.put(p, null));
+            in.getContext().addGlobalMacro(new PyMacro(tagNode.getChildren(), h.name(), params, h.defaults(), in.getContext(),
+                    tagNode.getLineNumber(), tagNode.getStartPosition()));
+            return "";
         }
     }
 

@@ -90,7 +90,11 @@ final class TemplateChecker {
                     throw JinjaError.syntax("Encountered unknown tag '" + tag.getName() + "'.");
                 }
             }
-            case "macro", "call" -> children(tag, false, false);
+            case "macro" -> {
+                cache.macroHeader(helpers).defaults().values().forEach(e -> expr(e, soft));
+                children(tag, false, false);
+            }
+            case "call" -> children(tag, false, false);
             case "raw" -> {
             }
             default -> children(tag, false, inLoop);
