@@ -1,105 +1,118 @@
 package dev.millrace.core.template;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.template.jinja.HfEnvironment;
+import dev.millrace.core.template.jinja.JinjaError;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Renders a HuggingFace chat template with Jinjava the way {@code apply_chat_template(...,
- * tokenize=False)} does with Python Jinja2: trim_blocks and lstrip_blocks, {@code {{-}}}
- * whitespace control, template syntax inside message content left alone, {@code raise_exception}
- * and {@code strftime_now}, and special tokens as variables. Every render error becomes
- * {@code TEMPLATE_ERROR} with the template's message.
+ * Renders a HuggingFace chat template the way {@code apply_chat_template(..., tokenize=False)} does
+ * with Python Jinja2 (see {@link HfEnvironment}): trim_blocks and lstrip_blocks, {@code {{-}}}
+ * whitespace control, Python semantics for every expression, HF's {@code tojson},
+ * {@code raise_exception} and {@code strftime_now}, {@code {% generation %}}, special tokens as
+ * variables, template syntax inside message content left alone. Each template source is parsed once
+ * per instance. Every compile or render error becomes {@code TEMPLATE_ERROR} with the template's
+ * message.
  */
 public final class ChatTemplate {
-    private final Jinjava jinjava;
+    private static final HfEnvironment SHARED = new HfEnvironment();
+    private static final Set<String> RESERVED = Set.of("messages", "tools", "documents", "add_generation_prompt");
+
     private final TokenizerConfig config;
+    private final HfEnvironment environment;
+    private final Map<String, Object> compiled = new ConcurrentHashMap<>();
 
     public ChatTemplate(TokenizerConfig config) {
+        this(config, SHARED);
+    }
+
+    /** With a given environment (e.g. one whose {@code strftime_now} clock is pinned). */
+    public ChatTemplate(TokenizerConfig config, HfEnvironment environment) {
         this.config = config;
-        JinjavaConfig jc = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                .withNestedInterpretationEnabled(false) // content like "{{ 7*7 }}" stays literal
-                .withFailOnUnknownTokens(false)          // Python's plain Undefined renders as ""
-                .withLegacyOverrides(LegacyOverrides.newBuilder()
-                        .withUseTrimmingForNotesAndExpressions(true) // {{- and -}} trim like Jinja2
-                        .withParseWhitespaceControlStrictly(true)
-                        .withUseNaturalOperatorPrecedence(true)
-                        .withEvaluateMapKeys(true)
-                        .withIterateOverMapKeys(true)
-                        .withKeepNullableLoopValues(true)
-                        .build())
-                .build();
-        jinjava = new Jinjava(jc);
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
-                "", "raise_exception", TemplateFunctions.class, "raiseException", String.class));
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
-                "", "strftime_now", TemplateFunctions.class, "strftimeNow", String.class));
+        this.environment = environment;
     }
 
     public TokenizerConfig config() {
         return config;
     }
 
+    /** The rendered text and the code-point spans its {@code {% generation %}} blocks produced. */
+    public record Rendered(String text, List<int[]> generationSpans) {
+    }
+
     public String render(Conversation conversation, boolean addGenerationPrompt) throws RecordRejected {
+        return render(conversation, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * With extra template variables (e.g. {@code enable_thinking}); they win over the special
+     * tokens, as in HF, and may not replace {@code messages}, {@code tools}, {@code documents} or
+     * {@code add_generation_prompt}.
+     */
+    public String render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables)
+            throws RecordRejected {
+        return render(conversation, addGenerationPrompt, extraVariables, false).text();
+    }
+
+    /** Like {@link #render(Conversation, boolean, Map)}, also reporting {@code {% generation %}} spans. */
+    public Rendered renderWithGenerationSpans(Conversation conversation, boolean addGenerationPrompt,
+                                              Map<String, ?> extraVariables) throws RecordRejected {
+        return render(conversation, addGenerationPrompt, extraVariables, true);
+    }
+
+    private Rendered render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables,
+                            boolean trackGeneration) throws RecordRejected {
+        for (String key : extraVariables.keySet()) {
+            if (RESERVED.contains(key)) {
+                throw new IllegalArgumentException("'" + key + "' is set by the renderer, not an extra variable");
+            }
+        }
+        String source;
+        try {
+            source = config.selectTemplate(conversation.tools() != null);
+        } catch (IllegalStateException e) {
+            throw new RecordRejected(Reason.TEMPLATE_ERROR, e.getMessage());
+        }
         Map<String, Object> bindings = new HashMap<>(config.templateVariables());
+        bindings.putAll(extraVariables);
         bindings.put("messages", conversation.messages());
         bindings.put("tools", conversation.tools());
         bindings.put("documents", null);
         bindings.put("add_generation_prompt", addGenerationPrompt);
-        String template;
         try {
-            template = config.selectTemplate(conversation.tools() != null);
-        } catch (IllegalStateException e) {
-            throw new RecordRejected(Reason.TEMPLATE_ERROR, e.getMessage());
+            HfEnvironment.Rendered out = environment.render(compile(source), bindings, trackGeneration);
+            return new Rendered(out.text(), out.generationSpans());
+        } catch (JinjaError e) {
+            throw new RecordRejected(Reason.TEMPLATE_ERROR, describe(e));
         }
-        // Jinja2 (keep_trailing_newline=False) drops one trailing newline of the template source.
-        if (template.endsWith("\n")) {
-            template = template.substring(0, template.length() - 1);
-        }
-        RenderResult result;
-        try {
-            result = jinjava.renderForResult(template, bindings);
-        } catch (RuntimeException e) {
-            throw new RecordRejected(Reason.TEMPLATE_ERROR, "chat template failed: " + rootMessage(e));
-        }
-        // renderForResult collects errors instead of throwing; any fatal one means a wrong text.
-        for (TemplateError error : result.getErrors()) {
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new RecordRejected(Reason.TEMPLATE_ERROR, "chat template failed: " + describe(error));
-            }
-        }
-        return result.getOutput();
     }
 
-    private static String describe(TemplateError error) {
-        Throwable cause = error.getException();
-        while (cause != null) {
-            if (cause instanceof TemplateFunctions.TemplateRaised raised) {
-                return raised.getMessage();
+    private HfEnvironment.Compiled compile(String source) {
+        Object c = compiled.get(source);
+        if (c == null) {
+            try {
+                c = environment.compile(source);
+            } catch (JinjaError e) {
+                c = e; // a broken template fails every record the same way; remember that too
             }
-            cause = cause.getCause();
+            compiled.put(source, c);
         }
-        return error.getMessage() + (error.getLineno() > 0 ? " (template line " + error.getLineno() + ")" : "");
+        if (c instanceof JinjaError e) {
+            throw e;
+        }
+        return (HfEnvironment.Compiled) c;
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            if (t instanceof TemplateFunctions.TemplateRaised) {
-                break;
-            }
-            t = t.getCause();
+    private static String describe(JinjaError e) {
+        if (e.raisedByTemplate()) {
+            return e.detail();
         }
-        return t.getMessage();
+        return "chat template failed: " + e.getMessage();
     }
 }

@@ -1,9 +1,6 @@
 package dev.millrace.core.template;
 
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.TextStyle;
-import java.util.Locale;
 
 /** Globals HF registers for chat templates: {@code raise_exception} and {@code strftime_now}. */
 public final class TemplateFunctions {
@@ -27,36 +24,6 @@ public final class TemplateFunctions {
     }
 
     static String strftime(ZonedDateTime t, String format) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < format.length(); i++) {
-            char c = format.charAt(i);
-            if (c != '%' || i + 1 == format.length()) {
-                out.append(c);
-                continue;
-            }
-            char d = format.charAt(++i);
-            switch (d) {
-                case 'Y' -> out.append(t.getYear());
-                case 'y' -> out.append(String.format("%02d", t.getYear() % 100));
-                case 'm' -> out.append(String.format("%02d", t.getMonthValue()));
-                case 'd' -> out.append(String.format("%02d", t.getDayOfMonth()));
-                case 'e' -> out.append(String.format("%2d", t.getDayOfMonth()));
-                case 'j' -> out.append(String.format("%03d", t.getDayOfYear()));
-                case 'H' -> out.append(String.format("%02d", t.getHour()));
-                case 'I' -> out.append(String.format("%02d", (t.getHour() + 11) % 12 + 1));
-                case 'M' -> out.append(String.format("%02d", t.getMinute()));
-                case 'S' -> out.append(String.format("%02d", t.getSecond()));
-                case 'p' -> out.append(t.getHour() < 12 ? "AM" : "PM");
-                case 'B' -> out.append(t.getMonth().getDisplayName(TextStyle.FULL, Locale.ENGLISH));
-                case 'b' -> out.append(t.getMonth().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
-                case 'A' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ENGLISH));
-                case 'a' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
-                case 'Z' -> out.append(t.getZone().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
-                case 'F' -> out.append(t.format(DateTimeFormatter.ISO_LOCAL_DATE));
-                case '%' -> out.append('%');
-                default -> out.append('%').append(d);
-            }
-        }
-        return out.toString();
+        return dev.millrace.core.template.jinja.Strftime.format(t, format);
     }
 }

@@ -25,13 +25,55 @@ public final class PythonReference {
     private PythonReference() {
     }
 
+    /** One Python result: the text (and generation spans when asked), or the error Python raised. */
+    public record Result(String text, String error, JsonNode spans) {
+        public boolean failed() {
+            return error != null;
+        }
+    }
+
     /** One result per non-blank input line: the rendered text, or null where Python raised. */
     public static List<String> renderMiniMindJsonl(Path tokenizerFolder, byte[] jsonl) throws IOException, InterruptedException {
+        List<String> texts = new ArrayList<>();
+        for (Result r : renderJsonl(tokenizerFolder, jsonl, "--minimind")) {
+            texts.add(r.text());
+        }
+        return texts;
+    }
+
+    /**
+     * hf_render.py's {@code --jsonl} mode on a tokenizer folder: records
+     * {@code {"messages", "tools", "add_generation_prompt", "vars"}} in, one result per record out.
+     */
+    public static List<Result> renderJsonl(Path tokenizerFolder, byte[] jsonl, String... extraArgs)
+            throws IOException, InterruptedException {
         Path script = SharedData.require("tools/hf_render.py");
+        List<String> command = new ArrayList<>(List.of("python3", script.toString(), tokenizerFolder.toString(), "--jsonl"));
+        command.addAll(List.of(extraArgs));
+        return run(command, jsonl);
+    }
+
+    /**
+     * Many small templates at once with hf_render.py's environment (test resource
+     * {@code python/render_snippets.py}): records {@code {"template", "messages", "tools",
+     * "add_generation_prompt", "vars", "special", "spans"}}.
+     */
+    public static List<Result> renderSnippets(byte[] jsonl) throws IOException, InterruptedException {
+        Path tools = SharedData.require("tools/hf_render.py").getParent();
+        Path helper = Files.createTempFile("render_snippets", ".py");
+        try (InputStream in = PythonReference.class.getResourceAsStream("/python/render_snippets.py")) {
+            Files.write(helper, in.readAllBytes());
+        }
+        try {
+            return run(List.of("python3", helper.toString(), tools.toString()), jsonl);
+        } finally {
+            Files.deleteIfExists(helper);
+        }
+    }
+
+    private static List<Result> run(List<String> command, byte[] jsonl) throws IOException, InterruptedException {
         requirePythonWithJinja();
-        Process p = new ProcessBuilder("python3", script.toString(), tokenizerFolder.toString(), "--jsonl", "--minimind")
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         Thread feeder = new Thread(() -> {
             try (var in = p.getOutputStream()) {
                 in.write(jsonl);
@@ -42,16 +84,18 @@ public final class PythonReference {
         feeder.start();
         byte[] out = readAll(p.getInputStream());
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("hf_render.py failed with exit code " + p.exitValue());
+            throw new IOException(command.get(1) + " failed with exit code " + p.exitValue());
         }
         feeder.join();
-        List<String> results = new ArrayList<>();
+        List<Result> results = new ArrayList<>();
         for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
             if (line.isEmpty()) {
                 continue;
             }
             JsonNode node = JSON.readTree(line);
-            results.add(node.has("text") ? node.get("text").asText() : null);
+            results.add(node.has("text")
+                    ? new Result(node.get("text").asText(), null, node.get("spans"))
+                    : new Result(null, node.path("error").asText("unknown error"), null));
         }
         return results;
     }

@@ -1,0 +1,165 @@
+package dev.millrace.core.template.jinja;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.tag.Tag;
+import com.hubspot.jinjava.tree.Node;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Jinja2 the way HF's {@code apply_chat_template} sets it up (ImmutableSandboxedEnvironment,
+ * trim_blocks, lstrip_blocks, loop controls, {@code {% generation %}}, HF's {@code tojson},
+ * {@code raise_exception}, {@code strftime_now}), built on Jinjava: Jinjava parses the template
+ * (whitespace control, tag structure, macros); every expression and every statement tag is
+ * evaluated with Python semantics by this package. One instance is thread-safe and meant to be
+ * shared; {@link #compile} parses a template once, {@link #render} renders it many times.
+ */
+public final class HfEnvironment {
+    /** Jinjava tags Jinja2 does not have (or that need a loader HF does not give): an error, as in Jinja2. */
+    private static final Set<String> DISABLED_TAGS = Set.of("do", "cycle", "ifchanged", "unless", "print", "include",
+            "import", "from", "extends", "block", "autoescape");
+
+    private final Jinjava jinjava;
+    private final JinjavaConfig config;
+    private final ExprCache cache = new ExprCache();
+    private final Map<String, Object> globals;
+
+    public HfEnvironment() {
+        this(ZonedDateTime::now);
+    }
+
+    /** With the clock {@code strftime_now} reads (tests pin it). */
+    public HfEnvironment(Supplier<ZonedDateTime> clock) {
+        config = JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(false) // done by SourcePrep, the way Jinja2 does it
+                .withNestedInterpretationEnabled(false)
+                .withFailOnUnknownTokens(false)
+                .withEnableRecursiveMacroCalls(true)
+                .withDisabled(Map.of(Context.Library.TAG, DISABLED_TAGS))
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .build())
+                .build();
+        jinjava = new Jinjava(config);
+        for (Tag tag : Tags.all()) {
+            jinjava.getGlobalContext().registerTag(tag);
+        }
+        globals = Map.copyOf(Globals.create(clock));
+    }
+
+    /** A template parsed and checked once. */
+    public static final class Compiled {
+        private final Node root;
+
+        private Compiled(Node root) {
+            this.root = root;
+        }
+    }
+
+    /** Text and the [start, end) code-point spans {% generation %} blocks produced. */
+    public record Rendered(String text, List<int[]> generationSpans) {
+    }
+
+    /** Parses and checks a template as Jinja2 compiles it; a problem is a {@link JinjaError}. */
+    public Compiled compile(String source) {
+        // Jinja2's lexer: every newline sequence becomes "\n"; one trailing newline is dropped.
+        String normalized = source.replace("\r\n", "\n").replace('\r', '\n');
+        if (normalized.endsWith("\n")) {
+            normalized = normalized.substring(0, normalized.length() - 1);
+        }
+        normalized = SourcePrep.apply(normalized);
+        HfInterpreter parser = interpreter(Map.of(), false, true);
+        Node root;
+        JinjavaInterpreter.pushCurrent(parser);
+        try {
+            root = parser.parse(normalized);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        for (TemplateError error : parser.collected()) {
+            throw JinjaError.syntax(error.getMessage() + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
+        }
+        new TemplateChecker(cache).check(root);
+        return new Compiled(root);
+    }
+
+    /** Renders with these variables (plain Java values; null means None). */
+    public Rendered render(Compiled template, Map<String, ?> variables, boolean trackGeneration) {
+        Map<String, Object> bindings = new HashMap<>();
+        variables.forEach((k, v) -> bindings.put(k, Py.fromJava(v)));
+        HfInterpreter in = interpreter(bindings, trackGeneration, false);
+        String text;
+        JinjavaInterpreter.pushCurrent(in);
+        try {
+            text = in.render(template.root, false);
+        } catch (RuntimeException e) {
+            throw asJinjaError(e);
+        } catch (StackOverflowError e) {
+            throw new JinjaError("RecursionError", "maximum recursion depth exceeded");
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        if (!trackGeneration) {
+            return new Rendered(text, List.of());
+        }
+        return spans(text);
+    }
+
+    private HfInterpreter interpreter(Map<String, Object> bindings, boolean trackGeneration, boolean collectErrors) {
+        Context context = new Context(jinjava.getGlobalContext(), bindings, config.getDisabled());
+        return new HfInterpreter(jinjava, context, config, cache, globals, trackGeneration, collectErrors);
+    }
+
+    static JinjaError asJinjaError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JinjaError j) {
+                return j;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return new JinjaError("TemplateRuntimeError", String.valueOf(root.getMessage()));
+    }
+
+    private static Rendered spans(String marked) {
+        StringBuilder clean = new StringBuilder(marked.length());
+        List<int[]> spans = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        int pos = 0;
+        for (int i = 0; i < marked.length(); ) {
+            int c = marked.codePointAt(i);
+            i += Character.charCount(c);
+            if (c == Tags.GEN_OPEN) {
+                if (depth++ == 0) {
+                    start = pos;
+                }
+            } else if (c == Tags.GEN_CLOSE) {
+                if (--depth == 0) {
+                    spans.add(new int[] {start, pos});
+                }
+            } else {
+                clean.appendCodePoint(c);
+                pos++;
+            }
+        }
+        return new Rendered(clean.toString(), spans);
+    }
+}

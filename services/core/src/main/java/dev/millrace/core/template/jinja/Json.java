@@ -1,0 +1,170 @@
+package dev.millrace.core.template.jinja;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HF's {@code tojson}: Python's {@code json.dumps(value, ensure_ascii=False, indent=..., separators=...,
+ * sort_keys=...)}: {@code ", "} / {@code ": "} separators, keys in insertion order, non-ASCII kept,
+ * no HTML escaping, floats as Python's repr.
+ */
+final class Json {
+    private final boolean ensureAscii;
+    private final String indent;
+    private final String itemSeparator;
+    private final String keySeparator;
+    private final boolean sortKeys;
+
+    Json(boolean ensureAscii, String indent, String itemSeparator, String keySeparator, boolean sortKeys) {
+        this.ensureAscii = ensureAscii;
+        this.indent = indent;
+        this.itemSeparator = itemSeparator;
+        this.keySeparator = keySeparator;
+        this.sortKeys = sortKeys;
+    }
+
+    /** The filter: {@code tojson(value, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}. */
+    static String dumps(Object value, Args a) {
+        a.max(4).onlyKeywords("ensure_ascii", "indent", "separators", "sort_keys");
+        boolean ensureAscii = Py.truth(a.opt(0, "ensure_ascii", false));
+        Object indentArg = a.opt(1, "indent", Py.NONE);
+        Object separators = a.opt(2, "separators", Py.NONE);
+        boolean sortKeys = Py.truth(a.opt(3, "sort_keys", false));
+        String indent = null;
+        if (indentArg != Py.NONE && !Py.isUndefined(indentArg)) {
+            if (indentArg instanceof String s) {
+                indent = s;
+            } else if (Py.isInt(indentArg)) {
+                indent = " ".repeat((int) Math.max(0, Py.toIndex(indentArg, "indent")));
+            } else {
+                throw JinjaError.type("can't multiply sequence by non-int of type '" + Py.typeName(indentArg) + "'");
+            }
+        }
+        String item = indent == null ? ", " : ",";
+        String key = ": ";
+        if (separators != Py.NONE && !Py.isUndefined(separators)) {
+            if (!(separators instanceof List<?> seps) || seps.size() != 2) {
+                throw JinjaError.value("separators must be a (item_separator, key_separator) pair");
+            }
+            item = Args.string(seps.get(0), "item separator");
+            key = Args.string(seps.get(1), "key separator");
+        }
+        StringBuilder sb = new StringBuilder();
+        new Json(ensureAscii, indent, item, key, sortKeys).write(sb, value, 0);
+        return sb.toString();
+    }
+
+    private void newline(StringBuilder sb, int level) {
+        sb.append('\n');
+        for (int i = 0; i < level; i++) {
+            sb.append(indent);
+        }
+    }
+
+    void write(StringBuilder sb, Object v, int level) {
+        if (v == Py.NONE) {
+            sb.append("null");
+        } else if (v instanceof Boolean b) {
+            sb.append(b ? "true" : "false");
+        } else if (v instanceof String s) {
+            string(sb, s);
+        } else if (v instanceof Long || v instanceof BigInteger || v instanceof Integer) {
+            sb.append(v);
+        } else if (v instanceof Double d) {
+            sb.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
+        } else if (v instanceof List<?> list) {
+            if (list.isEmpty()) {
+                sb.append("[]");
+                return;
+            }
+            sb.append('[');
+            for (int i = 0; i < list.size(); i++) {
+                if (i > 0) {
+                    sb.append(itemSeparator);
+                }
+                if (indent != null) {
+                    newline(sb, level + 1);
+                }
+                write(sb, Py.element(list.get(i)), level + 1);
+            }
+            if (indent != null) {
+                newline(sb, level);
+            }
+            sb.append(']');
+        } else if (v instanceof Map<?, ?> map) {
+            if (map.isEmpty()) {
+                sb.append("{}");
+                return;
+            }
+            List<Map.Entry<?, ?>> entries = new ArrayList<>(map.entrySet());
+            if (sortKeys) {
+                entries.sort((x, y) -> Py.compare(Py.element(x.getKey()), Py.element(y.getKey()), "<"));
+            }
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : entries) {
+                if (!first) {
+                    sb.append(itemSeparator);
+                }
+                first = false;
+                if (indent != null) {
+                    newline(sb, level + 1);
+                }
+                string(sb, key(Py.element(e.getKey())));
+                sb.append(keySeparator);
+                write(sb, Py.element(e.getValue()), level + 1);
+            }
+            if (indent != null) {
+                newline(sb, level);
+            }
+            sb.append('}');
+        } else {
+            throw JinjaError.type("Object of type " + Py.typeName(v) + " is not JSON serializable");
+        }
+    }
+
+    private static String key(Object k) {
+        if (k instanceof String s) {
+            return s;
+        }
+        if (k instanceof Boolean b) {
+            return b ? "true" : "false";
+        }
+        if (k == Py.NONE) {
+            return "null";
+        }
+        if (k instanceof Double d) {
+            return Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d);
+        }
+        if (Py.isInt(k)) {
+            return Py.toBig(k).toString();
+        }
+        throw JinjaError.type("keys must be str, int, float, bool or None, not " + Py.typeName(k));
+    }
+
+    private void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                default -> {
+                    if (c < 0x20 || (ensureAscii && c > 0x7e)) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+}
