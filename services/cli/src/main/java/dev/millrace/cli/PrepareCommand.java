@@ -86,7 +86,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     @Override
     public void run() {
         Stage st = parseStage();
-        InputFormat forced = parseFormat();
+        InputFormat forced = parseFormat(st);
         checkChoices();
         if (seqLen < 2) {
             throw new Millrace.UsageError("--seq-len must be at least 2, got " + seqLen);
@@ -147,7 +147,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         return st;
     }
 
-    private InputFormat parseFormat() {
+    private InputFormat parseFormat(Stage st) {
         if ("auto".equals(format)) {
             return null;
         }
@@ -157,8 +157,9 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         } catch (IllegalArgumentException e) {
             throw new Millrace.UsageError("--format must be one of auto, minimind, openai, sharegpt, alpaca, text, dpo; got " + format);
         }
-        if (f != InputFormat.MINIMIND && f != InputFormat.OPENAI) {
-            throw new Millrace.UsageError("--format " + format + " is not supported yet (auto, minimind and openai are)");
+        if (!f.fits(st)) {
+            throw new Millrace.UsageError("--format " + format + " does not fit --stage " + st.id() + " (it takes "
+                    + String.join(", ", InputFormat.forStage(st).stream().map(InputFormat::id).toList()) + ")");
         }
         return f;
     }

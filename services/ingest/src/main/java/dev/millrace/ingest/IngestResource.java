@@ -78,7 +78,7 @@ public class IngestResource {
         }
         InputFormat forced;
         try {
-            forced = LineIngester.forcedFormat(format);
+            forced = LineIngester.forcedFormat(format, stage);
         } catch (IllegalArgumentException e) {
             return problem(Response.Status.BAD_REQUEST, e.getMessage());
         }

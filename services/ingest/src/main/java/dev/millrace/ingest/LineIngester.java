@@ -2,9 +2,9 @@ package dev.millrace.ingest;
 
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.InputFormat;
+import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
-import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Reason;
@@ -31,9 +31,6 @@ import java.util.Map;
  */
 final class LineIngester {
     static final String SERVICE = "ingest";
-    /** The formats a request may force with {@code ?format=}; the others are not conversations core can read yet. */
-    static final List<InputFormat> FORCEABLE = List.of(InputFormat.MINIMIND, InputFormat.OPENAI);
-
     private final Stage stage;
     private final int maxRecordBytes;
     private final SftPreparer detecting;
@@ -44,7 +41,7 @@ final class LineIngester {
         this.maxRecordBytes = maxRecordBytes;
         // T only matters for masking, which happens downstream; reading a conversation ignores it.
         this.detecting = new SftPreparer(folder, new SftOptions(stage, 2, null));
-        for (InputFormat f : FORCEABLE) {
+        for (InputFormat f : InputFormat.forStage(stage)) {
             forced.put(f, new SftPreparer(folder, new SftOptions(stage, 2, f)));
         }
     }
@@ -54,16 +51,18 @@ final class LineIngester {
      *
      * @throws IllegalArgumentException for any other value, with a message for the client
      */
-    static InputFormat forcedFormat(String param) {
+    static InputFormat forcedFormat(String param, Stage stage) {
         if (param == null || param.equals("auto")) {
             return null;
         }
-        for (InputFormat f : FORCEABLE) {
+        List<InputFormat> fitting = InputFormat.forStage(stage);
+        for (InputFormat f : fitting) {
             if (f.id().equals(param)) {
                 return f;
             }
         }
-        throw new IllegalArgumentException("unknown format '" + param + "' (expected auto, minimind or openai)");
+        throw new IllegalArgumentException("unknown format '" + param + "' for stage " + stage.id() + " (expected auto, "
+                + String.join(", ", fitting.stream().map(InputFormat::id).toList()) + ")");
     }
 
     /** The accepted records and the dead letters of one body, each in line order. */
@@ -103,9 +102,9 @@ final class LineIngester {
                     + " bytes, over the per-record limit of " + maxRecordBytes
                     + " (millrace.ingest.max-record-bytes); the dead letter keeps its first " + maxRecordBytes + " bytes");
         }
-        Conversation conversation = preparer.read(line.bytes());
-        // read() already detected the format once; it does not return it, so detect again on a line known to be good.
-        InputFormat actual = format != null ? format : InputFormat.detect(StrictJson.parse(line.bytes()));
+        RecordReader.Result read = preparer.readWithFormat(line.bytes());
+        Conversation conversation = read.asConversation();
+        InputFormat actual = read.format();
         return RawRecord.newBuilder()
                 .setRecordId(preparer.recordId(conversation))
                 .setStage(WireStage.toProto(stage))

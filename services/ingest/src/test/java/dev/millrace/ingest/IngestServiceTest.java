@@ -145,8 +145,8 @@ class IngestServiceTest {
                 .then().statusCode(400).body("message", containsString("unknown stage 'finetune'"));
         given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/dpo/records")
                 .then().statusCode(400).body("message", containsString("not enabled"));
-        given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/sft/records?format=sharegpt")
-                .then().statusCode(400).body("message", containsString("unknown format 'sharegpt'"));
+        given().contentType(NDJSON).body("{}".getBytes(StandardCharsets.UTF_8)).when().post("/v1/sft/records?format=dpo")
+                .then().statusCode(400).body("message", containsString("unknown format 'dpo' for stage sft"));
     }
 
     @Test

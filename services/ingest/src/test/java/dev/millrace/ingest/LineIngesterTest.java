@@ -134,13 +134,15 @@ class LineIngesterTest {
     }
 
     @Test
-    void onlyAutoMinimindAndOpenaiCanBeForced() {
-        assertThat(LineIngester.forcedFormat(null)).isNull();
-        assertThat(LineIngester.forcedFormat("auto")).isNull();
-        assertThat(LineIngester.forcedFormat("minimind")).isEqualTo(InputFormat.MINIMIND);
-        assertThat(LineIngester.forcedFormat("openai")).isEqualTo(InputFormat.OPENAI);
-        for (String other : List.of("sharegpt", "alpaca", "text", "dpo", "OPENAI", "")) {
-            assertThatThrownBy(() -> LineIngester.forcedFormat(other)).isInstanceOf(IllegalArgumentException.class)
+    void theConversationFormatsCanBeForcedForSft() {
+        assertThat(LineIngester.forcedFormat(null, Stage.SFT)).isNull();
+        assertThat(LineIngester.forcedFormat("auto", Stage.SFT)).isNull();
+        assertThat(LineIngester.forcedFormat("minimind", Stage.SFT)).isEqualTo(InputFormat.MINIMIND);
+        assertThat(LineIngester.forcedFormat("openai", Stage.SFT)).isEqualTo(InputFormat.OPENAI);
+        assertThat(LineIngester.forcedFormat("sharegpt", Stage.SFT)).isEqualTo(InputFormat.SHAREGPT);
+        assertThat(LineIngester.forcedFormat("alpaca", Stage.SFT)).isEqualTo(InputFormat.ALPACA);
+        for (String other : List.of("text", "dpo", "OPENAI", "")) {
+            assertThatThrownBy(() -> LineIngester.forcedFormat(other, Stage.SFT)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("'" + other + "'");
         }
     }

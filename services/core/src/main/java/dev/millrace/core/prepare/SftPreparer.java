@@ -2,7 +2,7 @@ package dev.millrace.core.prepare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.millrace.core.chat.Conversation;
-import dev.millrace.core.chat.ConversationReader;
+import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.mask.AssistantMask;
@@ -76,8 +76,13 @@ public final class SftPreparer {
 
     /** Step 1 (ingest): bytes to a validated conversation. */
     public Conversation read(byte[] bytes) throws RecordRejected {
+        return readWithFormat(bytes).asConversation();
+    }
+
+    /** Step 1 with the format the record was read as (detected, or the stage's forced one). */
+    public RecordReader.Result readWithFormat(byte[] bytes) throws RecordRejected {
         JsonNode record = StrictJson.parse(bytes);
-        return ConversationReader.read(record, options.format());
+        return RecordReader.read(record, options.stage(), options.format());
     }
 
     public String recordId(Conversation conversation) {
