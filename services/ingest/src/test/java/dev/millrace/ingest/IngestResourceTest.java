@@ -137,14 +137,14 @@ class IngestResourceTest {
 
         Response unknown = resource.post("finetune", null, BODY);
         Response disabled = resource.post("dpo", null, BODY);
-        Response format = resource.post("sft", "sharegpt", BODY);
+        Response format = resource.post("sft", "dpo", BODY);
 
         assertThat(unknown.getStatus()).isEqualTo(400);
         assertThat(((IngestResource.Problem) unknown.getEntity()).message()).contains("unknown stage 'finetune'");
         assertThat(disabled.getStatus()).isEqualTo(400);
         assertThat(((IngestResource.Problem) disabled.getEntity()).message()).contains("'dpo' is not enabled").contains("millrace.stages=sft");
         assertThat(format.getStatus()).isEqualTo(400);
-        assertThat(((IngestResource.Problem) format.getEntity()).message()).contains("unknown format 'sharegpt'");
+        assertThat(((IngestResource.Problem) format.getEntity()).message()).contains("unknown format 'dpo' for stage sft");
     }
 
     @Test
