@@ -3,12 +3,16 @@ package dev.millrace.cli;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
+import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.FillStats;
+import dev.millrace.core.prepare.LinePreparer;
 import dev.millrace.core.prepare.Prepared;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
+import dev.millrace.core.prepare.Wrap;
+import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
@@ -99,9 +103,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
                 throw new Millrace.UsageError("--mask-rule pattern needs <|im_start|> and <|im_end|> in the vocabulary of "
                         + folder.path() + "; use --mask-rule span (the default for this tokenizer)");
             }
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
-                    maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
-                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt));
+            LinePreparer preparer = preparer(st, forced, folder);
             PrepareOutput output = new PrepareOutput(out, folder.tokenizer());
             FillStats fill = new FillStats();
             try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
@@ -112,12 +114,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
                         continue;
                     }
                     Prepared prepared = preparer.prepare(line);
-                    if (prepared instanceof Prepared.Example example) {
-                        fill.addRecord();
-                        fill.addRow(example.row());
-                    } else {
-                        fill.addRejected();
-                    }
+                    fill.add(prepared);
                     if (explain) {
                         output.explain(prepared);
                     } else {
@@ -134,17 +131,27 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         }
     }
 
-    private Stage parseStage() {
-        Stage st;
+    /** The stage's preparation: pretrain texts, DPO pairs, or conversations (sft, distill). */
+    private LinePreparer preparer(Stage st, InputFormat forced, TokenizerFolder folder) {
         try {
-            st = Stage.fromId(stage);
+            if (st == Stage.PRETRAIN) {
+                return new PretrainPreparer(folder, seqLen, forced, Wrap.fromId(wrap));
+            }
+            SftPreparer conversations = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
+                    maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
+                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt));
+            return st == Stage.DPO ? new DpoPreparer(conversations) : conversations;
         } catch (IllegalArgumentException e) {
             throw new Millrace.UsageError(e.getMessage());
         }
-        if (st != Stage.SFT && st != Stage.DISTILL) {
-            throw new Millrace.UsageError("--stage " + stage + " is not supported yet (sft and distill are)");
+    }
+
+    private Stage parseStage() {
+        try {
+            return Stage.fromId(stage);
+        } catch (IllegalArgumentException e) {
+            throw new Millrace.UsageError(e.getMessage());
         }
-        return st;
     }
 
     private InputFormat parseFormat(Stage st) {

@@ -32,12 +32,26 @@ final class PrepareOutput {
             line.set("loss_mask", ints(e.row().mask()));
             ArrayNode warnings = line.putArray("warnings");
             e.warnings().forEach(w -> warnings.add(w.name()));
+        } else if (prepared instanceof Prepared.Pair p) {
+            line.put("id", p.recordId());
+            line.set("chosen", side(p.chosen()));
+            line.set("rejected", side(p.rejected()));
+            ArrayNode warnings = line.putArray("warnings");
+            p.warnings().forEach(w -> warnings.add(w.name()));
         } else if (prepared instanceof Prepared.Rejected r) {
             ObjectNode error = line.putObject("error");
             error.put("reason", r.reason().name());
             error.put("message", r.message());
         }
         write(line);
+    }
+
+    private static ObjectNode side(Prepared.Side side) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("text", side.text());
+        node.set("input_ids", ints(side.row().ids()));
+        node.set("loss_mask", ints(side.row().mask()));
+        return node;
     }
 
     void stats(FillStats fill) {
@@ -57,16 +71,24 @@ final class PrepareOutput {
             out.printf("line %d: rejected, %s: %s%n%n", r.line(), r.reason(), r.message());
             return;
         }
+        if (prepared instanceof Prepared.Pair p) {
+            explainRow(p.line(), p.recordId(), "chosen", p.chosen().text(), p.chosen().row(), p.warnings());
+            explainRow(p.line(), p.recordId(), "rejected", p.rejected().text(), p.rejected().row(), p.warnings());
+            return;
+        }
         Prepared.Example e = (Prepared.Example) prepared;
-        Row row = e.row();
+        explainRow(e.line(), e.recordId(), null, e.text(), e.row(), e.warnings());
+    }
+
+    private void explainRow(long lineNumber, String recordId, String side, String text, Row row, java.util.List<Warning> warnings) {
         Row.Shifted s = row.shift();
         int t = row.seqLen();
-        out.printf("line %d  id %s%n", e.line(), e.recordId());
+        out.printf("line %d  id %s%s%n", lineNumber, recordId, side == null ? "" : "  (" + side + ")");
         out.printf("T=%d: %d real tokens%s, %d padding, %d trained targets%s%n", t, row.realLength(),
                 row.truncated() ? " (truncated)" : "", t - row.realLength(), sum(s.lossMask()),
-                e.warnings().isEmpty() ? "" : ", warnings " + e.warnings().stream().map(Warning::name).toList());
+                warnings.isEmpty() ? "" : ", warnings " + warnings.stream().map(Warning::name).toList());
         out.println("text:");
-        out.println(e.text());
+        out.println(text);
         out.printf("%6s  %6s %-18s %6s %-18s %s%n", "k", "X[k]", "", "Y[k]", "", "loss_mask[k]");
         int last = Math.min(t - 1, row.realLength()); // one row past the real tokens shows the first padding target
         for (int k = 0; k < last; k++) {

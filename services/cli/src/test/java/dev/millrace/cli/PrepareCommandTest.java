@@ -102,7 +102,6 @@ class PrepareCommandTest {
     @Test
     void flagsOfLaterStepsAreRejectedAsNotYetSupported() throws Exception {
         Path input = file(GOOD + "\n");
-        assertUsageError(CliRun.of("prepare", "--stage", "dpo", "--seq-len", "64", "--input", input.toString()), "not supported yet");
         assertUsageError(prepare(input, "--packing", "on"), "not supported yet");
     }
 
@@ -123,6 +122,23 @@ class PrepareCommandTest {
         assertThat(sum(last.get("loss_mask"))).isPositive().isLessThan(sum(pattern.get("loss_mask")));
         assertThat(rejected.at("/error/reason").asText()).isEqualTo("SPECIAL_TOKEN_IN_CONTENT");
         assertThat(prompted.get("text").asText()).startsWith("<|im_start|>system\nBe kind.<|im_end|>");
+    }
+
+    @Test
+    void pretrainWrapsTextAndDpoPrintsBothSides() throws Exception {
+        CliRun pretrain = CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "16", "--input", file("{\"text\": \"Hello world\"}\n").toString());
+        JsonNode text = JSON.readTree(pretrain.outLines().get(0));
+        assertThat(text.get("input_ids").get(0).asInt()).isEqualTo(1);
+        assertThat(text.get("text").asText()).isEqualTo("Hello world");
+        assertThat(sum(text.get("loss_mask"))).isEqualTo(countNonPad(text));
+
+        String pair = "{\"prompt\": \"2+2?\", \"chosen\": \"4\", \"rejected\": \"5\"}";
+        CliRun dpo = CliRun.of("prepare", "--stage", "dpo", "--seq-len", "64", "--input", file(pair + "\n").toString(), "--stats");
+        JsonNode both = JSON.readTree(dpo.outLines().get(0));
+        assertThat(both.at("/chosen/text").asText()).endsWith("4<|im_end|>\n");
+        assertThat(both.at("/rejected/text").asText()).endsWith("5<|im_end|>\n");
+        assertThat(both.at("/chosen/input_ids")).hasSize(64);
+        assertThat(JSON.readTree(dpo.outLines().get(1)).at("/stats/rows").asInt()).isEqualTo(2);
     }
 
     private static void assertUsageError(CliRun run, String mentioned) {

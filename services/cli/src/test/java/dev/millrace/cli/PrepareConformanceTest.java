@@ -49,16 +49,54 @@ class PrepareConformanceTest {
     }
 
     @Test
-    void everyBadSftLineGivesItsReason(@TempDir Path dir) throws Exception {
+    void pretrainCasesMatchByteForByte() throws Exception {
+        List<String> expected = Files.readAllLines(SharedData.conformance("pretrain-128.expected.jsonl"));
+        CliRun run = CliRun.of("prepare", "--stage", "pretrain", "--tokenizer", SharedData.minimindTokenizer().toString(),
+                "--seq-len", "128", "--input", SharedData.conformance("pretrain-128.input.jsonl").toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.outLines()).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            JsonNode want = JSON.readTree(expected.get(i));
+            JsonNode got = JSON.readTree(run.outLines().get(i));
+            String c = want.get("case").asText();
+            assertThat(got.has("error")).as(c + ": " + got.get("error")).isFalse();
+            assertThat(got.get("text").asText()).as(c + " text").isEqualTo(want.get("text").asText());
+            assertThat(got.get("input_ids")).as(c + " input_ids").isEqualTo(want.get("input_ids"));
+            assertThat(got.get("loss_mask")).as(c + " loss_mask").isEqualTo(want.get("loss_mask"));
+        }
+    }
+
+    @ParameterizedTest(name = "dpo-512 --mask-rule {0}")
+    @CsvSource({"pattern", "span"})
+    void dpoCasesMatchByteForByteOnBothSides(String maskRule) throws Exception {
+        List<String> expected = Files.readAllLines(SharedData.conformance("dpo-512.expected.jsonl"));
+        CliRun run = CliRun.of("prepare", "--stage", "dpo", "--tokenizer", SharedData.minimindTokenizer().toString(),
+                "--seq-len", "512", "--input", SharedData.conformance("dpo-512.input.jsonl").toString(), "--mask-rule", maskRule);
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.outLines()).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            JsonNode want = JSON.readTree(expected.get(i));
+            JsonNode got = JSON.readTree(run.outLines().get(i));
+            String c = want.get("case").asText();
+            assertThat(got.has("error")).as(c + ": " + got.get("error")).isFalse();
+            for (String side : List.of("chosen", "rejected")) {
+                assertThat(got.at("/" + side + "/text").asText()).as(c + " " + side + " text").isEqualTo(want.at("/" + side + "/text").asText());
+                assertThat(got.at("/" + side + "/input_ids")).as(c + " " + side + " ids").isEqualTo(want.at("/" + side + "/input_ids"));
+                assertThat(got.at("/" + side + "/loss_mask")).as(c + " " + side + " mask").isEqualTo(want.at("/" + side + "/loss_mask"));
+            }
+        }
+    }
+
+    @Test
+    void everyBadLineGivesItsReason(@TempDir Path dir) throws Exception {
         Path tokenizer = SharedData.minimindTokenizer();
         List<byte[]> raw = rawLines(Files.readAllBytes(SharedData.conformance("bad.jsonl")));
         List<String> expected = Files.readAllLines(SharedData.conformance("bad.expected.jsonl"));
         int checked = 0;
         for (String e : expected) {
             JsonNode want = JSON.readTree(e);
-            if (!want.get("stage").asText().equals("sft")) {
-                continue;
-            }
             int n = want.get("line").asInt();
             Path single = dir.resolve("bad-" + n + ".jsonl");
             byte[] bytes = raw.get(n - 1);
@@ -66,7 +104,7 @@ class PrepareConformanceTest {
             withNewline[bytes.length] = '\n';
             Files.write(single, withNewline); // the raw bytes: line 3 is deliberately not UTF-8
 
-            CliRun run = CliRun.of("prepare", "--stage", "sft", "--tokenizer", tokenizer.toString(),
+            CliRun run = CliRun.of("prepare", "--stage", want.get("stage").asText(), "--tokenizer", tokenizer.toString(),
                     "--seq-len", want.get("seq_len").asText(), "--input", single.toString());
 
             assertThat(run.exitCode()).as(run.err()).isZero();
@@ -79,7 +117,7 @@ class PrepareConformanceTest {
             assertThat(got.at("/error/message").asText()).as(c).isNotBlank();
             checked++;
         }
-        assertThat(checked).isEqualTo(10);
+        assertThat(checked).isEqualTo(expected.size()).isEqualTo(12);
     }
 
     /** Splits on '\n' without decoding, so non-UTF-8 bytes survive. */

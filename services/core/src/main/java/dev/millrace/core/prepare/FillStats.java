@@ -23,6 +23,20 @@ public final class FillStats {
         records++;
     }
 
+    /** Counts a prepared line: its row(s), or its rejection. */
+    public void add(Prepared prepared) {
+        if (prepared instanceof Prepared.Example e) {
+            addRecord();
+            addRow(e.row());
+        } else if (prepared instanceof Prepared.Pair p) {
+            addRecord();
+            addRow(p.chosen().row());
+            addRow(p.rejected().row());
+        } else {
+            addRejected();
+        }
+    }
+
     public void addRow(Row row) {
         rows++;
         slots += row.seqLen();

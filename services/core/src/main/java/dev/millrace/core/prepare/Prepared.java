@@ -17,6 +17,17 @@ public sealed interface Prepared {
         }
     }
 
+    /** One side of a DPO pair: its rendered text and its row. */
+    record Side(String text, Row row) {
+    }
+
+    /** A DPO pair ready for training: chosen and rejected rows of the same record. */
+    record Pair(long line, String recordId, Side chosen, Side rejected, List<Warning> warnings) implements Prepared {
+        public Pair {
+            warnings = List.copyOf(warnings);
+        }
+    }
+
     /** A record that becomes a dead letter (or a CLI error line). */
     record Rejected(long line, Reason reason, String message) implements Prepared {
     }

@@ -6,7 +6,7 @@ import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.record.Stage;
 
 /**
- * Per-stage settings for conversation stages (sft, distill). The defaults reproduce the seed.
+ * Per-stage settings for conversation stages (sft, distill, and each side of dpo). The defaults reproduce the seed.
  *
  * @param seqLen the row length T
  * @param format a forced input format, or null to detect per record
@@ -20,8 +20,8 @@ import dev.millrace.core.record.Stage;
 public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
                          SpecialTokenPolicy specialTokens, String systemPrompt) {
     public SftOptions {
-        if (stage != Stage.SFT && stage != Stage.DISTILL) {
-            throw new IllegalArgumentException("conversation preparation is for sft and distill, not " + stage.id());
+        if (stage == Stage.PRETRAIN) {
+            throw new IllegalArgumentException("conversation preparation is for sft, dpo and distill, not pretrain");
         }
         if (seqLen < 2) {
             throw new IllegalArgumentException("--seq-len must be at least 2");

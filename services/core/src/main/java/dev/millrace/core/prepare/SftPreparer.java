@@ -30,7 +30,7 @@ import java.util.Map;
  * span rule), truncate and pad to T. Each step is a public method so the Kafka services can run
  * them one per topic; {@code ./millrace prepare} runs them in a row.
  */
-public final class SftPreparer {
+public final class SftPreparer implements LinePreparer {
     private final TokenizerFolder folder;
     private final SftOptions options;
     private final ChatTemplate template;
@@ -60,6 +60,7 @@ public final class SftPreparer {
     }
 
     /** Never throws for bad data: a bad line comes back as {@link Prepared.Rejected}. */
+    @Override
     public Prepared prepare(RawLine line) {
         try {
             Conversation conversation = read(line.bytes());

@@ -1,0 +1,83 @@
+package dev.millrace.core.prepare;
+
+import dev.millrace.core.chat.InputFormat;
+import dev.millrace.core.chat.RecordReader;
+import dev.millrace.core.chat.TextRecord;
+import dev.millrace.core.json.RawLine;
+import dev.millrace.core.json.StrictJson;
+import dev.millrace.core.mask.Row;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.RecordId;
+import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The pretrain path (SEMANTICS.md, Pretrain): {@code ids = [bos] + encode(text)[: T - added] + [eos]},
+ * right-padded to T; every real position is trained, padding never (decided by position, so a pad
+ * id equal to eos still trains the eos). Truncation keeps room for the tokens that are added.
+ */
+public final class PretrainPreparer implements LinePreparer {
+    private final TokenizerFolder folder;
+    private final int seqLen;
+    private final InputFormat format;
+    private final Wrap wrap;
+    private final String bosText;
+    private final String eosText;
+
+    /** @throws IllegalArgumentException when the wrapping needs a bos or eos token the tokenizer lacks */
+    public PretrainPreparer(TokenizerFolder folder, int seqLen, InputFormat format, Wrap wrap) {
+        if (seqLen < 2) {
+            throw new IllegalArgumentException("--seq-len must be at least 2");
+        }
+        this.folder = folder;
+        this.seqLen = seqLen;
+        this.format = format;
+        this.wrap = wrap;
+        this.bosText = folder.config().specialTokens().get("bos_token");
+        this.eosText = folder.config().specialTokens().get("eos_token");
+        if (wrap != Wrap.NEVER && (folder.bosId() < 0 || folder.eosId() < 0)) {
+            throw new IllegalArgumentException("--wrap " + wrap.id() + " needs bos and eos tokens, and the tokenizer in "
+                    + folder.path() + " lacks one; use --wrap never");
+        }
+    }
+
+    @Override
+    public Prepared prepare(RawLine line) {
+        try {
+            TextRecord record = RecordReader.read(StrictJson.parse(line.bytes()), Stage.PRETRAIN, format).asText();
+            Row row = row(record.text());
+            return new Prepared.Example(line.number(), RecordId.of(Stage.PRETRAIN, record.normalised()), record.text(), row, List.of());
+        } catch (RecordRejected e) {
+            return new Prepared.Rejected(line.number(), e.reason(), e.getMessage());
+        }
+    }
+
+    /** The row of T ids for one text, with its mask (1 on every real position). */
+    public Row row(String text) throws RecordRejected {
+        boolean bos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.startsWith(bosText));
+        boolean eos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.endsWith(eosText));
+        int[] body = folder.tokenizer().ids(text);
+        int room = seqLen - (bos ? 1 : 0) - (eos ? 1 : 0);
+        int kept = Math.max(0, Math.min(body.length, room));
+        int[] ids = new int[(bos ? 1 : 0) + kept + (eos ? 1 : 0)];
+        int at = 0;
+        if (bos) {
+            ids[at++] = folder.bosId();
+        }
+        System.arraycopy(body, 0, ids, at, kept);
+        at += kept;
+        if (eos) {
+            ids[at] = folder.eosId();
+        }
+        int[] mask = new int[ids.length];
+        Arrays.fill(mask, 1);
+        Row row = Row.fit(ids, mask, seqLen, folder.padId());
+        if (row.trainedTokens() == 0) {
+            throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "the text is empty and --wrap never adds nothing to train");
+        }
+        return row;
+    }
+}
