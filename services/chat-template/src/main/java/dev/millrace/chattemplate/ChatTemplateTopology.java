@@ -7,13 +7,18 @@ import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.Stores;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -33,17 +38,34 @@ public class ChatTemplateTopology {
     @ConfigProperty(name = "millrace.topic-prefix")
     String topicPrefix;
 
+    /** How long a record id is remembered for the duplicate drop (default 7 days). */
+    @ConfigProperty(name = "millrace.dedup.retention-ms", defaultValue = "604800000")
+    long dedupRetentionMs;
+
+    /** The most expired entries one sweep of the duplicate store deletes. */
+    @ConfigProperty(name = "millrace.dedup.expiry-max-per-run", defaultValue = "10000")
+    int dedupExpiryMaxPerRun;
+
     @Produces
     public Topology topology(MeterRegistry registry) {
         Topics topics = new Topics(topicPrefix);
         TokenizerFolder folder = TokenizerFolders.load(tokenizer);
+        Duration retention = Duration.ofMillis(dedupRetentionMs);
+        RenderProcessor.checkSettings(retention, dedupExpiryMaxPerRun);
         Topology topology = new Topology();
         for (String id : stages) {
             Stage stage = Stage.fromId(id);
             // T does not matter for rendering; the loss-mask service owns truncation.
             SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
+            Map<TaskId, Long> entries = new ConcurrentHashMap<>();
+            // Approximate (RocksDB's estimate), summed over this instance's tasks of the stage.
+            Gauge.builder("millrace.dedup.entries", entries, m -> m.values().stream().mapToLong(Long::longValue).sum())
+                    .tags("service", "chat-template", "stage", stage.id())
+                    .strongReference(true)
+                    .register(registry);
             StepTopology.addStep(topology, stage, topics.raw(stage), topics.templated(stage), topics.dlq(),
-                    s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry),
+                    s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry, retention,
+                            dedupExpiryMaxPerRun, entries),
                     Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RenderProcessor.seenStoreName(stage)),
                             Serdes.String(), Serdes.Long()));
         }

@@ -17,26 +17,79 @@ import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.StepProcessor;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Drops exact duplicates (same record id = same normalised content), then renders the
  * conversation with the tokenizer folder's chat template (all rules in core). Seen ids live in a
  * changelogged store, so a re-sent file changes nothing downstream, across restarts too.
+ *
+ * <p>Entries expire after {@code retention} (counted from the record's first sighting, wall-clock
+ * time): a record whose entry is older than the retention is accepted again, so re-sending a file
+ * older than the retention trains on it again. A wall-clock punctuator sweeps expired entries out
+ * of the store (a tombstone on the changelog each) with bounded work per run, resuming where the
+ * previous run stopped, so a huge store never stalls processing.
  */
 final class RenderProcessor extends StepProcessor {
     private final SftPreparer preparer;
     private final String fingerprint;
-    private final Counter duplicates;
-    private KeyValueStore<String, Long> seen;
+    /** Entries examined per sweep, at most this many times the deletion bound. */
+    static final int SCAN_FACTOR = 10;
 
-    RenderProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry) {
+    private final Counter duplicates;
+    private final Counter expired;
+    private final long retentionMs;
+    private final int maxDeletesPerRun;
+    private final Map<TaskId, Long> entriesByTask;
+    private KeyValueStore<String, Long> seen;
+    private TaskId taskId;
+    private Cancellable sweep;
+    /** The first key the next sweep examines; null: from the start of the store. */
+    private String cursor;
+
+    /**
+     * @param retention how long a record id is remembered (positive)
+     * @param maxDeletesPerRun the most entries one sweep deletes (positive); it examines at most
+     *     {@value #SCAN_FACTOR} times as many
+     * @param entriesByTask where this task reports the approximate number of entries in its store
+     *     (summed by the {@code millrace.dedup.entries} gauge)
+     */
+    RenderProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry,
+            Duration retention, int maxDeletesPerRun, Map<TaskId, Long> entriesByTask) {
         super("chat-template", stage, registry);
+        checkSettings(retention, maxDeletesPerRun);
         this.preparer = preparer;
         this.fingerprint = fingerprint;
+        this.retentionMs = retention.toMillis();
+        this.maxDeletesPerRun = maxDeletesPerRun;
+        this.entriesByTask = entriesByTask;
         this.duplicates = registry.counter("millrace.duplicates.dropped", "service", "chat-template", "stage", stage.id());
+        this.expired = registry.counter("millrace.duplicates.expired", "service", "chat-template", "stage", stage.id());
+    }
+
+    static void checkSettings(Duration retention, int maxDeletesPerRun) {
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("millrace.dedup.retention-ms must be positive, was " + retention.toMillis());
+        }
+        if (maxDeletesPerRun <= 0) {
+            throw new IllegalArgumentException("millrace.dedup.expiry-max-per-run must be positive, was " + maxDeletesPerRun);
+        }
+    }
+
+    /** How often the sweep runs: a 24th of the retention, within [1 s, 1 min]. */
+    static Duration sweepInterval(Duration retention) {
+        long ms = retention.toMillis() / 24;
+        return Duration.ofMillis(Math.max(1_000L, Math.min(60_000L, ms)));
     }
 
     static String seenStoreName(Stage stage) {
@@ -47,17 +100,69 @@ final class RenderProcessor extends StepProcessor {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         seen = context.getStateStore(seenStoreName(stage));
+        taskId = context.taskId();
+        cursor = null;
+        entriesByTask.put(taskId, seen.approximateNumEntries());
+        sweep = context.schedule(sweepInterval(Duration.ofMillis(retentionMs)), PunctuationType.WALL_CLOCK_TIME, this::expire);
+    }
+
+    @Override
+    public void close() {
+        if (sweep != null) {
+            sweep.cancel();
+        }
+        if (taskId != null) {
+            entriesByTask.remove(taskId);
+        }
+    }
+
+    /**
+     * One sweep: from the cursor on, deletes entries older than the retention, stopping after
+     * {@code maxDeletesPerRun} deletions or {@code SCAN_FACTOR} times as many examined entries;
+     * the next sweep goes on from there, and after the last key starts over.
+     */
+    void expire(long now) {
+        List<String> doomed = new ArrayList<>();
+        String next = null;
+        int examined = 0;
+        int scanLimit = (int) Math.min(Integer.MAX_VALUE, (long) maxDeletesPerRun * SCAN_FACTOR);
+        try (KeyValueIterator<String, Long> it = seen.range(cursor, null)) {
+            while (it.hasNext()) {
+                if (doomed.size() >= maxDeletesPerRun || examined >= scanLimit) {
+                    next = it.peekNextKey();
+                    break;
+                }
+                KeyValue<String, Long> entry = it.next();
+                examined++;
+                if (isExpired(entry.value, now)) {
+                    doomed.add(entry.key);
+                }
+            }
+        }
+        for (String key : doomed) {
+            seen.delete(key);
+        }
+        expired.increment(doomed.size());
+        cursor = next;
+        entriesByTask.put(taskId, seen.approximateNumEntries());
+    }
+
+    private boolean isExpired(Long firstSeenMs, long now) {
+        return now - firstSeenMs >= retentionMs;
     }
 
     @Override
     @SuppressWarnings("unchecked")
     protected byte[] transform(String key, byte[] value, TopicOffset input) throws RecordRejected, InvalidProtocolBufferException {
         RawRecord raw = RawRecord.parseFrom(value);
-        if (seen.get(raw.getRecordId()) != null) {
+        long now = context.currentSystemTimeMs();
+        Long firstSeen = seen.get(raw.getRecordId());
+        // An entry the sweep has not reached yet but older than the retention counts as gone.
+        if (firstSeen != null && !isExpired(firstSeen, now)) {
             duplicates.increment();
             return null;
         }
-        seen.put(raw.getRecordId(), context.currentSystemTimeMs());
+        seen.put(raw.getRecordId(), now);
         Map<String, Object> normalised = (Map<String, Object>) PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson()));
         Conversation conversation = Conversation.fromNormalised(normalised);
         SftPreparer.Rendered rendered = preparer.template(conversation);

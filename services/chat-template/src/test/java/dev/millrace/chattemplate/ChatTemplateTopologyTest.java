@@ -14,6 +14,9 @@ import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -22,6 +25,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,12 +38,23 @@ class ChatTemplateTopologyTest {
     private TestOutputTopic<String, byte[]> dlq;
     private SimpleMeterRegistry registry;
 
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
     @BeforeEach
     void start() {
+        start(Duration.ofDays(7).toMillis(), 10_000);
+    }
+
+    private void start(long retentionMs, int expiryMaxPerRun) {
+        if (driver != null) {
+            driver.close();
+        }
         ChatTemplateTopology t = new ChatTemplateTopology();
         t.stages = List.of("sft");
         t.tokenizer = Optional.empty();
         t.topicPrefix = "millrace";
+        t.dedupRetentionMs = retentionMs;
+        t.dedupExpiryMaxPerRun = expiryMaxPerRun;
         registry = new SimpleMeterRegistry();
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
@@ -49,7 +64,7 @@ class ChatTemplateTopologyTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(t.topology(registry), props);
+        driver = new TopologyTestDriver(t.topology(registry), props, T0);
         raw = driver.createInputTopic("millrace.sft.raw", Serdes.String().serializer(), Serdes.ByteArray().serializer());
         templated = driver.createOutputTopic("millrace.sft.templated", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic("millrace.dlq", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
@@ -116,5 +131,104 @@ class ChatTemplateTopologyTest {
         assertThat(dlq.isEmpty()).isTrue();
         assertThat(TemplatedRecord.parseFrom(templated.readValue()).getRecordId()).isEqualTo("r2");
         assertThat(RecordId.canonicalJson(java.util.Map.of("b", 1, "a", 2))).isEqualTo("{\"a\":2,\"b\":1}");
+    }
+
+    private static RawRecord record(String id) {
+        return RawRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.SFT)
+                .setNormalisedJson("{\"messages\":[{\"content\":\"" + id + "\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();
+    }
+
+    private double counter(String name) {
+        return registry.counter(name, "service", "chat-template", "stage", "sft").count();
+    }
+
+    private List<String> seenIds() {
+        KeyValueStore<String, Long> store = driver.getKeyValueStore(RenderProcessor.seenStoreName(Stage.SFT));
+        List<String> ids = new ArrayList<>();
+        try (var it = store.all()) {
+            it.forEachRemaining(kv -> ids.add(kv.key));
+        }
+        return ids;
+    }
+
+    @Test
+    void aDuplicateWithinTheRetentionIsDroppedAndSweepsKeepItsEntry() {
+        start(Duration.ofHours(1).toMillis(), 10_000);
+        raw.pipeInput("same", record("same").toByteArray());
+        // 59 minutes of sweeps (one a minute) later the entry is still there.
+        for (int i = 0; i < 59; i++) {
+            driver.advanceWallClockTime(Duration.ofMinutes(1));
+        }
+        raw.pipeInput("same", record("same").toByteArray());
+
+        assertThat(templated.readValuesToList()).hasSize(1);
+        assertThat(counter("millrace.duplicates.dropped")).isEqualTo(1.0);
+        assertThat(counter("millrace.duplicates.expired")).isZero();
+        assertThat(seenIds()).containsExactly("same");
+    }
+
+    @Test
+    void afterItsEntryExpiredTheRecordIsAcceptedAgain() throws Exception {
+        start(Duration.ofHours(1).toMillis(), 10_000);
+        raw.pipeInput("same", record("same").toByteArray());
+        driver.advanceWallClockTime(Duration.ofMinutes(61));
+
+        assertThat(seenIds()).isEmpty();
+        assertThat(counter("millrace.duplicates.expired")).isEqualTo(1.0);
+        assertThat(registry.get("millrace.dedup.entries").tag("stage", "sft").gauge().value()).isZero();
+
+        raw.pipeInput("same", record("same").toByteArray());
+        raw.pipeInput("same", record("same").toByteArray());
+
+        List<byte[]> out = templated.readValuesToList();
+        assertThat(out).hasSize(2);
+        assertThat(TemplatedRecord.parseFrom(out.get(1)).getRecordId()).isEqualTo("same");
+        assertThat(counter("millrace.duplicates.dropped")).isEqualTo(1.0);
+        assertThat(seenIds()).containsExactly("same");
+    }
+
+    @Test
+    void anEntryOlderThanTheRetentionThatNoSweepReachedYetCountsAsGone() {
+        start(Duration.ofHours(1).toMillis(), 1);
+        raw.pipeInput("a", record("a").toByteArray());
+        raw.pipeInput("b", record("b").toByteArray());
+        driver.advanceWallClockTime(Duration.ofMinutes(61)); // one sweep, deletes only "a"
+        assertThat(seenIds()).containsExactly("b");
+
+        raw.pipeInput("b", record("b").toByteArray());
+
+        assertThat(templated.readValuesToList()).hasSize(3);
+        assertThat(counter("millrace.duplicates.dropped")).isZero();
+    }
+
+    @Test
+    void expiringManyEntriesIsSpreadOverSweepsWhenOverThePerRunBound() {
+        start(Duration.ofHours(1).toMillis(), 3);
+        for (int i = 0; i < 10; i++) {
+            raw.pipeInput("r" + i, record("r" + i).toByteArray());
+        }
+        driver.advanceWallClockTime(Duration.ofMinutes(30));
+        raw.pipeInput("late", record("late").toByteArray()); // not expired by the sweeps below
+        driver.advanceWallClockTime(Duration.ofMinutes(31));
+
+        List<Integer> sizes = new ArrayList<>();
+        sizes.add(seenIds().size());
+        for (int i = 0; i < 4; i++) {
+            driver.advanceWallClockTime(Duration.ofMinutes(1));
+            sizes.add(seenIds().size());
+        }
+
+        // 11 entries, 10 expired; at most 3 deleted per sweep; "late" stays.
+        assertThat(sizes).containsExactly(8, 5, 2, 1, 1);
+        assertThat(seenIds()).containsExactly("late");
+        assertThat(counter("millrace.duplicates.expired")).isEqualTo(10.0);
+        assertThat(templated.readValuesToList()).hasSize(11);
+    }
+
+    @Test
+    void theSweepRunsEveryTwentyFourthOfTheRetentionWithinOneSecondAndOneMinute() {
+        assertThat(RenderProcessor.sweepInterval(Duration.ofDays(7))).isEqualTo(Duration.ofMinutes(1));
+        assertThat(RenderProcessor.sweepInterval(Duration.ofMinutes(12))).isEqualTo(Duration.ofSeconds(30));
+        assertThat(RenderProcessor.sweepInterval(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(1));
     }
 }
