@@ -61,7 +61,7 @@ class PreparePackingTest {
     }
 
     @Test
-    void thousandsOfSampleConversationsPackAlmostWithoutPadding() throws Exception {
+    void thousandsOfSampleConversationsPackWithinOnePercentOfTheLowerBound() throws Exception {
         Path input = dir.resolve("prefixes.jsonl");
         int records = writePrefixCorpus(input);
         assertThat(records).isGreaterThanOrEqualTo(2000);
@@ -77,11 +77,19 @@ class PreparePackingTest {
                 records, offStats.get("records").asInt(), offStats.get("rows").asInt(), offStats.get("nonpad_share").asDouble(),
                 onStats.get("rows").asInt(), onStats.get("nonpad_share").asDouble(), onStats.get("trained_share").asDouble());
         assertThat(offStats.get("records").asInt()).isGreaterThanOrEqualTo(2000);
-        assertThat(onStats.get("nonpad_share").asDouble()).isGreaterThanOrEqualTo(0.97);
         int padId;
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {
             padId = folder.padId();
         }
+        long[] lb = lowerBound(off, 512, padId);
+        double best = (double) lb[1] / (lb[0] * 512.0);
+        System.out.printf("lower bound rows=%d (real tokens %d, examples over T/2 %d): best possible nonpad_share=%.4f%n",
+                lb[0], lb[1], lb[2], best);
+        // The brief asked for >= 0.97 here. On this corpus no packer can reach it: most examples are
+        // longer than T/2, so each needs a row of its own, which caps nonpad_share at `best` (~0.951).
+        // So the test holds the packer to the bin-packing lower bound (within 1%) and records the share.
+        assertThat(onStats.get("rows").asLong()).isLessThanOrEqualTo((long) Math.ceil(lb[0] * 1.01));
+        assertThat(onStats.get("nonpad_share").asDouble()).isGreaterThanOrEqualTo(0.94).isGreaterThanOrEqualTo(best * 0.99);
         assertPackedRowsHoldExactlyThePerRecordRows(off, on, 512, padId);
     }
 
@@ -199,6 +207,29 @@ class PreparePackingTest {
         }
         Files.write(out, lines, StandardCharsets.UTF_8);
         return lines.size();
+    }
+
+    /** {max(ceil(real tokens / T), examples longer than T/2), real tokens, examples longer than T/2}, real lengths read up to the trailing pads. */
+    static long[] lowerBound(CliRun off, int t, int padId) throws Exception {
+        long tokens = 0;
+        long overHalf = 0;
+        List<String> lines = off.outLines();
+        for (String l : lines.subList(0, lines.size() - 1)) {
+            JsonNode n = JSON.readTree(l);
+            if (n.has("error")) {
+                continue;
+            }
+            int len = t;
+            JsonNode ids = n.get("input_ids");
+            while (len > 0 && ids.get(len - 1).asInt() == padId) {
+                len--;
+            }
+            tokens += len;
+            if (len * 2 > t) {
+                overHalf++;
+            }
+        }
+        return new long[] {Math.max((tokens + t - 1) / t, overHalf), tokens, overHalf};
     }
 
     private static JsonNode last(CliRun run) throws Exception {
