@@ -3,6 +3,9 @@ package dev.millrace.cli;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
+import dev.millrace.core.mask.Row;
+import dev.millrace.core.pack.PackedRow;
+import dev.millrace.core.pack.Packer;
 import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.FillStats;
 import dev.millrace.core.prepare.LinePreparer;
@@ -69,6 +72,10 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--packing", defaultValue = "off", description = "on | off")
     String packing;
 
+    @Option(names = "--pack-buffer", defaultValue = "" + Packer.DEFAULT_BUFFER, paramLabel = "N",
+            description = "with --packing on: examples held for best-fit packing before their rows are written (default ${DEFAULT-VALUE})")
+    int packBuffer;
+
     @Option(names = "--batch-size", defaultValue = "16", paramLabel = "B", description = "rows per batch")
     int batchSize;
 
@@ -92,6 +99,13 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         Stage st = parseStage();
         InputFormat forced = parseFormat(st);
         checkChoices();
+        boolean packed = "on".equals(packing);
+        if (packed && st == Stage.DPO) {
+            throw new Millrace.UsageError("packing is not supported for dpo (chosen and rejected rows must stay aligned)");
+        }
+        if (packed && explain) {
+            throw new Millrace.UsageError("--explain is not supported with --packing on");
+        }
         if (seqLen < 2) {
             throw new Millrace.UsageError("--seq-len must be at least 2, got " + seqLen);
         }
@@ -106,6 +120,8 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
             LinePreparer preparer = preparer(st, forced, folder);
             PrepareOutput output = new PrepareOutput(out, folder.tokenizer());
             FillStats fill = new FillStats();
+            Packer packer = packed ? new Packer(seqLen, folder.padId(), packBuffer) : null;
+            long[] rowNumber = {0};
             try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
                 LineReader lines = new LineReader(in);
                 while (lines.hasNext()) {
@@ -114,6 +130,19 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
                         continue;
                     }
                     Prepared prepared = preparer.prepare(line);
+                    if (packer != null) {
+                        if (prepared instanceof Prepared.Example e) {
+                            fill.addRecord();
+                            Row row = e.row();
+                            int n = row.realLength();
+                            writeRows(packer.add(java.util.Arrays.copyOf(row.ids(), n), java.util.Arrays.copyOf(row.mask(), n), e.line()),
+                                    output, fill, rowNumber);
+                        } else {
+                            fill.add(prepared);
+                            output.json(prepared);
+                        }
+                        continue;
+                    }
                     fill.add(prepared);
                     if (explain) {
                         output.explain(prepared);
@@ -122,12 +151,22 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
                     }
                 }
             }
+            if (packer != null) {
+                writeRows(packer.finish(), output, fill, rowNumber);
+            }
             if (stats) {
                 output.stats(fill);
             }
             out.flush();
         } catch (IOException e) {
             throw new Millrace.UsageError(e.getMessage());
+        }
+    }
+
+    private static void writeRows(java.util.List<PackedRow> rows, PrepareOutput output, FillStats fill, long[] rowNumber) {
+        for (PackedRow row : rows) {
+            fill.addRow(row.asRow());
+            output.packed(rowNumber[0]++, row);
         }
     }
 
@@ -176,7 +215,10 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         choose("--wrap", wrap, Set.of("auto", "always", "never"), Set.of("auto", "always", "never"));
         choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow", "reject"));
         choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all", "last"));
-        choose("--packing", packing, Set.of("on", "off"), Set.of("off"));
+        choose("--packing", packing, Set.of("on", "off"), Set.of("on", "off"));
+        if (packBuffer < 1) {
+            throw new Millrace.UsageError("--pack-buffer must be at least 1");
+        }
         if (batchSize < 1) {
             throw new Millrace.UsageError("--batch-size must be at least 1");
         }

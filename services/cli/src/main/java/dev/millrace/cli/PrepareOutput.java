@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.millrace.core.mask.Row;
+import dev.millrace.core.pack.PackedRow;
 import dev.millrace.core.prepare.FillStats;
 import dev.millrace.core.prepare.Prepared;
 import dev.millrace.core.record.Warning;
@@ -43,6 +44,19 @@ final class PrepareOutput {
             error.put("reason", r.reason().name());
             error.put("message", r.message());
         }
+        write(line);
+    }
+
+    /** {@code --packing on}: one line per packed row (CLI.md). */
+    void packed(long rowNumber, PackedRow row) {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("row", rowNumber);
+        line.set("input_ids", ints(row.ids()));
+        line.set("loss_mask", ints(row.mask()));
+        line.set("segment_ids", ints(row.segmentIds()));
+        line.set("position_ids", ints(row.positionIds()));
+        ArrayNode lines = line.putArray("lines");
+        row.lines().forEach(lines::add);
         write(line);
     }
 

@@ -100,9 +100,47 @@ class PrepareCommandTest {
     }
 
     @Test
-    void flagsOfLaterStepsAreRejectedAsNotYetSupported() throws Exception {
+    void packingPrintsOneLinePerPackedRowAndKeepsErrorLines() throws Exception {
+        CliRun run = prepare(file(GOOD + "\nnot json\n" + GOOD + "\n"), "--packing", "on", "--stats");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.outLines();
+        assertThat(lines).hasSize(3);
+        JsonNode bad = JSON.readTree(lines.get(0));
+        assertThat(bad.get("line").asInt()).isEqualTo(2);
+        assertThat(bad.at("/error/reason").asText()).isEqualTo("INVALID_JSON");
+        JsonNode row = JSON.readTree(lines.get(1));
+        assertThat(row.get("row").asInt()).isZero();
+        assertThat(row.get("lines")).hasSize(2);
+        assertThat(row.get("lines").get(0).asInt()).isEqualTo(1);
+        assertThat(row.get("lines").get(1).asInt()).isEqualTo(3);
+        for (String field : List.of("input_ids", "loss_mask", "segment_ids", "position_ids")) {
+            assertThat(row.get(field)).as(field).hasSize(64);
+        }
+        // both records are the same conversation: the second starts where the first ends
+        int n = 0;
+        while (row.get("segment_ids").get(n).asInt() == 1) {
+            n++;
+        }
+        assertThat(row.get("segment_ids").get(n).asInt()).isEqualTo(2);
+        assertThat(row.get("position_ids").get(n).asInt()).isZero();
+        assertThat(row.get("input_ids").get(n)).isEqualTo(row.get("input_ids").get(0));
+        assertThat(row.get("loss_mask").get(n).asInt()).isZero();
+        JsonNode stats = JSON.readTree(lines.get(2)).get("stats");
+        assertThat(stats.get("records").asInt()).isEqualTo(2);
+        assertThat(stats.get("rejected").asInt()).isEqualTo(1);
+        assertThat(stats.get("rows").asInt()).isEqualTo(1);
+        assertThat(stats.get("nonpad_share").asDouble()).isEqualTo(2.0 * n / 64);
+        assertThat(stats.get("trained_share").asDouble()).isEqualTo(sum(row.get("loss_mask")) / 64.0);
+    }
+
+    @Test
+    void packingIsRejectedForDpoAndWithExplainAndNeedsAPositiveBuffer() throws Exception {
         Path input = file(GOOD + "\n");
-        assertUsageError(prepare(input, "--packing", "on"), "not supported yet");
+        assertUsageError(CliRun.of("prepare", "--stage", "dpo", "--seq-len", "64", "--input", input.toString(), "--packing", "on"),
+                "packing is not supported for dpo");
+        assertUsageError(prepare(input, "--packing", "on", "--explain"), "--explain");
+        assertUsageError(prepare(input, "--packing", "on", "--pack-buffer", "0"), "--pack-buffer");
     }
 
     @Test
