@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,9 @@ public class ChatTemplateTopology {
     @ConfigProperty(name = "millrace.dedup.expiry-max-per-run", defaultValue = "10000")
     int dedupExpiryMaxPerRun;
 
+    // One topology per app: its gauges must be registered once, against the processors that feed them.
     @Produces
+    @Singleton
     public Topology topology(MeterRegistry registry) {
         Topics topics = new Topics(topicPrefix);
         TokenizerFolder folder = TokenizerFolders.load(tokenizer);

@@ -11,6 +11,7 @@ import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +46,9 @@ public class LossMaskTopology {
     @ConfigProperty(name = "millrace.batch-linger-ms")
     long lingerMs;
 
+    // One topology per app: its gauges must be registered once, against the processors that feed them.
     @Produces
+    @Singleton
     public Topology topology(MeterRegistry registry) {
         Topics topics = new Topics(topicPrefix);
         TokenizerFolder folder = TokenizerFolders.load(tokenizer);

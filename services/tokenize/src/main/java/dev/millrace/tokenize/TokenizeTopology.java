@@ -10,6 +10,7 @@ import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.streams.Topology;
@@ -28,7 +29,9 @@ public class TokenizeTopology {
     @ConfigProperty(name = "millrace.topic-prefix")
     String topicPrefix;
 
+    // One topology per app: its gauges must be registered once, against the processors that feed them.
     @Produces
+    @Singleton
     public Topology topology(MeterRegistry registry) {
         Topics topics = new Topics(topicPrefix);
         TokenizerFolder folder = TokenizerFolders.load(tokenizer);
