@@ -59,6 +59,10 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--wrap", defaultValue = "auto", description = "pretrain bos/eos wrapping: auto | always | never")
     String wrap;
 
+    @Option(names = "--pretrain-overflow", defaultValue = "truncate",
+            description = "pretrain texts longer than T: truncate (the seed's behaviour) | split into consecutive windows")
+    String pretrainOverflow;
+
     @Option(names = "--special-tokens-in-content", defaultValue = "allow", description = "allow | reject")
     String specialTokensInContent;
 
@@ -133,10 +137,12 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
                     if (packer != null) {
                         if (prepared instanceof Prepared.Example e) {
                             fill.addRecord();
-                            Row row = e.row();
-                            int n = row.realLength();
-                            writeRows(packer.add(java.util.Arrays.copyOf(row.ids(), n), java.util.Arrays.copyOf(row.mask(), n), e.line()),
-                                    output, fill, rowNumber);
+                            pack(packer, e.row(), e.line(), output, fill, rowNumber);
+                        } else if (prepared instanceof Prepared.Windows w) {
+                            fill.addRecord();
+                            for (Row row : w.rows()) {
+                                pack(packer, row, w.line(), output, fill, rowNumber);
+                            }
                         } else {
                             fill.add(prepared);
                             output.json(prepared);
@@ -163,6 +169,12 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
         }
     }
 
+    /** Adds one row's real tokens to the packer and writes the rows it completes. */
+    private static void pack(Packer packer, Row row, long line, PrepareOutput output, FillStats fill, long[] rowNumber) {
+        int n = row.realLength();
+        writeRows(packer.add(java.util.Arrays.copyOf(row.ids(), n), java.util.Arrays.copyOf(row.mask(), n), line), output, fill, rowNumber);
+    }
+
     private static void writeRows(java.util.List<PackedRow> rows, PrepareOutput output, FillStats fill, long[] rowNumber) {
         for (PackedRow row : rows) {
             fill.addRow(row.asRow());
@@ -174,7 +186,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     private LinePreparer preparer(Stage st, InputFormat forced, TokenizerFolder folder) {
         try {
             if (st == Stage.PRETRAIN) {
-                return new PretrainPreparer(folder, seqLen, forced, Wrap.fromId(wrap));
+                return new PretrainPreparer(folder, seqLen, forced, Wrap.fromId(wrap), "split".equals(pretrainOverflow));
             }
             SftPreparer conversations = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
                     maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
@@ -212,6 +224,7 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
 
     private void checkChoices() {
         choose("--mask-rule", maskRule, Set.of("pattern", "span"), Set.of("pattern", "span"));
+        choose("--pretrain-overflow", pretrainOverflow, Set.of("truncate", "split"), Set.of("truncate", "split"));
         choose("--wrap", wrap, Set.of("auto", "always", "never"), Set.of("auto", "always", "never"));
         choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow", "reject"));
         choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all", "last"));

@@ -33,6 +33,19 @@ final class PrepareOutput {
             line.set("loss_mask", ints(e.row().mask()));
             ArrayNode warnings = line.putArray("warnings");
             e.warnings().forEach(w -> warnings.add(w.name()));
+        } else if (prepared instanceof Prepared.Windows w) {
+            for (int k = 0; k < w.rows().size(); k++) {
+                ObjectNode window = JSON.createObjectNode();
+                window.put("line", w.line());
+                window.put("id", w.recordId());
+                window.put("window", k);
+                window.put("text", w.text());
+                window.set("input_ids", ints(w.rows().get(k).ids()));
+                window.set("loss_mask", ints(w.rows().get(k).mask()));
+                window.putArray("warnings");
+                write(window);
+            }
+            return;
         } else if (prepared instanceof Prepared.Pair p) {
             line.put("id", p.recordId());
             line.set("chosen", side(p.chosen()));
@@ -83,6 +96,12 @@ final class PrepareOutput {
     void explain(Prepared prepared) {
         if (prepared instanceof Prepared.Rejected r) {
             out.printf("line %d: rejected, %s: %s%n%n", r.line(), r.reason(), r.message());
+            return;
+        }
+        if (prepared instanceof Prepared.Windows w) {
+            for (int k = 0; k < w.rows().size(); k++) {
+                explainRow(w.line(), w.recordId(), "window " + k, w.text(), w.rows().get(k), java.util.List.of());
+            }
             return;
         }
         if (prepared instanceof Prepared.Pair p) {

@@ -179,6 +179,30 @@ class PrepareCommandTest {
         assertThat(JSON.readTree(dpo.outLines().get(1)).at("/stats/rows").asInt()).isEqualTo(2);
     }
 
+    @Test
+    void pretrainOverflowSplitPrintsOneLinePerWindow() throws Exception {
+        Path input = file("{\"text\": \"" + "lorem ipsum dolor sit amet ".repeat(20) + "\"}\n");
+
+        CliRun truncated = CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "32", "--input", input.toString());
+        CliRun split = CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "32", "--input", input.toString(),
+                "--pretrain-overflow", "split", "--stats");
+
+        assertThat(truncated.outLines()).hasSize(1);
+        List<String> windows = split.outLines().subList(0, split.outLines().size() - 1);
+        assertThat(windows.size()).isGreaterThan(1);
+        for (int k = 0; k < windows.size(); k++) {
+            JsonNode w = JSON.readTree(windows.get(k));
+            assertThat(w.get("line").asInt()).isEqualTo(1);
+            assertThat(w.get("window").asInt()).isEqualTo(k);
+            assertThat(w.get("input_ids")).hasSize(32);
+        }
+        JsonNode stats = JSON.readTree(split.outLines().get(split.outLines().size() - 1)).get("stats");
+        assertThat(stats.get("records").asInt()).isEqualTo(1);
+        assertThat(stats.get("rows").asInt()).isEqualTo(windows.size());
+        assertUsageError(CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "32", "--input", input.toString(),
+                "--pretrain-overflow", "wrap-around"), "--pretrain-overflow");
+    }
+
     private static void assertUsageError(CliRun run, String mentioned) {
         assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
         assertThat(run.out()).isEmpty();

@@ -28,6 +28,9 @@ public final class FillStats {
         if (prepared instanceof Prepared.Example e) {
             addRecord();
             addRow(e.row());
+        } else if (prepared instanceof Prepared.Windows w) {
+            addRecord();
+            w.rows().forEach(this::addRow);
         } else if (prepared instanceof Prepared.Pair p) {
             addRecord();
             addRow(p.chosen().row());

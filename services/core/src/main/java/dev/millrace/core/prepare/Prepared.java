@@ -17,6 +17,13 @@ public sealed interface Prepared {
         }
     }
 
+    /** A pretrain text longer than T split into consecutive windows ({@code --pretrain-overflow split}). */
+    record Windows(long line, String recordId, String text, List<Row> rows) implements Prepared {
+        public Windows {
+            rows = List.copyOf(rows);
+        }
+    }
+
     /** One side of a DPO pair: its rendered text and its row. */
     record Side(String text, Row row) {
     }

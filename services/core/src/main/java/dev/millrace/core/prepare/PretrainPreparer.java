@@ -24,11 +24,20 @@ public final class PretrainPreparer implements LinePreparer {
     private final int seqLen;
     private final InputFormat format;
     private final Wrap wrap;
+    private final boolean split;
     private final String bosText;
     private final String eosText;
 
     /** @throws IllegalArgumentException when the wrapping needs a bos or eos token the tokenizer lacks */
     public PretrainPreparer(TokenizerFolder folder, int seqLen, InputFormat format, Wrap wrap) {
+        this(folder, seqLen, format, wrap, false);
+    }
+
+    /**
+     * @param split a text longer than T becomes consecutive windows of T tokens instead of being
+     *              truncated ({@code --pretrain-overflow split})
+     */
+    public PretrainPreparer(TokenizerFolder folder, int seqLen, InputFormat format, Wrap wrap, boolean split) {
         if (seqLen < 2) {
             throw new IllegalArgumentException("--seq-len must be at least 2");
         }
@@ -36,6 +45,7 @@ public final class PretrainPreparer implements LinePreparer {
         this.seqLen = seqLen;
         this.format = format;
         this.wrap = wrap;
+        this.split = split;
         this.bosText = folder.config().specialTokens().get("bos_token");
         this.eosText = folder.config().specialTokens().get("eos_token");
         if (wrap != Wrap.NEVER && (folder.bosId() < 0 || folder.eosId() < 0)) {
@@ -48,11 +58,52 @@ public final class PretrainPreparer implements LinePreparer {
     public Prepared prepare(RawLine line) {
         try {
             TextRecord record = RecordReader.read(StrictJson.parse(line.bytes()), Stage.PRETRAIN, format).asText();
-            Row row = row(record.text());
-            return new Prepared.Example(line.number(), RecordId.of(Stage.PRETRAIN, record.normalised()), record.text(), row, List.of());
+            String id = RecordId.of(Stage.PRETRAIN, record.normalised());
+            if (split) {
+                List<Row> windows = windows(record.text());
+                if (windows.size() > 1) {
+                    return new Prepared.Windows(line.number(), id, record.text(), windows);
+                }
+                return new Prepared.Example(line.number(), id, record.text(), windows.get(0), List.of());
+            }
+            return new Prepared.Example(line.number(), id, record.text(), row(record.text()), List.of());
         } catch (RecordRejected e) {
             return new Prepared.Rejected(line.number(), e.reason(), e.getMessage());
         }
+    }
+
+    /**
+     * The whole wrapped sequence {@code [bos] + encode(text) + [eos]} cut into consecutive windows
+     * of T tokens, each a row trained on every real position. A last window of a single token is
+     * dropped: the first token of a row is never a target, so it would train nothing.
+     */
+    public List<Row> windows(String text) throws RecordRejected {
+        boolean bos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.startsWith(bosText));
+        boolean eos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.endsWith(eosText));
+        int[] body = folder.tokenizer().ids(text);
+        int[] all = new int[(bos ? 1 : 0) + body.length + (eos ? 1 : 0)];
+        if (bos) {
+            all[0] = folder.bosId();
+        }
+        System.arraycopy(body, 0, all, bos ? 1 : 0, body.length);
+        if (eos) {
+            all[all.length - 1] = folder.eosId();
+        }
+        if (all.length == 0) {
+            throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "the text is empty and --wrap never adds nothing to train");
+        }
+        List<Row> rows = new java.util.ArrayList<>();
+        for (int start = 0; start < all.length; start += seqLen) {
+            int end = Math.min(all.length, start + seqLen);
+            if (end - start < 2 && start > 0) {
+                break;
+            }
+            int[] window = Arrays.copyOfRange(all, start, end);
+            int[] mask = new int[window.length];
+            Arrays.fill(mask, 1);
+            rows.add(Row.fit(window, mask, seqLen, folder.padId()));
+        }
+        return rows;
     }
 
     /** The row of T ids for one text, with its mask (1 on every real position). */

@@ -52,6 +52,21 @@ class PretrainPreparerTest {
     }
 
     @Test
+    void splitCutsTheWholeWrappedSequenceIntoConsecutiveWindows() throws Exception {
+        String text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen";
+        int[] body = folder.tokenizer().ids(text);
+        java.util.List<Row> windows = new PretrainPreparer(folder, 8, null, Wrap.AUTO, true).windows(text);
+
+        int[] joined = windows.stream().flatMapToInt(r -> java.util.Arrays.stream(r.ids(), 0, r.realLength())).toArray();
+        assertThat(joined.length).isEqualTo(body.length + 2);
+        assertThat(joined[0]).isEqualTo(1);
+        assertThat(java.util.Arrays.copyOfRange(joined, 1, body.length + 1)).containsExactly(body);
+        assertThat(joined[joined.length - 1]).isEqualTo(2);
+        assertThat(windows).allSatisfy(r -> assertThat(r.ids()).hasSize(8));
+        assertThat(windows.subList(0, windows.size() - 1)).allSatisfy(r -> assertThat(r.realLength()).isEqualTo(8));
+    }
+
+    @Test
     void neverAddsNothingAndAnEmptyTextIsNotTrainable() throws Exception {
         PretrainPreparer never = new PretrainPreparer(folder, 16, null, Wrap.NEVER);
         assertThat(never.row("abc").ids()).startsWith(folder.tokenizer().ids("abc"));
