@@ -3,9 +3,9 @@ package dev.millrace.chattemplate;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
-import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,9 +13,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
@@ -30,14 +28,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class ChatTemplateTopology {
 
-    @ConfigProperty(name = "millrace.stages")
-    List<String> stages;
-
-    @ConfigProperty(name = "millrace.tokenizer")
-    Optional<String> tokenizer;
-
-    @ConfigProperty(name = "millrace.topic-prefix")
-    String topicPrefix;
+    /** Null in the app: read from config when the topology is built; tests set it. */
+    PipelineSettings settings;
 
     /** How long a record id is remembered for the duplicate drop (default 7 days). */
     @ConfigProperty(name = "millrace.dedup.retention-ms", defaultValue = "604800000")
@@ -51,13 +43,13 @@ public class ChatTemplateTopology {
     @Produces
     @Singleton
     public Topology topology(MeterRegistry registry) {
-        Topics topics = new Topics(topicPrefix);
-        TokenizerFolder folder = TokenizerFolders.load(tokenizer);
+        PipelineSettings pipeline = settings != null ? settings : PipelineSettings.fromConfig();
+        Topics topics = pipeline.topics();
+        TokenizerFolder folder = pipeline.folder();
         Duration retention = Duration.ofMillis(dedupRetentionMs);
         RenderProcessor.checkSettings(retention, dedupExpiryMaxPerRun);
         Topology topology = new Topology();
-        for (String id : stages) {
-            Stage stage = Stage.fromId(id);
+        for (Stage stage : pipeline.stages()) {
             // T does not matter for rendering; the loss-mask service owns truncation.
             SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
             Map<TaskId, Long> entries = new ConcurrentHashMap<>();

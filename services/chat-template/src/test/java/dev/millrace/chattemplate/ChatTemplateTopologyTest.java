@@ -50,9 +50,7 @@ class ChatTemplateTopologyTest {
             driver.close();
         }
         ChatTemplateTopology t = new ChatTemplateTopology();
-        t.stages = List.of("sft");
-        t.tokenizer = Optional.empty();
-        t.topicPrefix = "millrace";
+        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
         t.dedupRetentionMs = retentionMs;
         t.dedupExpiryMaxPerRun = expiryMaxPerRun;
         registry = new SimpleMeterRegistry();

@@ -4,17 +4,15 @@ import dev.millrace.core.batch.BatchAssembler;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
-import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
@@ -28,14 +26,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class LossMaskTopology {
 
-    @ConfigProperty(name = "millrace.stages")
-    List<String> stages;
-
-    @ConfigProperty(name = "millrace.tokenizer")
-    Optional<String> tokenizer;
-
-    @ConfigProperty(name = "millrace.topic-prefix")
-    String topicPrefix;
+    /** Null in the app: read from config when the topology is built; tests set it. */
+    PipelineSettings settings;
 
     @ConfigProperty(name = "millrace.seq-len")
     int seqLen;
@@ -50,11 +42,11 @@ public class LossMaskTopology {
     @Produces
     @Singleton
     public Topology topology(MeterRegistry registry) {
-        Topics topics = new Topics(topicPrefix);
-        TokenizerFolder folder = TokenizerFolders.load(tokenizer);
+        PipelineSettings pipeline = settings != null ? settings : PipelineSettings.fromConfig();
+        Topics topics = pipeline.topics();
+        TokenizerFolder folder = pipeline.folder();
         Topology topology = new Topology();
-        for (String id : stages) {
-            Stage stage = Stage.fromId(id);
+        for (Stage stage : pipeline.stages()) {
             SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, seqLen));
             BatchAssembler assembler = new BatchAssembler(stage, folder.fingerprint(), seqLen, batchSize, folder.padId());
             String store = BatchProcessor.storeName(stage);

@@ -43,9 +43,7 @@ class LossMaskTopologyTest {
     @BeforeEach
     void start() throws Exception {
         LossMaskTopology t = new LossMaskTopology();
-        t.stages = List.of("sft");
-        t.tokenizer = Optional.empty();
-        t.topicPrefix = "millrace";
+        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
         t.seqLen = T;
         t.batchSize = B;
         t.lingerMs = 1000;

@@ -33,9 +33,7 @@ class TokenizeTopologyTest {
     @BeforeEach
     void start() throws Exception {
         TokenizeTopology t = new TokenizeTopology();
-        t.stages = List.of("sft");
-        t.tokenizer = Optional.empty();
-        t.topicPrefix = "millrace";
+        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
