@@ -11,6 +11,7 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -59,25 +60,28 @@ public final class PretrainPreparer implements LinePreparer {
         try {
             TextRecord record = RecordReader.read(StrictJson.parse(line.bytes()), Stage.PRETRAIN, format).asText();
             String id = RecordId.of(Stage.PRETRAIN, record.normalised());
-            if (split) {
-                List<Row> windows = windows(record.text());
-                if (windows.size() > 1) {
-                    return new Prepared.Windows(line.number(), id, record.text(), windows);
-                }
-                return new Prepared.Example(line.number(), id, record.text(), windows.get(0), List.of());
+            List<Row> rows = rows(wrap(record.text()));
+            if (rows.size() > 1) {
+                return new Prepared.Windows(line.number(), id, record.text(), rows);
             }
-            return new Prepared.Example(line.number(), id, record.text(), row(record.text()), List.of());
+            return new Prepared.Example(line.number(), id, record.text(), rows.get(0), List.of());
         } catch (RecordRejected e) {
             return new Prepared.Rejected(line.number(), e.reason(), e.getMessage());
         }
     }
 
     /**
-     * The whole wrapped sequence {@code [bos] + encode(text) + [eos]} cut into consecutive windows
-     * of T tokens, each a row trained on every real position. A last window of a single token is
-     * dropped: the first token of a row is never a target, so it would train nothing.
+     * The whole wrapped sequence of a text, untruncated: {@code [bos] + encode(text) + [eos]} as
+     * {@code --wrap} decides. The tokenize step makes it; {@link #rows} turns it into rows.
+     *
+     * @param ids the wrapped sequence
+     * @param eosAdded whether the wrap appended eos (truncation keeps an added eos as the last token)
      */
-    public List<Row> windows(String text) throws RecordRejected {
+    public record Wrapped(int[] ids, boolean eosAdded) {
+    }
+
+    /** Step 1 (tokenize): encodes the text and adds bos/eos as {@code --wrap} decides. */
+    public Wrapped wrap(String text) {
         boolean bos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.startsWith(bosText));
         boolean eos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.endsWith(eosText));
         int[] body = folder.tokenizer().ids(text);
@@ -89,46 +93,63 @@ public final class PretrainPreparer implements LinePreparer {
         if (eos) {
             all[all.length - 1] = folder.eosId();
         }
+        return new Wrapped(all, eos);
+    }
+
+    /**
+     * Step 2 (loss-mask): the rows of one wrapped text, every real position trained. Truncate
+     * (default): one row, {@code [bos] + body[: T - added] + [eos]}. Split: consecutive windows of T
+     * tokens; a last window of a single token is dropped, since the first token of a row is never a
+     * target and it would train nothing.
+     *
+     * @throws RecordRejected NO_TRAINABLE_TOKENS when there is nothing to train (empty text, no wrap)
+     */
+    public List<Row> rows(Wrapped wrapped) throws RecordRejected {
+        int[] all = wrapped.ids();
         if (all.length == 0) {
             throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "the text is empty and --wrap never adds nothing to train");
         }
-        List<Row> rows = new java.util.ArrayList<>();
+        if (!split) {
+            int[] ids = all;
+            if (all.length > seqLen && wrapped.eosAdded()) {
+                ids = Arrays.copyOf(all, seqLen);
+                ids[seqLen - 1] = all[all.length - 1];
+            }
+            return List.of(trainedEverywhere(ids));
+        }
+        List<Row> rows = new ArrayList<>();
         for (int start = 0; start < all.length; start += seqLen) {
             int end = Math.min(all.length, start + seqLen);
             if (end - start < 2 && start > 0) {
                 break;
             }
-            int[] window = Arrays.copyOfRange(all, start, end);
-            int[] mask = new int[window.length];
-            Arrays.fill(mask, 1);
-            rows.add(Row.fit(window, mask, seqLen, folder.padId()));
+            rows.add(trainedEverywhere(Arrays.copyOfRange(all, start, end)));
         }
         return rows;
     }
 
-    /** The row of T ids for one text, with its mask (1 on every real position). */
+    /** The row of T ids for one text, with its mask (1 on every real position), truncated to T. */
     public Row row(String text) throws RecordRejected {
-        boolean bos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.startsWith(bosText));
-        boolean eos = wrap == Wrap.ALWAYS || (wrap == Wrap.AUTO && !text.endsWith(eosText));
-        int[] body = folder.tokenizer().ids(text);
-        int room = seqLen - (bos ? 1 : 0) - (eos ? 1 : 0);
-        int kept = Math.max(0, Math.min(body.length, room));
-        int[] ids = new int[(bos ? 1 : 0) + kept + (eos ? 1 : 0)];
-        int at = 0;
-        if (bos) {
-            ids[at++] = folder.bosId();
-        }
-        System.arraycopy(body, 0, ids, at, kept);
-        at += kept;
-        if (eos) {
-            ids[at] = folder.eosId();
-        }
+        return truncating().rows(wrap(text)).get(0);
+    }
+
+    /** The rows of one text: one truncated row, or its windows when this preparer splits. */
+    public List<Row> windows(String text) throws RecordRejected {
+        return rows(wrap(text));
+    }
+
+    private PretrainPreparer truncating() {
+        return split ? new PretrainPreparer(folder, seqLen, format, wrap, false) : this;
+    }
+
+    /** Whether a text longer than T becomes windows ({@code --pretrain-overflow split}). */
+    public boolean splits() {
+        return split;
+    }
+
+    private Row trainedEverywhere(int[] ids) {
         int[] mask = new int[ids.length];
         Arrays.fill(mask, 1);
-        Row row = Row.fit(ids, mask, seqLen, folder.padId());
-        if (row.trainedTokens() == 0) {
-            throw new RecordRejected(Reason.NO_TRAINABLE_TOKENS, "the text is empty and --wrap never adds nothing to train");
-        }
-        return row;
+        return Row.fit(ids, mask, seqLen, folder.padId());
     }
 }
