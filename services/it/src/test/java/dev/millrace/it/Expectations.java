@@ -45,34 +45,39 @@ final class Expectations {
 
     static Expectations of(byte[] body, int seqLen) {
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {
-            SftPreparer preparer = new SftPreparer(folder, new SftOptions(Stage.SFT, seqLen, null));
-            List<Line> lines = new ArrayList<>();
-            LineReader reader = new LineReader(new ByteArrayInputStream(body));
-            while (reader.hasNext()) {
-                RawLine raw = reader.next();
-                if (raw.isBlank()) {
-                    lines.add(new Line(raw.number(), raw.bytes(), Kind.BLANK, null, null, null));
-                    continue;
-                }
-                Conversation conversation;
-                try {
-                    conversation = preparer.read(raw.bytes());
-                } catch (RecordRejected e) {
-                    lines.add(new Line(raw.number(), raw.bytes(), Kind.INGEST_REJECT, null, null, e.reason()));
-                    continue;
-                }
-                String id = preparer.recordId(conversation);
-                Prepared prepared = preparer.prepare(raw);
-                if (prepared instanceof Prepared.Example example) {
-                    lines.add(new Line(raw.number(), raw.bytes(), Kind.GOOD, id, example.row(), null));
-                } else {
-                    lines.add(new Line(raw.number(), raw.bytes(), Kind.DOWNSTREAM_REJECT, id, null, ((Prepared.Rejected) prepared).reason()));
-                }
-            }
-            return new Expectations(List.copyOf(lines), folder.fingerprint(), folder.padId());
+            return of(body, folder, new SftOptions(Stage.SFT, seqLen, null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The same, for a given tokenizer folder and stage settings (mask rule, special-token policy, ...). */
+    static Expectations of(byte[] body, TokenizerFolder folder, SftOptions options) {
+        SftPreparer preparer = new SftPreparer(folder, options);
+        List<Line> lines = new ArrayList<>();
+        LineReader reader = new LineReader(new ByteArrayInputStream(body));
+        while (reader.hasNext()) {
+            RawLine raw = reader.next();
+            if (raw.isBlank()) {
+                lines.add(new Line(raw.number(), raw.bytes(), Kind.BLANK, null, null, null));
+                continue;
+            }
+            Conversation conversation;
+            try {
+                conversation = preparer.read(raw.bytes());
+            } catch (RecordRejected e) {
+                lines.add(new Line(raw.number(), raw.bytes(), Kind.INGEST_REJECT, null, null, e.reason()));
+                continue;
+            }
+            String id = preparer.recordId(conversation);
+            Prepared prepared = preparer.prepare(raw);
+            if (prepared instanceof Prepared.Example example) {
+                lines.add(new Line(raw.number(), raw.bytes(), Kind.GOOD, id, example.row(), null));
+            } else {
+                lines.add(new Line(raw.number(), raw.bytes(), Kind.DOWNSTREAM_REJECT, id, null, ((Prepared.Rejected) prepared).reason()));
+            }
+        }
+        return new Expectations(List.copyOf(lines), folder.fingerprint(), folder.padId());
     }
 
     List<Line> of(Kind kind) {

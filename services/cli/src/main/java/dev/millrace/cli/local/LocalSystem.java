@@ -449,6 +449,49 @@ public final class LocalSystem implements AutoCloseable {
         return dead;
     }
 
+    // ---- Fault injection for the end-to-end tests (services/it): kill one service hard, start it again. ----
+
+    /**
+     * Kills a running service with SIGKILL ({@link ProcessHandle#destroyForcibly()}: no shutdown, no
+     * last commit, as a crash or an out-of-memory kill) and waits until it is gone.
+     *
+     * @return its exit status (137 = 128 + SIGKILL on Linux)
+     */
+    public int kill(Service service) {
+        ManagedProcess proc;
+        synchronized (this) {
+            proc = services.stream().filter(p -> p.name().equals(service.id()) && p.isAlive()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(service.id() + " is not running"));
+            services.remove(proc);
+        }
+        ProcessHandle.of(proc.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        for (long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos(); proc.isAlive(); ) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(service.id() + " (pid " + proc.pid() + ") did not end after SIGKILL");
+            }
+            sleep(20);
+        }
+        return proc.exitValue();
+    }
+
+    /**
+     * Starts a service again (after {@link #kill}) with the run's settings plus {@code overrides}
+     * (system properties), on a new port and with the same state directory, and waits until it is ready.
+     */
+    public void restart(Service service, Map<String, String> overrides) {
+        Map<String, String> saved = new LinkedHashMap<>(options.extraProperties);
+        options.extraProperties.putAll(overrides);
+        try {
+            ManagedProcess proc = startService(service);
+            Map<Service, ManagedProcess> one = new EnumMap<>(Service.class);
+            one.put(service, proc);
+            awaitReady(one, System.nanoTime());
+        } finally {
+            options.extraProperties.clear();
+            options.extraProperties.putAll(saved);
+        }
+    }
+
     /** Stops the services (in parallel), then the broker; idempotent; also run by the shutdown hook. */
     @Override
     public void close() {
