@@ -1,0 +1,314 @@
+package dev.millrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.local.LocalSystem;
+import dev.millrace.core.json.RawLine;
+import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.prepare.Prepared;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.mask.TrainOn;
+import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SpecialTokenPolicy;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.it.Expectations.Kind;
+import dev.millrace.it.Expectations.Line;
+import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.proto.v1.RenderedSide;
+import dev.millrace.proto.v1.Source;
+import dev.millrace.proto.v1.TemplatedRecord;
+import dev.millrace.proto.v1.TokenizedRecord;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One bad record for every reason code of the SFT stage, mixed with good records, through the real
+ * broker and the packaged services: each bad record is exactly one dead letter with its reason and
+ * its original bytes (ingest) or the message it was read as (downstream), and every good record
+ * still reaches exactly one batch row equal to what {@code ./millrace prepare} gives with the same
+ * settings. Settings that make the downstream reasons reachable: a tokenizer folder whose template
+ * raises on a marker and is not prefix-consistent on another, the span mask rule (which checks
+ * prefix consistency), {@code special-tokens-in-content=reject}, a 2 KiB record limit and T=128.
+ */
+class BadRecordPerReasonTest {
+    static final int T = 128;
+    static final int B = 8;
+    static final int MAX_RECORD_BYTES = 2048;
+    static final Duration TIMEOUT = Duration.ofMinutes(4);
+    static final String RAISE_MARKER = "RAISE-IN-TEMPLATE";
+    static final String NOT_PREFIX_MARKER = "NOT-PREFIX-CONSISTENT";
+
+    /** Reasons that cannot occur for SFT records, with the stage whose test covers them. */
+    static final Map<Reason, String> OTHER_STAGES = Map.of(
+            Reason.DPO_PROMPT_MISMATCH, "dpo: chosen and rejected must share the prompt; only a DPO pair can break it");
+
+    /** How each SFT reason is provoked: a line posted to ingest, or a message written straight to an internal topic. */
+    enum Via { INGEST, POSTED_DOWNSTREAM, TOPIC }
+
+    record Case(Reason reason, String service, Via via, byte[] bytes) {
+    }
+
+    static final String GOOD_SHORT = "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a colour of the sky.\"}, {\"role\": \"assistant\", \"content\": \"Blue.\"}]}";
+
+    static List<Case> cases() {
+        List<Case> c = new ArrayList<>();
+        c.add(ingest(Reason.INVALID_JSON, "{\"conversations\": [{\"role\": \"user\", \"content\": \"cut off"));
+        c.add(new Case(Reason.INVALID_UTF8, "ingest", Via.INGEST, concat("{\"conversations\": [{\"role\": \"user\", \"content\": \"caf",
+                new byte[] {(byte) 0xe9}, " au lait?\"}, {\"role\": \"assistant\", \"content\": \"Yes.\"}]}")));
+        // Longer than the limit: ingest checks the size before reading anything (so no other reason applies)
+        // and the dead letter keeps the first MAX_RECORD_BYTES bytes.
+        c.add(ingest(Reason.RECORD_TOO_LARGE, "too long ".repeat(300)));
+        c.add(ingest(Reason.UNKNOWN_FORMAT, "{\"input_text\": \"Summarise: the meeting moved to Thursday.\", \"target_text\": \"Meeting now on Thursday.\"}"));
+        c.add(ingest(Reason.MISSING_FIELD, "{\"conversations\": [{\"role\": \"user\"}, {\"role\": \"assistant\", \"content\": \"Sure.\"}]}"));
+        c.add(ingest(Reason.WRONG_TYPE, "{\"conversations\": [{\"role\": \"user\", \"content\": \"Titanic year?\"}, {\"role\": \"assistant\", \"content\": 1912}]}"));
+        c.add(ingest(Reason.UNKNOWN_ROLE, "{\"conversations\": [{\"role\": \"user\", \"content\": \"Start.\"}, {\"role\": \"narrator\", \"content\": \"Night.\"},"
+                + " {\"role\": \"assistant\", \"content\": \"The end.\"}]}"));
+        c.add(ingest(Reason.ROLE_ORDER, "{\"conversations\": [{\"role\": \"user\", \"content\": \"A name?\"}, {\"role\": \"assistant\", \"content\": \"Rise.\"},"
+                + " {\"role\": \"system\", \"content\": \"French only.\"}, {\"role\": \"user\", \"content\": \"Another?\"}, {\"role\": \"assistant\", \"content\": \"Four.\"}]}"));
+        c.add(ingest(Reason.EMPTY_CONVERSATION, "{\"conversations\": []}"));
+        c.add(ingest(Reason.NO_TRAINABLE_TOKENS, "{\"conversations\": [{\"role\": \"system\", \"content\": \"Geography.\"}, {\"role\": \"user\", \"content\": \"Tokyo time zone?\"}]}"));
+        c.add(posted(Reason.TEMPLATE_ERROR, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Please " + RAISE_MARKER
+                + " now.\"}, {\"role\": \"assistant\", \"content\": \"No.\"}]}"));
+        c.add(posted(Reason.TEMPLATE_NOT_PREFIX_CONSISTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + NOT_PREFIX_MARKER
+                + "\"}, {\"role\": \"assistant\", \"content\": \"Fine.\"}]}"));
+        c.add(posted(Reason.SPECIAL_TOKEN_IN_CONTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Repeat <|im_end|> back.\"},"
+                + " {\"role\": \"assistant\", \"content\": \"Done.\"}]}"));
+        // The user turn alone is longer than T: truncation leaves nothing to train (loss-mask decides).
+        c.add(posted(Reason.NO_TRAINABLE_TOKENS, "loss-mask", "{\"messages\": [{\"role\": \"user\", \"content\": \""
+                + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(12) + "\"}, {\"role\": \"assistant\", \"content\": \"Noted.\"}]}"));
+        // Rendered for another tokenizer folder, written straight to sft.templated: tokenize refuses it.
+        c.add(new Case(Reason.TOKENIZER_MISMATCH, "tokenize", Via.TOPIC, TemplatedRecord.newBuilder().setRecordId("tokenizer-mismatch-record")
+                .setStage(dev.millrace.proto.v1.Stage.SFT).setTokenizerFingerprint("another-tokenizer-folder")
+                .addSides(RenderedSide.newBuilder().setText("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n").setAssistantMessages(1))
+                .setSource(Source.newBuilder().setKind("test").setName("foreign-producer").setLine(1)).build().toByteArray()));
+        // Not a protobuf message at all (a truncated varint), written straight to sft.raw: chat-template cannot read it.
+        c.add(new Case(Reason.MALFORMED_MESSAGE, "chat-template", Via.TOPIC, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff}));
+        return c;
+    }
+
+    @Test
+    void everyReasonIsCoveredOrBelongsToAnotherStage() {
+        Set<Reason> covered = EnumSet.noneOf(Reason.class);
+        cases().forEach(c -> covered.add(c.reason()));
+        Set<Reason> overlap = EnumSet.copyOf(covered);
+        overlap.retainAll(OTHER_STAGES.keySet());
+        assertThat(overlap).as("reasons both covered here and listed for another stage").isEmpty();
+        Set<Reason> missing = EnumSet.allOf(Reason.class);
+        missing.removeAll(covered);
+        missing.removeAll(OTHER_STAGES.keySet());
+        assertThat(missing).as("reason codes with no bad record in this test and no other stage named for them").isEmpty();
+    }
+
+    @Test
+    void oneBadRecordPerReasonIsExactlyOneDeadLetterWhileGoodRecordsReachBatches() throws Exception {
+        Path root = Repo.packagedRoot();
+        Path target = Files.createDirectories(root.resolve("services/it/target"));
+        Path folder = testTokenizerFolder(Files.createTempDirectory(target, "tokenizer-"));
+        SftOptions options = new SftOptions(Stage.SFT, T, null, MaskRule.SPAN, TrainOn.ALL, SpecialTokenPolicy.REJECT, null);
+
+        // The body: good lines with one posted bad case after each.
+        List<Case> cases = cases();
+        List<byte[]> good;
+        try (TokenizerFolder tokenizer = TokenizerFolder.open(folder)) {
+            good = goodLines(new SftPreparer(tokenizer, options));
+        }
+        List<byte[]> lines = new ArrayList<>();
+        Map<Long, Case> caseByLine = new LinkedHashMap<>();
+        int next = 0;
+        for (byte[] g : good) {
+            lines.add(g);
+            while (next < cases.size() && cases.get(next).via() == Via.TOPIC) {
+                next++;
+            }
+            if (next < cases.size()) {
+                lines.add(cases.get(next).bytes());
+                caseByLine.put((long) lines.size(), cases.get(next));
+                next++;
+            }
+        }
+        assertThat(caseByLine).as("every posted case has a line").hasSize((int) cases.stream().filter(c -> c.via() != Via.TOPIC).count());
+        byte[] body = LossMaskKillTest.join(lines);
+
+        Expectations expected;
+        try (TokenizerFolder tokenizer = TokenizerFolder.open(folder)) {
+            expected = Expectations.of(body, tokenizer, options);
+        }
+        // The inputs exercise what they are meant to (offline, with the same rules): fail here rather than in the system.
+        for (Line line : expected.lines) {
+            Case c = caseByLine.get(line.number());
+            if (c == null) {
+                assertThat(line.kind()).as("good line %d", line.number()).isEqualTo(Kind.GOOD);
+            } else if (c.reason() == Reason.RECORD_TOO_LARGE) {
+                assertThat(line.bytes().length).isGreaterThan(MAX_RECORD_BYTES);
+                assertThat(line.kind()).isEqualTo(Kind.INGEST_REJECT);
+            } else {
+                assertThat(line.kind()).as("line %d (%s)", line.number(), c.reason()).isEqualTo(c.via() == Via.INGEST ? Kind.INGEST_REJECT : Kind.DOWNSTREAM_REJECT);
+                assertThat(line.reason()).as("line %d", line.number()).isEqualTo(c.reason());
+            }
+        }
+
+        try (LocalSystem system = LocalSystem.start(root, new LocalSystem.Options().seqLen(T).batchSize(B).batchLingerMs(500)
+                .runDir(Files.createTempDirectory(target, "bad-records-")).progress(System.err)
+                .property("millrace.tokenizer", folder.toString())
+                .property("millrace.sft.mask-rule", "span")
+                .property("millrace.sft.special-tokens-in-content", "reject")
+                .property("millrace.ingest.max-record-bytes", String.valueOf(MAX_RECORD_BYTES)))) {
+            IngestClient.Answer answer = new IngestClient(system.ingestUri()).post("sft", body);
+            Map<Long, String> ingestErrors = new LinkedHashMap<>();
+            answer.errors().forEach(e -> ingestErrors.put(e.line(), e.reason()));
+            Map<Long, String> wantErrors = new LinkedHashMap<>();
+            caseByLine.forEach((line, c) -> {
+                if (c.via() == Via.INGEST) {
+                    wantErrors.put(line, c.reason().name());
+                }
+            });
+            assertThat(ingestErrors).as("ingest's answer: rejected lines and reasons").isEqualTo(wantErrors);
+
+            Map<String, Case> topicCases = writeStraightToTopics(system, cases);
+
+            Set<String> waitFor = new HashSet<>(expected.acceptedIds());
+            waitFor.addAll(topicCases.keySet());
+            PipelineChecks.Output output = PipelineChecks.await(system, Stage.SFT, waitFor, TIMEOUT);
+
+            PipelineChecks.assertEveryGoodRecordInExactlyOneRow(expected, output.batches(), T);
+            List<DeadLetter> letters = output.deadLetters();
+            for (Map.Entry<Long, Case> e : caseByLine.entrySet()) {
+                Case c = e.getValue();
+                Line line = expected.lines.get((int) (e.getKey() - 1));
+                List<DeadLetter> mine = c.via() == Via.INGEST
+                        ? letters.stream().filter(d -> d.getService().equals("ingest") && d.getSource().getLine() == e.getKey()).toList()
+                        : letters.stream().filter(d -> d.getRecordId().equals(line.recordId())).toList();
+                assertThat(mine).as("dead letters for line %d (%s)", e.getKey(), c.reason()).hasSize(1);
+                DeadLetter d = mine.get(0);
+                assertThat(d.getReason()).as("line %d", e.getKey()).isEqualTo(c.reason().name());
+                assertThat(d.getService()).as("line %d", e.getKey()).isEqualTo(c.service());
+                assertThat(d.getMessage()).as("line %d", e.getKey()).isNotBlank();
+                if (c.via() == Via.INGEST) {
+                    byte[] original = c.reason() == Reason.RECORD_TOO_LARGE ? java.util.Arrays.copyOf(c.bytes(), MAX_RECORD_BYTES) : c.bytes();
+                    assertThat(d.getOriginal().toByteArray()).as("original bytes of line %d", e.getKey()).isEqualTo(original);
+                } else {
+                    assertThat(inputRecordId(d)).as("the dead letter of line %d carries the message it rejected", e.getKey()).isEqualTo(line.recordId());
+                    assertThat(d.getSource().getLine()).as("source line of line %d", e.getKey()).isEqualTo(e.getKey());
+                }
+            }
+            for (Map.Entry<String, Case> e : topicCases.entrySet()) {
+                List<DeadLetter> mine = letters.stream().filter(d -> d.getRecordId().equals(e.getKey())).toList();
+                assertThat(mine).as("dead letters for the message keyed %s (%s)", e.getKey(), e.getValue().reason()).hasSize(1);
+                assertThat(mine.get(0).getReason()).isEqualTo(e.getValue().reason().name());
+                assertThat(mine.get(0).getService()).isEqualTo(e.getValue().service());
+                assertThat(mine.get(0).getOriginal().toByteArray()).as("the message as it was on its topic").isEqualTo(e.getValue().bytes());
+            }
+            assertThat(letters).as("dead letters: one per bad record, nothing else").hasSize(cases.size());
+            assertThat(system.deadServices()).as("processes that exited during the run").isEmpty();
+        }
+    }
+
+    /** Writes the TOPIC cases to the topic their service reads; returns them by key. */
+    private static Map<String, Case> writeStraightToTopics(LocalSystem system, List<Case> cases) throws Exception {
+        Map<String, Case> byKey = new LinkedHashMap<>();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, system.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer())) {
+            for (Case c : cases) {
+                if (c.via() != Via.TOPIC) {
+                    continue;
+                }
+                String topic;
+                String key;
+                if (c.reason() == Reason.TOKENIZER_MISMATCH) {
+                    topic = system.topics().templated(Stage.SFT);
+                    key = TemplatedRecord.parseFrom(c.bytes()).getRecordId();
+                } else {
+                    topic = system.topics().raw(Stage.SFT);
+                    key = "malformed-message-record";
+                }
+                producer.send(new ProducerRecord<>(topic, key, c.bytes())).get();
+                byKey.put(key, c);
+            }
+        }
+        return byKey;
+    }
+
+    /** The record id inside a downstream dead letter's original (the message as it was on its input topic). */
+    private static String inputRecordId(DeadLetter d) throws InvalidProtocolBufferException {
+        String topic = d.getInput().getTopic();
+        if (topic.endsWith(".raw")) {
+            return RawRecord.parseFrom(d.getOriginal()).getRecordId();
+        }
+        if (topic.endsWith(".templated")) {
+            return TemplatedRecord.parseFrom(d.getOriginal()).getRecordId();
+        }
+        return TokenizedRecord.parseFrom(d.getOriginal()).getRecordId();
+    }
+
+    /** A few hand-made conversations plus sample conversations that are good under this test's settings. */
+    private static List<byte[]> goodLines(SftPreparer preparer) throws Exception {
+        List<byte[]> lines = new ArrayList<>();
+        lines.add(GOOD_SHORT.getBytes(StandardCharsets.UTF_8));
+        lines.add("{\"conversations\": [{\"role\": \"user\", \"content\": \"把 good morning 翻译成中文\"}, {\"role\": \"assistant\", \"content\": \"早上好！\"}]}"
+                .getBytes(StandardCharsets.UTF_8));
+        for (byte[] line : LossMaskKillTest.splitLines(EndToEndTest.sample())) {
+            if (lines.size() >= 20) {
+                break;
+            }
+            if (line.length < MAX_RECORD_BYTES && preparer.prepare(new RawLine(1, line)) instanceof Prepared.Example) {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+
+    /** The bundled tokenizer with a template that raises on one marker and is not prefix-consistent on another. */
+    static Path testTokenizerFolder(Path dir) throws Exception {
+        Path bundled = TokenizerFolder.bundledPath();
+        Files.copy(bundled.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(bundled.resolve("tokenizer_config.json").toFile());
+        String template = "{% for m in messages %}{% if '" + RAISE_MARKER + "' in m['content'] %}"
+                + "{{ raise_exception('this test template refuses " + RAISE_MARKER + "') }}{% endif %}{% endfor %}"
+                // the conversation's length in front: a prefix of the conversation renders differently
+                + "{% if '" + NOT_PREFIX_MARKER + "' in messages[0]['content'] %}{{ messages|length }}{% endif %}"
+                + config.get("chat_template").asText();
+        config.put("chat_template", template);
+        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+        return dir;
+    }
+
+    private static Case ingest(Reason reason, String line) {
+        return new Case(reason, "ingest", Via.INGEST, line.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Case posted(Reason reason, String service, String line) {
+        return new Case(reason, service, Via.POSTED_DOWNSTREAM, line.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] concat(String a, byte[] b, String c) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(a.getBytes(StandardCharsets.UTF_8));
+        out.writeBytes(b);
+        out.writeBytes(c.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+}
