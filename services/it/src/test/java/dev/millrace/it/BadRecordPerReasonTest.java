@@ -2,7 +2,10 @@ package dev.millrace.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.millrace.cli.Millrace;
+import dev.millrace.proto.v1.Batch;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.local.IngestClient;
@@ -222,7 +225,71 @@ class BadRecordPerReasonTest {
                 assertThat(mine.get(0).getOriginal().toByteArray()).as("the message as it was on its topic").isEqualTo(e.getValue().bytes());
             }
             assertThat(letters).as("dead letters: one per bad record, nothing else").hasSize(cases.size());
+
+            operatorCommands(system, output, cases, expected, target);
             assertThat(system.deadServices()).as("processes that exited during the run").isEmpty();
+        }
+    }
+
+    /**
+     * {@code ./millrace trace} and {@code ./millrace dlq} on this run: a batch traced back to the posted
+     * lines of its records; every dead letter listed; the INVALID_JSON line exported, fixed and
+     * re-submitted, after which it is in a batch.
+     */
+    private static void operatorCommands(LocalSystem system, PipelineChecks.Output output, List<Case> cases, Expectations expected, Path target)
+            throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        String bootstrap = system.bootstrapServers();
+        Batch batch = output.batches().get(0);
+        Cli trace = Cli.run("trace", batch.getBatchId(), "--bootstrap", bootstrap, "--json");
+        assertThat(trace.code()).as(trace.err()).isZero();
+        assertThat(trace.lines()).as("one line per row of %s (unpacked: one record per real row)", batch.getBatchId()).hasSize(B);
+        for (String l : trace.lines()) {
+            JsonNode n = json.readTree(l);
+            if (n.path("filler").asBoolean()) {
+                continue;
+            }
+            Line line = expected.goodById().get(n.path("record_id").asText());
+            assertThat(line).as("a posted good line for %s", l).isNotNull();
+            assertThat(n.path("source").path("kind").asText()).isEqualTo("http");
+            assertThat(n.path("source").path("line").asLong()).as("source line of %s", n.path("record_id").asText()).isEqualTo(line.number());
+            assertThat(n.path("raw").path("topic").asText()).isEqualTo(system.topics().raw(Stage.SFT));
+        }
+
+        Cli list = Cli.run("dlq", "--bootstrap", bootstrap, "--json");
+        assertThat(list.code()).as(list.err()).isZero();
+        List<String> listed = new ArrayList<>();
+        for (String l : list.lines()) {
+            listed.add(json.readTree(l).path("reason").asText());
+        }
+        assertThat(listed).containsExactlyInAnyOrderElementsOf(cases.stream().map(c -> c.reason().name()).toList());
+
+        Cli export = Cli.run("dlq", "export", "--bootstrap", bootstrap, "--reason", "INVALID_JSON");
+        assertThat(export.code()).as(export.err()).isZero();
+        Case invalid = cases.stream().filter(c -> c.reason() == Reason.INVALID_JSON).findFirst().orElseThrow();
+        assertThat(export.out()).isEqualTo(new String(invalid.bytes(), StandardCharsets.UTF_8) + "\n");
+        String fixedLine = export.out().strip() + "\"}, {\"role\": \"assistant\", \"content\": \"Fixed.\"}]}";
+        Path fixed = Files.writeString(Files.createTempFile(target, "fixed-", ".jsonl"), fixedLine + "\n");
+        Cli resubmit = Cli.run("dlq", "resubmit", "--stage", "sft", fixed.toString(), "--url", system.ingestUri().toString());
+        assertThat(resubmit.code()).as(resubmit.err()).isZero();
+        assertThat(resubmit.out()).contains("HTTP 200, accepted 1, rejected 0");
+        String fixedId = Expectations.of(Files.readAllBytes(fixed), T).goodById().keySet().iterator().next();
+        PipelineChecks.Output after = PipelineChecks.await(system, Stage.SFT, Set.of(fixedId), TIMEOUT);
+        assertThat(after.batches().stream().flatMap(b -> b.getRowsList().stream()).flatMap(r -> r.getRecordsList().stream())
+                .filter(r -> r.getRecordId().equals(fixedId))).as("rows holding the fixed record").hasSize(1);
+    }
+
+    /** One in-process run of the CLI, standard output and error captured. */
+    record Cli(int code, String out, String err) {
+        static Cli run(String... args) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int code = Millrace.run(args, new java.io.PrintStream(out, true, StandardCharsets.UTF_8), new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }
+
+        List<String> lines() {
+            return out.lines().toList();
         }
     }
 
