@@ -23,12 +23,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class TopicScan implements AutoCloseable {
     private static final Duration STALL = Duration.ofSeconds(30);
+    private static final String QUIET_NETWORK_CLIENT = "org.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient";
 
     private final String bootstrapServers;
     private final KafkaConsumer<byte[], byte[]> consumer;
 
     public TopicScan(String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
+        // An unreachable broker is reported once, as this class's own message; without this the Kafka
+        // client warns on standard error at every reconnect attempt. slf4j-simple reads per-logger levels
+        // from system properties when a logger is first created.
+        if (System.getProperty(QUIET_NETWORK_CLIENT) == null) {
+            System.setProperty(QUIET_NETWORK_CLIENT, "error");
+        }
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
