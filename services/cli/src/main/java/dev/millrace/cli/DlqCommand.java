@@ -113,14 +113,8 @@ final class DlqCommand implements Runnable, Millrace.OutputAware {
     }
 
     List<DeadLetterScan.Entry> read(Connection c, Selection s) {
-        DeadLetterScan.Selection sel = s.toSelection();
         try (TopicScan scan = new TopicScan(c.bootstrap)) {
-            List<DeadLetterScan.Entry> entries = DeadLetterScan.read(scan, c.dlq(), sel);
-            String unresolved = DeadLetterScan.unresolved(sel.positions(), entries);
-            if (unresolved != null) {
-                throw new Millrace.Failure(unresolved);
-            }
-            return entries;
+            return select(scan, c, s);
         } catch (TopicScan.Unavailable e) {
             throw new Millrace.Failure(e.getMessage());
         }
@@ -128,13 +122,8 @@ final class DlqCommand implements Runnable, Millrace.OutputAware {
 
     /** The input lines behind the selected dead letters; each one without a line is reported on standard error. */
     Map<DeadLetterScan.Entry, OriginalLine.Line> lines(Connection c, Selection s) {
-        DeadLetterScan.Selection sel = s.toSelection();
         try (TopicScan scan = new TopicScan(c.bootstrap)) {
-            List<DeadLetterScan.Entry> entries = DeadLetterScan.read(scan, c.dlq(), sel);
-            String unresolved = DeadLetterScan.unresolved(sel.positions(), entries);
-            if (unresolved != null) {
-                throw new Millrace.Failure(unresolved);
-            }
+            List<DeadLetterScan.Entry> entries = select(scan, c, s);
             if (entries.isEmpty()) {
                 throw new Millrace.Failure("no dead letter on " + c.dlq() + " matches the selection");
             }
@@ -157,6 +146,17 @@ final class DlqCommand implements Runnable, Millrace.OutputAware {
         } catch (TopicScan.Unavailable e) {
             throw new Millrace.Failure(e.getMessage());
         }
+    }
+
+    /** The selected dead letters; every {@code --offset} given must name exactly one of them. */
+    private static List<DeadLetterScan.Entry> select(TopicScan scan, Connection c, Selection s) {
+        DeadLetterScan.Selection sel = s.toSelection();
+        List<DeadLetterScan.Entry> entries = DeadLetterScan.read(scan, c.dlq(), sel);
+        String unresolved = DeadLetterScan.unresolved(sel.positions(), entries);
+        if (unresolved != null) {
+            throw new Millrace.Failure(unresolved);
+        }
+        return entries;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List dead letters (the default).")
