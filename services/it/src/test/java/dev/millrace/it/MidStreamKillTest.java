@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.millrace.cli.local.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.LocalSystem.Service;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.core.record.Stage;
+import dev.millrace.proto.v1.Batch;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,25 +21,27 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Exactly once across a crash of chat-template in the middle of a stream: records are posted in
- * chunks while the test watches {@code sft.templated}; as soon as chat-template has committed some
- * templated records (and, posting still going on, not all), it is killed with SIGKILL and started
- * again. Every good record must end in exactly one batch row, equal to what {@code ./millrace
- * prepare} gives, and every record id must be on the templated topic exactly once (read_committed):
- * the aborted transaction's output is invisible and the duplicate store did not forget or repeat.
+ * Exactly once across a crash in the middle of a stream, for chat-template and for loss-mask: records
+ * are posted in chunks while the test watches the service's output topic; as soon as the service
+ * has committed some output (and not all of it), it is killed with SIGKILL and started again. Every
+ * good record must end in exactly one batch row, equal to what {@code ./millrace prepare} gives, and
+ * every record id must be on the templated topic exactly once (read_committed): the killed
+ * transaction's output is invisible, nothing was lost, nothing repeated.
  */
-class ChatTemplateKillTest {
+class MidStreamKillTest {
     static final int T = 128;
     static final int B = 16;
     static final int SYNTHETIC = 1200;
     static final int CHUNK = 50;
     static final Duration TIMEOUT = Duration.ofMinutes(5);
 
-    @Test
-    void everyGoodRecordIsInExactlyOneBatchRowAfterChatTemplateIsKilledMidStream() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Service.class, names = {"CHAT_TEMPLATE", "LOSS_MASK"})
+    void everyGoodRecordIsInExactlyOneBatchRowAfterAServiceIsKilledMidStream(Service victim) throws Exception {
         List<byte[]> chunks = chunks();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         chunks.forEach(all::writeBytes);
@@ -46,10 +51,10 @@ class ChatTemplateKillTest {
         Path root = Repo.packagedRoot();
         Path target = Files.createDirectories(root.resolve("services/it/target"));
         try (LocalSystem system = LocalSystem.start(root, new LocalSystem.Options().seqLen(T).batchSize(B).batchLingerMs(500)
-                .runDir(Files.createTempDirectory(target, "kill-chat-template-")).progress(System.err))) {
+                .runDir(Files.createTempDirectory(target, "kill-" + victim.id() + "-")).progress(System.err))) {
             IngestClient ingest = new IngestClient(system.ingestUri());
             String templated = system.topics().templated(Stage.SFT);
-            // Chunks are posted one after the other while the main thread watches the templated topic.
+                        // Chunks are posted one after the other while the main thread watches the templated topic.
             CompletableFuture<List<IngestClient.Answer>> posting = CompletableFuture.supplyAsync(() -> {
                 List<IngestClient.Answer> answers = new ArrayList<>();
                 for (byte[] chunk : chunks) {
@@ -59,25 +64,25 @@ class ChatTemplateKillTest {
             });
 
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            int before;
+            long before;
             while (true) {
-                before = PipelineChecks.keys(system.bootstrapServers(), templated).size();
+                before = produced(system, victim);
                 if (before > 0) {
                     break;
                 }
                 if (System.nanoTime() > deadline || posting.isCompletedExceptionally()) {
-                    fail("chat-template produced nothing within %s; logs in %s", TIMEOUT, system.logDir());
+                    fail("%s produced nothing within %s; logs in %s", victim.id(), TIMEOUT, system.logDir());
                 }
                 Thread.sleep(100);
             }
-            int status = system.kill(Service.CHAT_TEMPLATE);
-            int atKill = PipelineChecks.keys(system.bootstrapServers(), templated).size();
-            System.err.printf("chat-template killed (exit %d) after %d committed templated records (%d seen just before); %d distinct ids expected%n",
-                    status, atKill, before, ids.size());
+            int status = system.kill(victim);
+            long atKill = produced(system, victim);
+            System.err.printf("%s killed (exit %d) after %d committed output records (%d seen just before); %d distinct ids expected%n",
+                    victim.id(), status, atKill, before, ids.size());
             assertThat(status).as("exit status of a process killed by SIGKILL (128 + 9)").isEqualTo(137);
-            assertThat(atKill).as("templated records committed when chat-template was killed: some, not all").isBetween(1, ids.size() - 1);
+            assertThat(atKill).as("records %s had committed output for when it was killed: some, not all", victim.id()).isBetween(1L, ids.size() - 1L);
 
-            system.restart(Service.CHAT_TEMPLATE, Map.of());
+            system.restart(victim, Map.of());
             List<IngestClient.Answer> answers = posting.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(answers.stream().mapToLong(IngestClient.Answer::accepted).sum()).isEqualTo(expected.acceptedLines());
 
@@ -89,6 +94,24 @@ class ChatTemplateKillTest {
                     .containsExactlyInAnyOrderElementsOf(ids);
             assertThat(system.deadServices()).as("processes that exited on their own").isEmpty();
         }
+    }
+
+    /** How many records the service has committed output for: templated records, or records in batch rows. */
+    private static long produced(LocalSystem system, Service service) {
+        if (service == Service.CHAT_TEMPLATE) {
+            return PipelineChecks.keys(system.bootstrapServers(), system.topics().templated(Stage.SFT)).size();
+        }
+        long[] rows = {0};
+        try (TopicScan scan = new TopicScan(system.bootstrapServers())) {
+            scan.readAll(system.topics().batches(Stage.SFT), r -> {
+                try {
+                    rows[0] += Batch.parseFrom(r.value()).getRealRows();
+                } catch (InvalidProtocolBufferException e) {
+                    throw new AssertionError("not a batch on the batch topic", e);
+                }
+            });
+        }
+        return rows[0];
     }
 
     /** The bundled sample, then short synthetic conversations, in chunks of {@value #CHUNK} lines. */
