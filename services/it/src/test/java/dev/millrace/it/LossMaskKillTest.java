@@ -55,8 +55,8 @@ class LossMaskKillTest {
         Path root = Repo.packagedRoot();
         Path target = Files.createDirectories(root.resolve("services/it/target"));
         // A linger far longer than the test: until the kill, only a full batch could be sent, and B is more than the first part.
-        try (LocalSystem system = LocalSystem.start(root, new LocalSystem.Options().seqLen(T).batchSize(B)
-                .batchLingerMs(Duration.ofHours(1).toMillis()).runDir(Files.createTempDirectory(target, "kill-loss-mask-")).progress(System.err))) {
+        try (LocalSystem system = LocalSystem.start(root, PipelineChecks.quickFailover(new LocalSystem.Options().seqLen(T).batchSize(B)
+                .batchLingerMs(Duration.ofHours(1).toMillis()).runDir(Files.createTempDirectory(target, "kill-loss-mask-")).progress(System.err)))) {
             IngestClient ingest = new IngestClient(system.ingestUri());
             assertThat(ingest.post("sft", first).accepted()).isEqualTo(Expectations.of(first, T).acceptedLines());
 

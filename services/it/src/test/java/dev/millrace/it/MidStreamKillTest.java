@@ -16,18 +16,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Exactly once across a crash in the middle of a stream, for chat-template and for loss-mask: records
- * are posted in chunks while the test watches the service's output topic; as soon as the service
- * has committed some output (and not all of it), it is killed with SIGKILL and started again. Every
+ * Exactly once across a crash in the middle of a stream, for chat-template and for loss-mask: the
+ * service is started only once its input topic holds every record (the sample plus 1,200 short
+ * conversations), so it works through a backlog; as soon as it has committed some output (and not
+ * all of it), it is killed with SIGKILL and started again. Every
  * good record must end in exactly one batch row, equal to what {@code ./millrace prepare} gives, and
  * every record id must be on the templated topic exactly once (read_committed): the killed
  * transaction's output is invisible, nothing was lost, nothing repeated.
@@ -50,27 +51,34 @@ class MidStreamKillTest {
 
         Path root = Repo.packagedRoot();
         Path target = Files.createDirectories(root.resolve("services/it/target"));
-        try (LocalSystem system = LocalSystem.start(root, new LocalSystem.Options().seqLen(T).batchSize(B).batchLingerMs(500)
-                .runDir(Files.createTempDirectory(target, "kill-" + victim.id() + "-")).progress(System.err))) {
+        // The victim starts only once its input holds every record, so it is killed while working through a backlog.
+        Set<Service> others = EnumSet.allOf(Service.class);
+        others.remove(victim);
+        try (LocalSystem system = LocalSystem.start(root, PipelineChecks.quickFailover(new LocalSystem.Options().seqLen(T).batchSize(B)
+                .batchLingerMs(500).services(others).runDir(Files.createTempDirectory(target, "kill-" + victim.id() + "-")).progress(System.err)))) {
             IngestClient ingest = new IngestClient(system.ingestUri());
-            String templated = system.topics().templated(Stage.SFT);
-                        // Chunks are posted one after the other while the main thread watches the templated topic.
-            CompletableFuture<List<IngestClient.Answer>> posting = CompletableFuture.supplyAsync(() -> {
-                List<IngestClient.Answer> answers = new ArrayList<>();
-                for (byte[] chunk : chunks) {
-                    answers.add(ingest.post("sft", chunk));
-                }
-                return answers;
-            });
-
+            long accepted = 0;
+            for (byte[] chunk : chunks) {
+                accepted += ingest.post("sft", chunk).accepted();
+            }
+            assertThat(accepted).isEqualTo(expected.acceptedLines());
+            String input = victim == Service.CHAT_TEMPLATE ? system.topics().raw(Stage.SFT) : system.topics().tokenized(Stage.SFT);
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!new HashSet<>(PipelineChecks.keys(system.bootstrapServers(), input)).containsAll(ids)) {
+                if (System.nanoTime() > deadline) {
+                    fail("%s did not receive every record within %s; logs in %s", input, TIMEOUT, system.logDir());
+                }
+                Thread.sleep(250);
+            }
+
+            system.restart(victim, Map.of());
             long before;
             while (true) {
                 before = produced(system, victim);
                 if (before > 0) {
                     break;
                 }
-                if (System.nanoTime() > deadline || posting.isCompletedExceptionally()) {
+                if (System.nanoTime() > deadline) {
                     fail("%s produced nothing within %s; logs in %s", victim.id(), TIMEOUT, system.logDir());
                 }
                 Thread.sleep(100);
@@ -81,14 +89,12 @@ class MidStreamKillTest {
                     victim.id(), status, atKill, before, ids.size());
             assertThat(status).as("exit status of a process killed by SIGKILL (128 + 9)").isEqualTo(137);
             assertThat(atKill).as("records %s had committed output for when it was killed: some, not all", victim.id()).isBetween(1L, ids.size() - 1L);
-
             system.restart(victim, Map.of());
-            List<IngestClient.Answer> answers = posting.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            assertThat(answers.stream().mapToLong(IngestClient.Answer::accepted).sum()).isEqualTo(expected.acceptedLines());
 
             PipelineChecks.Output output = PipelineChecks.await(system, Stage.SFT, ids, TIMEOUT);
             PipelineChecks.assertEveryGoodRecordInExactlyOneRow(expected, output.batches(), T);
             PipelineChecks.assertEveryDownstreamRejectIsOneDeadLetter(expected, output.deadLetters());
+            String templated = system.topics().templated(Stage.SFT);
             List<String> onTemplated = PipelineChecks.keys(system.bootstrapServers(), templated);
             assertThat(onTemplated).as("record ids on %s (read_committed)", templated).doesNotHaveDuplicates()
                     .containsExactlyInAnyOrderElementsOf(ids);

@@ -475,8 +475,9 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     /**
-     * Starts a service again (after {@link #kill}) with the run's settings plus {@code overrides}
-     * (system properties), on a new port and with the same state directory, and waits until it is ready.
+     * Starts a service again after {@link #kill} (or for the first time, when {@link Options#services}
+     * left it out) with the run's settings plus {@code overrides} (system properties), on a new port
+     * and with the same state directory, and waits until it is ready.
      */
     public void restart(Service service, Map<String, String> overrides) {
         Map<String, String> saved = new LinkedHashMap<>(options.extraProperties);
