@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * pretrain, sft and distill: each example becomes a row of its own, or with packing on goes into
@@ -102,7 +103,7 @@ final class RowProcessor extends BatchingProcessor {
     }
 
     /** The pack buffer's view of the task's state store. */
-    private record PackStore(org.apache.kafka.streams.state.KeyValueStore<String, byte[]> kv) implements PackBuffer.Store {
+    private record PackStore(KeyValueStore<String, byte[]> kv) implements PackBuffer.Store {
         @Override
         public byte[] get(String key) {
             return kv.get(key);
