@@ -83,6 +83,9 @@ final class FileIngester {
             IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
             return failed(name, stage, lines, accepted, prompts, rejected, "the file could not be read: " + cause);
         } catch (CompletionException e) {
+            if (stopping.getAsBoolean()) {
+                throw new Stopped(); // the producer is closing with the service: not the file's fault
+            }
             return failed(name, stage, lines, accepted, prompts, rejected, "the broker did not acknowledge every record of a chunk ("
                     + e.getCause().getMessage() + "); dropping the file again is safe, record ids are content-derived");
         }
