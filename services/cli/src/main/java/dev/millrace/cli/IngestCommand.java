@@ -82,7 +82,7 @@ final class IngestCommand implements Runnable, Millrace.OutputAware {
             }
         } catch (IngestHttp.Failed | FileSender.Unreadable e) {
             progress.finish(sender.tally(), current);
-            throw new Millrace.Failure(e.getMessage() + "; sent before: " + sender.tally().summary());
+            throw new Millrace.Failure(e.getMessage() + " (sent before the failure: " + sender.tally().summary() + ")");
         }
         progress.finish(sender.tally(), null);
         if (target.stage().equals(Stage.DISTILL.id())) {

@@ -92,7 +92,7 @@ public final class IngestHttp {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException | HttpConnectTimeoutException e) {
             throw new Failed("cannot reach the ingest service at " + base + " (" + e.getClass().getSimpleName()
-                    + "); is it running? (--url)", e);
+                    + "): is it running, and is --url right?", e);
         } catch (IOException e) {
             throw new Failed("posting to the ingest service at " + request.uri() + " failed: " + e, e);
         } catch (InterruptedException e) {
