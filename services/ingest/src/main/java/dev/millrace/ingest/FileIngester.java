@@ -47,9 +47,7 @@ final class FileIngester {
     FileReport ingest(Path file, String name, StageIngest stage, LineIngester.Request request, BooleanSupplier stopping)
             throws Stopped {
         LineIngester ingester = stage.ingester();
-        Long prompts = stage.stage() == Stage.DISTILL ? 0L : null;
-        long accepted = 0;
-        long rejected = 0;
+        Totals totals = new Totals(stage.stage() == Stage.DISTILL);
         BoundedLineReader lines = null;
         try (InputStream in = open(file)) {
             lines = new BoundedLineReader(in, ingester.keepBytes());
@@ -67,34 +65,49 @@ final class FileIngester {
                         throw new Stopped();
                     }
                     producer.produce(stage, chunk).join();
-                    accepted += chunk.accepted().size();
-                    rejected += chunk.rejected().size();
-                    prompts = prompts == null ? null : prompts + chunk.prompts();
+                    totals.add(chunk);
                     chunk = new Ingested();
                     bytes = 0;
                 }
             }
             producer.produce(stage, chunk).join();
-            accepted += chunk.accepted().size();
-            rejected += chunk.rejected().size();
-            prompts = prompts == null ? null : prompts + chunk.prompts();
-            return new FileReport(name, stage.stage().id(), FileReport.DONE, lines.linesRead(), accepted, prompts, rejected, null);
+            totals.add(chunk);
+            return totals.report(name, stage, FileReport.DONE, lines.linesRead(), null);
         } catch (IOException | UncheckedIOException e) {
             IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
-            return failed(name, stage, lines, accepted, prompts, rejected, "the file could not be read: " + cause);
+            return totals.report(name, stage, FileReport.FAILED, linesRead(lines), "the file could not be read: " + cause);
         } catch (CompletionException e) {
             if (stopping.getAsBoolean()) {
                 throw new Stopped(); // the producer is closing with the service: not the file's fault
             }
-            return failed(name, stage, lines, accepted, prompts, rejected, "the broker did not acknowledge every record of a chunk ("
+            return totals.report(name, stage, FileReport.FAILED, linesRead(lines), "the broker did not acknowledge every record of a chunk ("
                     + e.getCause().getMessage() + "); dropping the file again is safe, record ids are content-derived");
         }
     }
 
-    private static FileReport failed(String name, StageIngest stage, BoundedLineReader lines, long accepted, Long prompts,
-                                     long rejected, String error) {
-        return new FileReport(name, stage.stage().id(), FileReport.FAILED, lines == null ? 0 : lines.linesRead(),
-                accepted, prompts, rejected, error);
+    private static long linesRead(BoundedLineReader lines) {
+        return lines == null ? 0 : lines.linesRead();
+    }
+
+    /** What the acknowledged chunks of a file held. */
+    private static final class Totals {
+        private long accepted;
+        private long rejected;
+        private Long prompts;
+
+        Totals(boolean countPrompts) {
+            this.prompts = countPrompts ? 0L : null;
+        }
+
+        void add(Ingested chunk) {
+            accepted += chunk.accepted().size();
+            rejected += chunk.rejected().size();
+            prompts = prompts == null ? null : prompts + chunk.prompts();
+        }
+
+        FileReport report(String name, StageIngest stage, String status, long lines, String error) {
+            return new FileReport(name, stage.stage().id(), status, lines, accepted, prompts, rejected, error);
+        }
     }
 
     /** The file's bytes, gunzipped when its name ends in {@code .gz}. */
