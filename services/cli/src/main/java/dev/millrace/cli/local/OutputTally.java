@@ -8,9 +8,9 @@ import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.Row;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -101,18 +101,13 @@ public final class OutputTally {
      * topic it was read from ({@code <prefix>.<stage>.<step>}); empty when neither tells.
      */
     public static Optional<Stage> stageOf(DeadLetter letter) {
-        if (letter.getStage() != dev.millrace.proto.v1.Stage.STAGE_UNSPECIFIED && letter.getStage() != dev.millrace.proto.v1.Stage.UNRECOGNIZED) {
-            return Optional.of(WireStage.fromProto(letter.getStage()));
+        dev.millrace.proto.v1.Stage wire = letter.getStage();
+        if (wire != dev.millrace.proto.v1.Stage.STAGE_UNSPECIFIED && wire != dev.millrace.proto.v1.Stage.UNRECOGNIZED) {
+            return Optional.of(WireStage.fromProto(wire));
         }
-        if (letter.hasInput()) {
-            List<String> parts = List.of(letter.getInput().getTopic().split("\\."));
-            for (Stage s : Stage.values()) {
-                if (parts.size() >= 3 && parts.get(parts.size() - 2).equals(s.id())) {
-                    return Optional.of(s);
-                }
-            }
-        }
-        return Optional.empty();
+        String[] parts = letter.hasInput() ? letter.getInput().getTopic().split("\\.") : new String[0];
+        String named = parts.length >= 3 ? parts[parts.length - 2] : "";
+        return Arrays.stream(Stage.values()).filter(s -> s.id().equals(named)).findFirst();
     }
 
     /**
