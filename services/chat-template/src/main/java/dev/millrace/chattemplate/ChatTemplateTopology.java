@@ -1,10 +1,8 @@
 package dev.millrace.chattemplate;
 
-import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.PipelineSettings;
-import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.Gauge;
@@ -22,8 +20,9 @@ import org.apache.kafka.streams.state.Stores;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * {@code <stage>.raw} → drop exact duplicates → render the chat template → {@code <stage>.templated};
- * bad records → dlq.
+ * {@code <stage>.raw} → drop exact duplicates → render (conversations and DPO sides with the chat
+ * template, pretrain text as given) → {@code <stage>.templated}, for every stage in
+ * {@code millrace.stages}; bad records → dlq.
  */
 @ApplicationScoped
 public class ChatTemplateTopology {
@@ -50,8 +49,7 @@ public class ChatTemplateTopology {
         RenderProcessor.checkSettings(retention, dedupExpiryMaxPerRun);
         Topology topology = new Topology();
         for (Stage stage : pipeline.stages()) {
-            // T does not matter for rendering; the loss-mask service owns truncation.
-            SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
+            StageRenderer renderer = new StageRenderer(stage, folder);
             Map<TaskId, Long> entries = new ConcurrentHashMap<>();
             // Approximate (RocksDB's estimate), summed over this instance's tasks of the stage.
             Gauge.builder("millrace.dedup.entries", entries, m -> m.values().stream().mapToLong(Long::longValue).sum())
@@ -59,7 +57,7 @@ public class ChatTemplateTopology {
                     .strongReference(true)
                     .register(registry);
             StepTopology.addStep(topology, stage, topics.raw(stage), topics.templated(stage), topics.dlq(),
-                    s -> new RenderProcessor(s, preparer, folder.fingerprint(), registry, retention,
+                    s -> new RenderProcessor(s, renderer, folder.fingerprint(), registry, retention,
                             dedupExpiryMaxPerRun, entries),
                     Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RenderProcessor.seenStoreName(stage)),
                             Serdes.String(), Serdes.Long()));

@@ -1,16 +1,13 @@
 package dev.millrace.chattemplate;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.json.PlainJson;
-import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.wire.WireStage;
 import dev.millrace.proto.v1.RawRecord;
-import dev.millrace.streams.WireSpans;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TopicOffset;
@@ -30,8 +27,9 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Drops exact duplicates (same record id = same normalised content), then renders the
- * conversation with the tokenizer folder's chat template (all rules in core). Seen ids live in a
+ * Drops exact duplicates (same record id = same normalised content), then renders the record's
+ * sides ({@link StageRenderer}: conversations and both sides of a DPO pair with the tokenizer
+ * folder's chat template, a pretrain text as given; all rules in core). Seen ids live in a
  * changelogged store, so a re-sent file changes nothing downstream, across restarts too.
  *
  * <p>Entries expire after {@code retention} (counted from the record's first sighting, wall-clock
@@ -41,7 +39,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * previous run stopped, so a huge store never stalls processing.
  */
 final class RenderProcessor extends StepProcessor {
-    private final SftPreparer preparer;
+    private final StageRenderer renderer;
     private final String fingerprint;
     /** Entries examined per sweep, at most this many times the deletion bound. */
     static final int SCAN_FACTOR = 10;
@@ -64,11 +62,11 @@ final class RenderProcessor extends StepProcessor {
      * @param entriesByTask where this task reports the approximate number of entries in its store
      *     (summed by the {@code millrace.dedup.entries} gauge)
      */
-    RenderProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry,
+    RenderProcessor(Stage stage, StageRenderer renderer, String fingerprint, MeterRegistry registry,
             Duration retention, int maxDeletesPerRun, Map<TaskId, Long> entriesByTask) {
         super("chat-template", stage, registry);
         checkSettings(retention, maxDeletesPerRun);
-        this.preparer = preparer;
+        this.renderer = renderer;
         this.fingerprint = fingerprint;
         this.retentionMs = retention.toMillis();
         this.maxDeletesPerRun = maxDeletesPerRun;
@@ -163,14 +161,14 @@ final class RenderProcessor extends StepProcessor {
             return null;
         }
         seen.put(raw.getRecordId(), now);
-        Map<String, Object> normalised = (Map<String, Object>) PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson()));
-        Conversation conversation = Conversation.fromNormalised(normalised);
-        SftPreparer.Rendered rendered = preparer.template(conversation);
-        int assistants = (int) conversation.messages().stream().filter(m -> "assistant".equals(m.get("role"))).count();
+        if (!(PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson())) instanceof Map<?, ?> normalised)) {
+            throw new IllegalArgumentException("normalised_json is not a JSON object");
+        }
+        StageRenderer.Rendered rendered = renderer.render((Map<String, Object>) normalised);
         TemplatedRecord.Builder out = TemplatedRecord.newBuilder()
                 .setRecordId(raw.getRecordId())
                 .setStage(WireStage.toProto(stage))
-                .addSides(WireSpans.side(rendered, assistants))
+                .addAllSides(rendered.sides())
                 .setTokenizerFingerprint(fingerprint)
                 .setSource(raw.getSource())
                 .setRaw(input)

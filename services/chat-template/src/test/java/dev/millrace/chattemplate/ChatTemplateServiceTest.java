@@ -4,29 +4,46 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
+import dev.millrace.core.chat.Conversation;
+import dev.millrace.core.chat.DpoPair;
+import dev.millrace.core.chat.TextRecord;
+import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.streams.testing.LocalKafkaResource;
+import dev.millrace.streams.testing.TestRecords;
 import dev.millrace.streams.testing.TopicClient;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
-/** The packaged service over a real broker: a raw record comes out templated, with health and metrics. */
+/** The packaged service over a real broker, serving all four stages: a raw record of each comes out templated. */
 @QuarkusTest
-@QuarkusTestResource(LocalKafkaResource.class)
+@QuarkusTestResource(value = LocalKafkaResource.class,
+        initArgs = @ResourceArg(name = LocalKafkaResource.STAGES, value = "pretrain,sft,dpo,distill"))
 class ChatTemplateServiceTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static String bootstrap() {
+        return LocalKafkaResource.bootstrapServers();
+    }
 
     @Test
     void rendersRecordsFromTheRawTopic() throws Exception {
         String json = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"content\":\"4\",\"role\":\"assistant\"}]}";
         RawRecord r = RawRecord.newBuilder().setRecordId("id-1").setStage(dev.millrace.proto.v1.Stage.SFT).setNormalisedJson(json).build();
-        TopicClient.send(LocalKafkaResource.bootstrapServers(), "millrace.sft.raw", "id-1", r.toByteArray());
+        TopicClient.send(bootstrap(), "millrace.sft.raw", "id-1", r.toByteArray());
 
-        List<ConsumerRecord<String, byte[]>> out = TopicClient.read(LocalKafkaResource.bootstrapServers(), "millrace.sft.templated", 1, Duration.ofSeconds(60));
+        List<ConsumerRecord<String, byte[]>> out = TopicClient.read(bootstrap(), "millrace.sft.templated", 1, WAIT);
 
         assertThat(out).as("a templated record within 60 s").hasSize(1);
         assertThat(out.get(0).key()).isEqualTo("id-1");
@@ -36,5 +53,82 @@ class ChatTemplateServiceTest {
         given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("millrace_records_in_total"))
                 .body(containsString("millrace_records_out_total"));
+    }
+
+    @Test
+    void theAppWaitsForTheRawAndTemplatedTopicsOfEveryConfiguredStage() {
+        assertThat(ConfigProvider.getConfig().getValues("quarkus.kafka-streams.topics", String.class)).containsExactly(
+                "millrace.pretrain.raw", "millrace.pretrain.templated", "millrace.sft.raw", "millrace.sft.templated",
+                "millrace.dpo.raw", "millrace.dpo.templated", "millrace.distill.raw", "millrace.distill.templated", "millrace.dlq");
+    }
+
+    @Test
+    void aPretrainTextComesOutAsGivenAndItsDuplicateIsDropped() throws Exception {
+        RawRecord text = TestRecords.raw(Stage.PRETRAIN, ChatTemplateStagesTest.PRETRAIN);
+        RawRecord other = TestRecords.raw(Stage.PRETRAIN, "{\"text\": \"another text\"}");
+        // One partition: the duplicate is processed before the other record, so reading through the
+        // other record's output shows whether the duplicate got out.
+        TopicClient.send(bootstrap(), "millrace.pretrain.raw", 0, text.getRecordId(), text.toByteArray());
+        TopicClient.send(bootstrap(), "millrace.pretrain.raw", 0, text.getRecordId(), text.toByteArray());
+        TopicClient.send(bootstrap(), "millrace.pretrain.raw", 0, other.getRecordId(), other.toByteArray());
+
+        List<ConsumerRecord<String, byte[]>> out = TopicClient.readThrough(bootstrap(), "millrace.pretrain.templated", other.getRecordId(), WAIT);
+
+        assertThat(out).extracting(ConsumerRecord::key).containsExactlyInAnyOrder(text.getRecordId(), other.getRecordId());
+        TemplatedRecord first = TemplatedRecord.parseFrom(out.stream().filter(r -> r.key().equals(text.getRecordId())).findFirst().orElseThrow().value());
+        assertThat(first.getSidesList()).hasSize(1);
+        assertThat(first.getSides(0).getText()).isEqualTo(((TextRecord) TestRecords.parsed(Stage.PRETRAIN, ChatTemplateStagesTest.PRETRAIN)).text());
+        assertThat(first.getSides(0).getAssistantSpansKnown()).isFalse();
+    }
+
+    @Test
+    void aDpoPairComesOutWithBothSidesAndItsDuplicateIsDropped() throws Exception {
+        RawRecord pair = TestRecords.raw(Stage.DPO, ChatTemplateStagesTest.DPO);
+        RawRecord other = TestRecords.raw(Stage.DPO, "{\"prompt\": \"hi\", \"chosen\": \"hello\", \"rejected\": \"go away\"}");
+        TopicClient.send(bootstrap(), "millrace.dpo.raw", 0, pair.getRecordId(), pair.toByteArray());
+        TopicClient.send(bootstrap(), "millrace.dpo.raw", 0, pair.getRecordId(), pair.toByteArray());
+        TopicClient.send(bootstrap(), "millrace.dpo.raw", 0, other.getRecordId(), other.toByteArray());
+
+        List<ConsumerRecord<String, byte[]>> out = TopicClient.readThrough(bootstrap(), "millrace.dpo.templated", other.getRecordId(), WAIT);
+
+        assertThat(out).extracting(ConsumerRecord::key).containsExactlyInAnyOrder(pair.getRecordId(), other.getRecordId());
+        TemplatedRecord first = TemplatedRecord.parseFrom(out.stream().filter(r -> r.key().equals(pair.getRecordId())).findFirst().orElseThrow().value());
+        DpoPair expected = (DpoPair) TestRecords.parsed(Stage.DPO, ChatTemplateStagesTest.DPO);
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DPO, 2, null));
+            assertThat(first.getSidesList()).extracting(s -> s.getText())
+                    .containsExactly(core.template(expected.chosen()).text(), core.template(expected.rejected()).text());
+        }
+    }
+
+    @Test
+    void aDpoPairWhoseRejectedSideFailsIsOneDeadLetterNamingTheSide() throws Exception {
+        RawRecord bad = TestRecords.raw(Stage.DPO, ChatTemplateStagesTest.DPO_BAD_REJECTED);
+        TopicClient.send(bootstrap(), "millrace.dpo.raw", bad.getRecordId(), bad.toByteArray());
+
+        List<ConsumerRecord<String, byte[]>> letters = TopicClient.readThrough(bootstrap(), "millrace.dlq", bad.getRecordId(), WAIT)
+                .stream().filter(r -> r.key().equals(bad.getRecordId())).toList();
+
+        assertThat(letters).hasSize(1);
+        DeadLetter dead = DeadLetter.parseFrom(letters.get(0).value());
+        assertThat(dead.getReason()).isEqualTo("TEMPLATE_ERROR");
+        assertThat(dead.getMessage()).startsWith("rejected: ");
+        assertThat(dead.getOriginal().toByteArray()).isEqualTo(bad.toByteArray());
+    }
+
+    @Test
+    void aDistillAnswerComesOutLikeSftWithItsTeacherId() throws Exception {
+        RawRecord answer = TestRecords.raw(Stage.DISTILL, ChatTemplateStagesTest.DISTILL, "teacher-1");
+        TopicClient.send(bootstrap(), "millrace.distill.raw", answer.getRecordId(), answer.toByteArray());
+
+        List<ConsumerRecord<String, byte[]>> out = TopicClient.read(bootstrap(), "millrace.distill.templated", 1, WAIT);
+
+        assertThat(out).hasSize(1);
+        TemplatedRecord t = TemplatedRecord.parseFrom(out.get(0).value());
+        assertThat(t.getTeacherId()).isEqualTo("teacher-1");
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DISTILL, 2, null));
+            assertThat(t.getSides(0).getText()).isEqualTo(core.template((Conversation) TestRecords.parsed(Stage.DISTILL, ChatTemplateStagesTest.DISTILL)).text());
+        }
     }
 }

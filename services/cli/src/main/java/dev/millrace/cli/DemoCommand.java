@@ -5,10 +5,11 @@ import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.OutputTally;
 import dev.millrace.cli.local.PipelineOutput;
 import dev.millrace.cli.local.RepoRoot;
-import dev.millrace.core.chat.ConversationReader;
+import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.json.StrictJson;
+import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -23,11 +24,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -36,16 +40,26 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./millrace demo}: runs the whole system locally ({@link LocalSystem}: a real broker and the
- * packaged services as separate processes), posts the bundled sample SFT data to ingest over HTTP,
- * reads the batches and dead letters ({@code read_committed}) until every accepted record is in a
- * batch row or a downstream dead letter, prints progress and a table to standard error and the
- * CLI.md summary line to standard output, and stops everything it started.
+ * packaged services as separate processes) for the chosen stages, posts each stage's bundled sample
+ * to ingest over HTTP (distill answers with a demo teacher id), reads the batches, dead letters and
+ * distill prompts ({@code read_committed}) until every accepted record is in a batch row, a
+ * downstream dead letter or the prompts topic (or was a duplicate), prints progress and tables to
+ * standard error and one CLI.md summary line per stage, in stage order, to standard output, and
+ * stops everything it started. Packing is on for pretrain and SFT, off for DPO and distill.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the whole system locally on the bundled sample data and print a summary.")
+        description = "Run the whole system locally on the bundled sample data and print a summary per stage.")
 final class DemoCommand implements Runnable, Millrace.OutputAware {
     static final String SAMPLE_SFT = "/millrace/samples/sft.jsonl";
     static final long LINGER_MS = 1000;
+    /** The teacher id the demo gives its distill answers ({@code ?teacher=}). */
+    static final String TEACHER = "millrace-demo-teacher";
+    /** The stages whose batches the demo packs (the issue: on for pretrain and SFT). */
+    static final Set<Stage> PACKED = EnumSet.of(Stage.PRETRAIN, Stage.SFT);
+
+    @Option(names = "--stages", split = ",", defaultValue = "pretrain,sft,dpo,distill", paramLabel = "STAGE",
+            description = "the stages to run, comma-separated (default ${DEFAULT-VALUE})")
+    List<String> stageIds;
 
     @Option(names = "--seq-len", defaultValue = "512", paramLabel = "T", description = "row length T (default ${DEFAULT-VALUE})")
     int seqLen;
@@ -77,6 +91,7 @@ final class DemoCommand implements Runnable, Millrace.OutputAware {
         if (timeoutSeconds < 1) {
             throw new Millrace.UsageError("--timeout must be at least 1 second");
         }
+        List<Stage> stages = stages(stageIds);
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
                 "cannot find the Millrace checkout with the packaged services; run ./millrace from it or set MILLRACE_HOME"));
         List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(LocalSystem.Service.class));
@@ -84,24 +99,49 @@ final class DemoCommand implements Runnable, Millrace.OutputAware {
             throw new Millrace.Failure("the demo runs the packaged broker and services, but these are not built in " + root + ": "
                     + String.join(", ", missing) + "; run ./mvnw -DskipTests package there (./millrace does it when they are missing)");
         }
-        byte[] sample = sample();
+        Map<Stage, byte[]> samples = new EnumMap<>(Stage.class);
+        stages.forEach(s -> samples.put(s, sample(s)));
+        Set<Stage> packed = EnumSet.noneOf(Stage.class);
+        stages.stream().filter(PACKED::contains).forEach(packed::add);
         long started = System.nanoTime();
-        err.printf(Locale.ROOT, "millrace demo: starting a local broker and the services (T=%d, B=%d)%n", seqLen, batchSize);
-        LocalSystem.Options options = new LocalSystem.Options().seqLen(seqLen).batchSize(batchSize).batchLingerMs(LINGER_MS).progress(err);
-        String summary;
+        err.printf(Locale.ROOT, "millrace demo: starting a local broker and the services for %s (T=%d, B=%d, packing on for %s)%n",
+                ids(stages), seqLen, batchSize, packed.isEmpty() ? "none" : ids(List.copyOf(packed)));
+        LocalSystem.Options options = new LocalSystem.Options().seqLen(seqLen).batchSize(batchSize).batchLingerMs(LINGER_MS)
+                .stages(stages).packing(packed).progress(err);
+        List<String> summary;
         try (LocalSystem system = LocalSystem.start(root, options)) {
-            summary = runOn(system, sample);
+            summary = runOn(system, samples);
         } catch (IllegalStateException e) {
             throw new Millrace.Failure(e.getMessage());
         }
         err.printf(Locale.ROOT, "millrace demo: done in %.0f s%n", (System.nanoTime() - started) / 1e9);
-        out.println(summary);
+        summary.forEach(out::println);
         out.flush();
     }
 
-    private String runOn(LocalSystem system, byte[] sample) {
+    /** The chosen stages in stage order, each once. */
+    static List<Stage> stages(List<String> ids) {
+        Set<Stage> chosen = EnumSet.noneOf(Stage.class);
+        for (String id : ids) {
+            try {
+                chosen.add(Stage.fromId(id.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new Millrace.UsageError("--stages: " + e.getMessage());
+            }
+        }
+        if (chosen.isEmpty()) {
+            throw new Millrace.UsageError("--stages needs at least one stage");
+        }
+        return List.copyOf(chosen);
+    }
+
+    private static String ids(List<Stage> stages) {
+        return stages.stream().map(Stage::id).collect(Collectors.joining(", "));
+    }
+
+    private List<String> runOn(LocalSystem system, Map<Stage, byte[]> samples) {
         try {
-            return feedAndWatch(system, sample);
+            return feedAndWatch(system, samples);
         } catch (RuntimeException e) {
             if (system.isStopped()) {
                 throw new Millrace.Failure("the local run was stopped (Ctrl-C?) before every record came through");
@@ -110,41 +150,38 @@ final class DemoCommand implements Runnable, Millrace.OutputAware {
         }
     }
 
-    private String feedAndWatch(LocalSystem system, byte[] sample) {
-        List<RawLine> lines = lines(sample);
-        err.printf("millrace demo: posting the bundled sample (%d lines) to %s/v1/sft/records%n", lines.size(), system.ingestUri());
-        IngestClient.Answer answer = new IngestClient(system.ingestUri()).post(Stage.SFT.id(), sample);
-        err.printf("millrace demo: ingest answered %d: %d accepted, %d rejected%n", answer.status(), answer.accepted(), answer.rejected());
-        for (IngestClient.LineError e : answer.errors()) {
-            err.printf("  line %d rejected at ingest: %s: %s%n", e.line(), e.reason(), e.message());
+    /** One stage's feed: its sample lines, ingest's answer and what to wait for. */
+    private record Feed(Stage stage, List<RawLine> lines, IngestClient.Answer answer, Expected expected) {
+        long required() {
+            return expected.required(answer.accepted());
         }
-        Expected expected = expected(lines, answer);
-        if (!expected.idsKnown()) {
-            err.println("millrace demo: note: the accepted lines' record ids could not all be computed here; waiting by counts only");
+    }
+
+    private List<String> feedAndWatch(LocalSystem system, Map<Stage, byte[]> samples) {
+        IngestClient ingest = new IngestClient(system.ingestUri());
+        Map<Stage, Feed> feeds = new LinkedHashMap<>();
+        for (Map.Entry<Stage, byte[]> e : samples.entrySet()) {
+            feeds.put(e.getKey(), post(ingest, system, e.getKey(), e.getValue()));
         }
+        List<Stage> stages = List.copyOf(feeds.keySet());
+        List<String> batchTopics = stages.stream().map(s -> system.topics().batches(s)).toList();
+        String promptTopic = stages.contains(Stage.DISTILL) ? system.topics().distillPrompts() : null;
 
         long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
         Duration settle = Duration.ofMillis(LINGER_MS + 3000);
         long nextProgress = 0;
         String lastProgress = "";
-        try (PipelineOutput output = new PipelineOutput(system.bootstrapServers(), system.topics().batches(Stage.SFT), system.topics().dlq())) {
+        try (PipelineOutput output = new PipelineOutput(system.bootstrapServers(), batchTopics, system.topics().dlq(), promptTopic)) {
             while (true) {
                 output.poll(Duration.ofMillis(500));
-                OutputTally tally = tally(output);
-                if (tally.complete(answer.accepted(), expected.ids(), expected.idsKnown(), output.quietFor(), settle)) {
-                    if (tally.recordsInRows() + tally.downstreamDeadLetters() < answer.accepted()) {
-                        err.printf("millrace demo: every accepted record id arrived; %d accepted lines repeated a record id and were dropped downstream%n",
-                                answer.accepted() - tally.recordsInRows() - tally.downstreamDeadLetters());
-                    }
-                    printTable(output, tally);
-                    if (!output.unreadable().isEmpty()) {
-                        err.println("millrace demo: warning: messages that are not valid protobuf: " + output.unreadable());
-                    }
-                    return tally.summaryLine(Stage.SFT.id(), answer.rejected());
+                Map<Stage, OutputTally> tallies = tallies(output, system, stages);
+                List<Stage> pending = stages.stream().filter(s -> !complete(feeds.get(s), tallies.get(s), output.quietFor(), settle)).toList();
+                if (pending.isEmpty()) {
+                    return finish(output, system, feeds, tallies);
                 }
-                String progress = String.format(Locale.ROOT, "millrace demo:   %d of %d accepted records through: %d in %d batches, %d dead letters downstream",
-                        tally.recordsInRows() + tally.downstreamDeadLetters(), answer.accepted(), tally.recordsInRows(), tally.batches(),
-                        tally.downstreamDeadLetters());
+                String progress = "millrace demo:   through so far: " + stages.stream()
+                        .map(s -> String.format(Locale.ROOT, "%s %d of %d", s.id(), tallies.get(s).arrived(), feeds.get(s).required()))
+                        .collect(Collectors.joining(", "));
                 if (System.nanoTime() >= nextProgress && !progress.equals(lastProgress)) {
                     err.println(progress);
                     lastProgress = progress;
@@ -158,78 +195,168 @@ final class DemoCommand implements Runnable, Millrace.OutputAware {
                     throw new Millrace.Failure("a process of the local run exited: " + String.join("; ", dead));
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new Millrace.Failure(String.format(Locale.ROOT,
-                            "timed out after %d s: only %d of the %d accepted records reached a batch row (%d) or a downstream dead letter (%d); "
-                                    + "%d record ids never arrived; see the service logs in %s",
-                            timeoutSeconds, tally.recordsInRows() + tally.downstreamDeadLetters(), answer.accepted(), tally.recordsInRows(),
-                            tally.downstreamDeadLetters(), tally.missing(expected.ids()), system.logDir()));
+                    throw new Millrace.Failure(String.format(Locale.ROOT, "timed out after %d s: %s; see the service logs in %s",
+                            timeoutSeconds, pending.stream().map(s -> shortfall(feeds.get(s), tallies.get(s))).collect(Collectors.joining("; ")),
+                            system.logDir()));
                 }
             }
         }
     }
 
-    private static OutputTally tally(PipelineOutput output) {
-        OutputTally tally = new OutputTally();
-        output.batches().forEach(r -> tally.addBatch(r.value()));
-        output.deadLetters().forEach(r -> tally.addDeadLetter(r.value()));
-        return tally;
+    private Feed post(IngestClient ingest, LocalSystem system, Stage stage, byte[] sample) {
+        List<RawLine> lines = lines(sample);
+        Map<String, String> query = stage == Stage.DISTILL ? Map.of("teacher", TEACHER) : Map.of();
+        err.printf("millrace demo: posting the bundled %s sample (%d lines) to %s%n", stage.id(), lines.size(),
+                system.ingestUri().resolve("/v1/" + stage.id() + "/records" + (query.isEmpty() ? "" : "?teacher=" + TEACHER)));
+        IngestClient.Answer answer = ingest.post(stage.id(), sample, query);
+        err.printf("millrace demo: ingest answered %d: %d accepted%s, %d rejected%n", answer.status(), answer.accepted(),
+                stage == Stage.DISTILL ? " (" + answer.prompts() + " of them prompts for the teacher)" : "", answer.rejected());
+        for (IngestClient.LineError e : answer.errors()) {
+            err.printf("  %s line %d rejected at ingest: %s: %s%n", stage.id(), e.line(), e.reason(), e.message());
+        }
+        Expected expected = expected(stage, lines, answer);
+        if (!expected.idsKnown()) {
+            err.printf("millrace demo: note: the accepted %s lines' record ids could not all be computed here; waiting by counts only%n", stage.id());
+        }
+        return new Feed(stage, lines, answer, expected);
     }
 
-    /** The distinct record ids of the lines ingest accepted, computed with core's rules. */
-    record Expected(Set<String> ids, boolean idsKnown) {
+    private static boolean complete(Feed feed, OutputTally tally, Duration quiet, Duration settle) {
+        return tally.complete(feed.required(), feed.expected().ids(), feed.expected().idsKnown(), quiet, settle);
     }
 
-    static Expected expected(List<RawLine> lines, IngestClient.Answer answer) {
+    private static String shortfall(Feed feed, OutputTally tally) {
+        return String.format(Locale.ROOT, "%s: only %d of the %d accepted records reached a batch row (%d), a downstream dead letter (%d)%s; "
+                        + "%d record ids never arrived", feed.stage().id(), tally.arrived(), feed.required(), tally.recordsInRows(),
+                tally.downstreamDeadLetters(), feed.stage() == Stage.DISTILL ? " or the prompts topic (" + tally.prompts() + ")" : "",
+                tally.missing(feed.expected().ids()));
+    }
+
+    /** Per stage: its batch topic's batches, its dead letters, and (distill) the prompts. */
+    private static Map<Stage, OutputTally> tallies(PipelineOutput output, LocalSystem system, List<Stage> stages) {
+        Map<Stage, OutputTally> tallies = new EnumMap<>(Stage.class);
+        for (Stage s : stages) {
+            OutputTally t = new OutputTally();
+            output.batches(system.topics().batches(s)).forEach(r -> t.addBatch(r.value()));
+            tallies.put(s, t);
+        }
+        for (PipelineOutput.Read<DeadLetter> r : output.deadLetters()) {
+            Optional<Stage> stage = OutputTally.stageOf(r.value());
+            OutputTally t = stage.map(tallies::get).orElse(stages.size() == 1 ? tallies.get(stages.get(0)) : null);
+            if (t != null) {
+                t.addDeadLetter(r.value());
+            }
+        }
+        if (tallies.containsKey(Stage.DISTILL)) {
+            output.prompts().forEach(r -> tallies.get(Stage.DISTILL).addPrompt(r.value()));
+        }
+        return tallies;
+    }
+
+    private List<String> finish(PipelineOutput output, LocalSystem system, Map<Stage, Feed> feeds, Map<Stage, OutputTally> tallies) {
+        List<String> summary = new ArrayList<>();
+        for (Feed feed : feeds.values()) {
+            OutputTally tally = tallies.get(feed.stage());
+            long dropped = feed.answer().accepted() - tally.arrived();
+            if (dropped > 0) {
+                err.printf("millrace demo: %s: every accepted record id arrived; %d accepted lines repeated a record id and were dropped downstream%n",
+                        feed.stage().id(), dropped);
+            }
+            printBatches(feed.stage(), output.batches(system.topics().batches(feed.stage())), tally);
+            summary.add(tally.summaryLine(feed.stage().id(), feed.answer().rejected()));
+        }
+        printDeadLetters(output);
+        if (!output.unreadable().isEmpty()) {
+            err.println("millrace demo: warning: messages that are not valid protobuf: " + output.unreadable());
+        }
+        return summary;
+    }
+
+    /**
+     * The record ids to wait for: of the lines ingest accepted, computed with core's rules, and how
+     * many accepted lines repeat an earlier line's id (the system drops those as duplicates).
+     * Distill prompts (core's reader says NO_TRAINABLE_TOKENS: no assistant message) get no id here;
+     * they count by their arrival on the prompts topic.
+     */
+    record Expected(Set<String> ids, boolean idsKnown, long duplicates) {
+        /** Records that must arrive out of {@code accepted}. */
+        long required(long accepted) {
+            return accepted - duplicates;
+        }
+    }
+
+    static Expected expected(Stage stage, List<RawLine> lines, IngestClient.Answer answer) {
         Set<Long> rejectedLines = answer.errors().stream().map(IngestClient.LineError::line).collect(Collectors.toSet());
         Set<String> ids = new HashSet<>();
         boolean known = true;
         long acceptedLines = 0;
+        long duplicates = 0;
         for (RawLine line : lines) {
             if (line.isBlank() || rejectedLines.contains(line.number())) {
                 continue;
             }
             acceptedLines++;
             try {
-                ids.add(RecordId.of(Stage.SFT, ConversationReader.read(StrictJson.parse(line.bytes()), null).normalised()));
-            } catch (RecordRejected | RuntimeException e) {
+                RecordReader.Result read = RecordReader.read(StrictJson.parse(line.bytes()), stage, null);
+                if (!ids.add(RecordId.of(stage, read.record().normalised()))) {
+                    duplicates++;
+                }
+            } catch (RecordRejected e) {
+                known &= stage == Stage.DISTILL && e.reason() == Reason.NO_TRAINABLE_TOKENS;
+            } catch (RuntimeException e) {
                 known = false;
             }
         }
-        return new Expected(ids, known && acceptedLines == answer.accepted());
+        known &= acceptedLines == answer.accepted();
+        return new Expected(ids, known, known ? duplicates : 0);
     }
 
-    private void printTable(PipelineOutput output, OutputTally tally) {
+    private void printBatches(Stage stage, List<PipelineOutput.Read<Batch>> batches, OutputTally tally) {
         err.println();
-        err.printf(Locale.ROOT, "%-34s %4s %5s %5s %8s %8s%n", "batch", "part", "rows", "real", "nonpad", "trained");
-        for (PipelineOutput.Read<Batch> r : output.batches()) {
+        err.printf(Locale.ROOT, "%-34s %4s %5s %5s %8s %8s   (%s%s)%n", "batch", "part", "rows", "real", "nonpad", "trained", stage.id(),
+                stage == Stage.DPO ? ": rows are chosen rows; real, nonpad and trained count the rejected rows too" : "");
+        for (PipelineOutput.Read<Batch> r : batches) {
             Batch b = r.value();
-            long real = b.getRowsList().stream().filter(row -> !row.getFiller()).count();
-            err.printf(Locale.ROOT, "%-34s %4d %5d %5d %8d %8d%n", abbreviate(b.getBatchId(), 34), r.partition(), b.getRowsCount(), real,
-                    b.getRowsList().stream().filter(row -> !row.getFiller()).mapToLong(Row::getNonpadTokens).sum(),
-                    b.getRowsList().stream().filter(row -> !row.getFiller()).mapToLong(Row::getTrainedTokens).sum());
+            List<Row> real = new ArrayList<>();
+            b.getRowsList().stream().filter(row -> !row.getFiller()).forEach(real::add);
+            b.getRejectedRowsList().stream().filter(row -> !row.getFiller()).forEach(real::add);
+            err.printf(Locale.ROOT, "%-34s %4d %5d %5d %8d %8d%n", abbreviate(b.getBatchId(), 34), r.partition(), b.getRowsCount(), real.size(),
+                    real.stream().mapToLong(Row::getNonpadTokens).sum(), real.stream().mapToLong(Row::getTrainedTokens).sum());
         }
+        err.printf(Locale.ROOT, "%s: %d records in %d real rows of %d batches; %d dead letters downstream%s; nonpad %.3f, trained %.3f%n",
+                stage.id(), tally.recordsInRows(), tally.realRows(), tally.batches(), tally.downstreamDeadLetters(),
+                stage == Stage.DISTILL ? ", " + tally.prompts() + " prompts for the teacher" : "", tally.nonPadShare(), tally.trainedShare());
+    }
+
+    private void printDeadLetters(PipelineOutput output) {
         Map<String, Integer> byReason = new TreeMap<>();
         for (PipelineOutput.Read<DeadLetter> r : output.deadLetters()) {
             DeadLetter d = r.value();
-            byReason.merge(String.format(Locale.ROOT, "%-14s %s", d.getService().isEmpty() ? "?" : d.getService(), d.getReason()), 1, Integer::sum);
+            String stage = OutputTally.stageOf(d).map(Stage::id).orElse("?");
+            byReason.merge(String.format(Locale.ROOT, "%-9s %-14s %s", stage, d.getService().isEmpty() ? "?" : d.getService(), d.getReason()), 1,
+                    Integer::sum);
         }
         err.println();
-        err.printf(Locale.ROOT, "%-14s %-30s %5s%n", "dead letters", "reason", "count");
-        byReason.forEach((k, v) -> err.printf(Locale.ROOT, "%-45s %5d%n", k, v));
+        err.printf(Locale.ROOT, "%-9s %-14s %-30s %5s%n", "stage", "dead letters", "reason", "count");
+        byReason.forEach((k, v) -> err.printf(Locale.ROOT, "%-55s %5d%n", k, v));
         err.println();
-        err.printf(Locale.ROOT, "%d records in %d real rows of %d batches; %d dead letters at ingest, %d downstream; nonpad %.3f, trained %.3f%n",
-                tally.recordsInRows(), tally.realRows(), tally.batches(), tally.ingestDeadLetters(), tally.downstreamDeadLetters(),
-                tally.nonPadShare(), tally.trainedShare());
     }
 
     private static String abbreviate(String s, int width) {
         return s.length() <= width ? s : s.substring(0, width - 1) + "…";
     }
 
+    /** The bundled sample of the SFT stage. */
     static byte[] sample() {
-        try (InputStream in = DemoCommand.class.getResourceAsStream(SAMPLE_SFT)) {
+        return sample(Stage.SFT);
+    }
+
+    /** The bundled sample of a stage: {@code /millrace/samples/<stage>.jsonl}. */
+    static byte[] sample(Stage stage) {
+        String resource = "/millrace/samples/" + stage.id() + ".jsonl";
+        try (InputStream in = DemoCommand.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("bundled sample data missing: " + SAMPLE_SFT);
+                throw new IllegalStateException("bundled sample data missing: " + resource);
             }
             return in.readAllBytes();
         } catch (IOException e) {

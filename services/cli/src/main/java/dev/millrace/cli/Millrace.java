@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "millrace", mixinStandardHelpOptions = true, version = "millrace 0.1.0",
         description = "Streaming data preparation for LLM training.",
-        subcommands = {PrepareCommand.class, DemoCommand.class, TraceCommand.class, DlqCommand.class})
+        subcommands = {PrepareCommand.class, DemoCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class})
 public final class Millrace implements Runnable {
 
     public static void main(String[] args) {

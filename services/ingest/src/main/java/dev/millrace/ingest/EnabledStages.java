@@ -1,13 +1,10 @@
 package dev.millrace.ingest;
 
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepMetrics;
-import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
-import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.util.EnumMap;
@@ -20,45 +17,36 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The stages this instance accepts ({@code millrace.stages}), each with its reader, topics and
- * metrics. Built at startup so that a bad tokenizer folder or stage list stops the service at once
- * instead of failing the first request.
+ * metrics. Built at startup so that a bad stage list stops the service at once instead of failing
+ * the first request. Reading needs no tokenizer: template and tokenizer checks happen downstream.
  */
 @Startup
 @Singleton
 public class EnabledStages {
-    /**
-     * Only SFT conversations have an ingest path so far: pretrain texts and DPO pairs have no reader
-     * in core yet, and distill prompts (no assistant message, written to distill.prompts) need a
-     * prompt reader that core does not have either.
-     */
-    static final Set<Stage> SUPPORTED = EnumSet.of(Stage.SFT);
+    /** Every stage has an ingest path: pretrain texts, SFT and distill conversations (and distill prompts), DPO pairs. */
+    static final Set<Stage> SUPPORTED = EnumSet.allOf(Stage.class);
 
-    /** One enabled stage: how its lines are read, where they go, what is counted. */
-    record StageIngest(Stage stage, LineIngester ingester, StepMetrics metrics, String rawTopic, String dlqTopic) {
+    /** One enabled stage: how its lines are read, what is counted, where its dead letters go. */
+    record StageIngest(Stage stage, LineIngester ingester, StepMetrics metrics, String dlqTopic) {
     }
 
-    private final TokenizerFolder folder;
     private final Map<Stage, StageIngest> byStage = new EnumMap<>(Stage.class);
     private final List<String> ids;
 
     @Inject
     EnabledStages(@ConfigProperty(name = "millrace.stages") List<String> stages,
-                  @ConfigProperty(name = "millrace.tokenizer") Optional<String> tokenizer,
                   @ConfigProperty(name = "millrace.topic-prefix") String topicPrefix,
                   @ConfigProperty(name = "millrace.ingest.max-record-bytes") int maxRecordBytes,
                   MeterRegistry registry) {
         Topics topics = new Topics(topicPrefix);
         this.ids = List.copyOf(stages);
-        this.folder = TokenizerFolders.load(tokenizer);
         for (String id : stages) {
             Stage stage = Stage.fromId(id);
             if (!SUPPORTED.contains(stage)) {
-                folder.close();
-                throw new IllegalArgumentException("millrace.stages: ingest cannot take the " + id
-                        + " stage yet (supported: sft)");
+                throw new IllegalArgumentException("millrace.stages: ingest cannot take the " + id + " stage");
             }
-            byStage.put(stage, new StageIngest(stage, new LineIngester(stage, folder, maxRecordBytes),
-                    new StepMetrics(registry, LineIngester.SERVICE, stage), topics.raw(stage), topics.dlq()));
+            byStage.put(stage, new StageIngest(stage, new LineIngester(stage, topics, maxRecordBytes),
+                    new StepMetrics(registry, LineIngester.SERVICE, stage), topics.dlq()));
         }
     }
 
@@ -66,13 +54,13 @@ public class EnabledStages {
         return Optional.ofNullable(byStage.get(stage));
     }
 
+    /** The enabled stages, in the order of {@link Stage}. */
+    Set<Stage> stages() {
+        return byStage.keySet();
+    }
+
     /** The configured stage names, for messages. */
     List<String> ids() {
         return ids;
-    }
-
-    @PreDestroy
-    void close() {
-        folder.close();
     }
 }

@@ -1,12 +1,10 @@
 package dev.millrace.ingest;
 
-import dev.millrace.core.chat.InputFormat;
-import dev.millrace.core.record.Reason;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.millrace.core.record.Stage;
 import dev.millrace.ingest.EnabledStages.StageIngest;
 import dev.millrace.proto.v1.DeadLetter;
-import dev.millrace.proto.v1.RawRecord;
-import dev.millrace.streams.DeadLetters;
+import dev.millrace.proto.v1.Source;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -20,15 +18,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.LongFunction;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * {@code POST /v1/{stage}/records} (CLI.md, "HTTP ingest"): every good line is produced to
- * {@code <stage>.raw}, every bad one to the dead-letter topic, and the answer comes only once the
- * broker has acknowledged all of them, so a 200 or 422 means nothing is left in flight.
+ * {@code <stage>.raw} (a distill prompt to {@code distill.prompts}), every bad one to the dead-letter
+ * topic, and the answer comes only once the broker has acknowledged all of them, so a 200 or 422
+ * means nothing is left in flight.
+ *
+ * <p>Optional parameters besides {@code format}: {@code teacher} (distill only: the teacher id of the
+ * answered conversations in the body), {@code source} and {@code first-line} (the body is lines of a
+ * file, starting at that line: records and dead letters get {@code Source{kind="file", name=source,
+ * line=first-line + n - 1}} instead of the request's, and the answer's line numbers are the file's).
  */
 @Path("/v1/{stage}/records")
 public class IngestResource {
@@ -37,19 +41,23 @@ public class IngestResource {
     private static final Logger LOG = Logger.getLogger(IngestResource.class);
 
     private final EnabledStages stages;
-    private final RecordSink sink;
+    private final RecordProducer producer;
     private final long maxBodyBytes;
 
     @Inject
-    IngestResource(EnabledStages stages, RecordSink sink,
+    IngestResource(EnabledStages stages, RecordProducer producer,
                    @ConfigProperty(name = "millrace.ingest.max-body-bytes") long maxBodyBytes) {
         this.stages = stages;
-        this.sink = sink;
+        this.producer = producer;
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    /** The answer for 200 and 422. */
-    public record Answer(int accepted, int rejected, List<LineError> errors) {
+    /**
+     * The answer for 200 and 422. {@code prompts} (distill only, else left out): how many of the
+     * accepted lines were prompts, produced to distill.prompts instead of distill.raw.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Answer(int accepted, int rejected, List<LineError> errors, Long prompts) {
     }
 
     public record LineError(long line, String reason, String message) {
@@ -64,7 +72,9 @@ public class IngestResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    public Response post(@PathParam("stage") String stageId, @QueryParam("format") String format, byte[] body) {
+    public Response post(@PathParam("stage") String stageId, @QueryParam("format") String format,
+                         @QueryParam("teacher") String teacher, @QueryParam("source") String source,
+                         @QueryParam("first-line") String firstLine, byte[] body) {
         Stage stage;
         try {
             stage = Stage.fromId(stageId);
@@ -76,9 +86,12 @@ public class IngestResource {
             return problem(Response.Status.BAD_REQUEST, "stage '" + stageId + "' is not enabled on this ingest service "
                     + "(millrace.stages=" + String.join(",", stages.ids()) + ")");
         }
-        InputFormat forced;
+        LineIngester.Request request;
+        LongFunction<Source> sources;
+        String requestId = UUID.randomUUID().toString();
         try {
-            forced = LineIngester.forcedFormat(format, stage);
+            request = new LineIngester.Request(LineIngester.forcedFormat(format, stage), teacher(teacher, stage));
+            sources = sources(source, firstLine, requestId);
         } catch (IllegalArgumentException e) {
             return problem(Response.Status.BAD_REQUEST, e.getMessage());
         }
@@ -89,11 +102,10 @@ public class IngestResource {
             return problem(Response.Status.REQUEST_ENTITY_TOO_LARGE, "the body is over the limit of " + maxBodyBytes
                     + " bytes (millrace.ingest.max-body-bytes); nothing was accepted");
         }
-        String requestId = UUID.randomUUID().toString();
         StageIngest ingest = enabled.get();
-        LineIngester.Ingested result = ingest.ingester().ingest(bytes, forced, requestId, System.currentTimeMillis());
+        LineIngester.Ingested result = ingest.ingester().ingest(bytes, request, sources, System.currentTimeMillis());
         try {
-            produce(ingest, result).join();
+            producer.produce(ingest, result).join();
         } catch (CompletionException e) {
             LOG.warnf(e.getCause(), "request %s: the broker did not acknowledge every record", requestId);
             return Response.status(Response.Status.SERVICE_UNAVAILABLE).header(REQUEST_ID_HEADER, requestId)
@@ -106,36 +118,47 @@ public class IngestResource {
             errors.add(new LineError(letter.getSource().getLine(), letter.getReason(), letter.getMessage()));
         }
         int status = errors.isEmpty() ? 200 : 422; // 422: some lines were rejected, the others are accepted all the same
+        Long prompts = stage == Stage.DISTILL ? result.prompts() : null;
         return Response.status(status).header(REQUEST_ID_HEADER, requestId)
-                .entity(new Answer(result.accepted().size(), errors.size(), errors)).build();
+                .entity(new Answer(result.accepted().size(), errors.size(), errors, prompts)).build();
     }
 
-    /**
-     * Sends everything at once and completes when the broker has acknowledged it all (or failed any).
-     * A send that fails at once (no metadata for the topic within max.block.ms: the broker is down or
-     * the topic is missing) stops the rest, which would each wait as long again before failing.
-     */
-    private CompletableFuture<Void> produce(StageIngest ingest, LineIngester.Ingested result) {
-        for (int i = 0; i < result.lines(); i++) {
-            ingest.metrics().in();
+    /** {@code ?teacher=}: distill only, and not empty. */
+    private static String teacher(String teacher, Stage stage) {
+        if (teacher == null) {
+            return null;
         }
-        List<CompletableFuture<Void>> sends = new ArrayList<>(result.lines());
-        for (RawRecord record : result.accepted()) {
-            CompletableFuture<Void> sent = sink.send(ingest.rawTopic(), record.getRecordId(), record.toByteArray());
-            if (sent.isCompletedExceptionally()) {
-                return sent;
+        if (stage != Stage.DISTILL) {
+            throw new IllegalArgumentException("teacher applies only to the distill stage, not " + stage.id());
+        }
+        if (teacher.isBlank()) {
+            throw new IllegalArgumentException("teacher must name the teacher checkpoint; it is empty");
+        }
+        return teacher;
+    }
+
+    /** The source of each body line: the request's, or the file's given by {@code source} and {@code first-line}. */
+    static LongFunction<Source> sources(String source, String firstLine, String requestId) {
+        if (source == null) {
+            if (firstLine != null) {
+                throw new IllegalArgumentException("first-line needs source: the name of the file the lines come from");
             }
-            sends.add(sent.thenRun(() -> ingest.metrics().out()));
+            return n -> Source.newBuilder().setKind("http").setName(requestId).setLine(n).build();
         }
-        for (DeadLetter letter : result.rejected()) {
-            Reason reason = Reason.valueOf(letter.getReason());
-            CompletableFuture<Void> sent = sink.send(ingest.dlqTopic(), DeadLetters.key(letter), letter.toByteArray());
-            if (sent.isCompletedExceptionally()) {
-                return sent;
-            }
-            sends.add(sent.thenRun(() -> ingest.metrics().deadLetter(reason)));
+        if (source.isBlank()) {
+            throw new IllegalArgumentException("source must name the file the lines come from; it is empty");
         }
-        return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new));
+        long first;
+        try {
+            first = firstLine == null ? 1 : Long.parseLong(firstLine);
+        } catch (NumberFormatException e) {
+            first = 0;
+        }
+        if (first < 1) {
+            throw new IllegalArgumentException("first-line must be a line number (1 or more), not '" + firstLine + "'");
+        }
+        long offset = first - 1;
+        return n -> Source.newBuilder().setKind("file").setName(source).setLine(offset + n).build();
     }
 
     private static Response problem(Response.Status status, String message) {

@@ -1,49 +1,80 @@
 package dev.millrace.ingest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.chat.RecordReader;
-import dev.millrace.core.json.LineReader;
-import dev.millrace.core.json.RawLine;
-import dev.millrace.core.prepare.SftOptions;
-import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.json.PlainJson;
+import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.core.wire.WireStage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.streams.DeadLetters;
+import dev.millrace.streams.Topics;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
- * Turns one NDJSON request body into raw records and dead letters. Every rule (UTF-8, JSON, format
- * detection, roles, record ids) is core's; this class only adds the per-record size limit and the
- * HTTP source of each line. Lines are read as bytes; blank lines are skipped but keep their number.
+ * Turns lines into raw records and dead letters for one stage. Every rule (UTF-8, JSON, format
+ * detection, the stage's record shape, roles, DPO pairs, record ids) is core's
+ * ({@link RecordReader}); this class adds the per-record size limit, the source of each line, the
+ * routing of distillation prompts ({@link DistillPrompts}) and the teacher id of answered
+ * distillation conversations.
  */
 final class LineIngester {
     static final String SERVICE = "ingest";
+    /** The record field that names the teacher of an answered distill conversation (overrides the request's). */
+    static final String TEACHER_FIELD = "teacher";
     private final Stage stage;
+    private final String rawTopic;
+    private final String promptTopic;
     private final int maxRecordBytes;
-    private final SftPreparer detecting;
-    private final Map<InputFormat, SftPreparer> forced = new EnumMap<>(InputFormat.class);
 
-    LineIngester(Stage stage, TokenizerFolder folder, int maxRecordBytes) {
+    LineIngester(Stage stage, Topics topics, int maxRecordBytes) {
         this.stage = stage;
+        this.rawTopic = topics.raw(stage);
+        this.promptTopic = topics.distillPrompts();
         this.maxRecordBytes = maxRecordBytes;
-        // T only matters for masking, which happens downstream; reading a conversation ignores it.
-        this.detecting = new SftPreparer(folder, new SftOptions(stage, 2, null));
-        for (InputFormat f : InputFormat.forStage(stage)) {
-            forced.put(f, new SftPreparer(folder, new SftOptions(stage, 2, f)));
+    }
+
+    /** How the lines of one request or file are read: a forced format (null: detect per line) and the teacher (null: none). */
+    record Request(InputFormat format, String teacher) {
+        static final Request DETECT = new Request(null, null);
+    }
+
+    /** A good line: the record and the topic it goes to ({@code <stage>.raw}, or distill.prompts for a prompt). */
+    record Accepted(String topic, RawRecord record, boolean prompt) {
+    }
+
+    /** The accepted records and the dead letters of some lines, each in line order. */
+    record Ingested(List<Accepted> accepted, List<DeadLetter> rejected) {
+        Ingested() {
+            this(new ArrayList<>(), new ArrayList<>());
         }
+
+        int lines() {
+            return accepted.size() + rejected.size();
+        }
+
+        long prompts() {
+            return accepted.stream().filter(Accepted::prompt).count();
+        }
+    }
+
+    Stage stage() {
+        return stage;
+    }
+
+    /** The bytes of each line that are kept: enough for the dead letter of a line over the limit. */
+    int keepBytes() {
+        return maxRecordBytes;
     }
 
     /**
@@ -65,61 +96,83 @@ final class LineIngester {
                 + String.join(", ", fitting.stream().map(InputFormat::id).toList()) + ")");
     }
 
-    /** The accepted records and the dead letters of one body, each in line order. */
-    record Ingested(List<RawRecord> accepted, List<DeadLetter> rejected) {
-        int lines() {
-            return accepted.size() + rejected.size();
-        }
-    }
-
     /**
-     * @param format a format from {@link #forcedFormat}, or null to detect it per line
-     * @param requestId names the request in every record's and dead letter's source
+     * Reads a whole body held in memory (an HTTP request).
+     *
+     * @param sources the source of the line with a given number
      */
-    Ingested ingest(byte[] body, InputFormat format, String requestId, long nowMs) {
-        SftPreparer preparer = format == null ? detecting : forced.get(format);
-        List<RawRecord> accepted = new ArrayList<>();
-        List<DeadLetter> rejected = new ArrayList<>();
-        LineReader lines = new LineReader(new ByteArrayInputStream(body));
+    Ingested ingest(byte[] body, Request request, LongFunction<Source> sources, long nowMs) {
+        Ingested out = new Ingested();
+        BoundedLineReader lines = new BoundedLineReader(new ByteArrayInputStream(body), maxRecordBytes);
         while (lines.hasNext()) {
-            RawLine line = lines.next();
-            if (line.isBlank()) {
-                continue;
-            }
-            Source source = Source.newBuilder().setKind("http").setName(requestId).setLine(line.number()).build();
-            try {
-                accepted.add(read(preparer, format, line, source, nowMs));
-            } catch (RecordRejected e) {
-                rejected.add(DeadLetters.of(SERVICE, stage, e.reason(), e.getMessage(), original(e.reason(), line), source, null, null));
+            Line line = lines.next();
+            if (!line.blank()) {
+                add(out, line, request, sources.apply(line.number()), nowMs);
             }
         }
-        return new Ingested(accepted, rejected);
+        return out;
     }
 
-    private RawRecord read(SftPreparer preparer, InputFormat format, RawLine line, Source source, long nowMs) throws RecordRejected {
-        if (line.bytes().length > maxRecordBytes) {
-            throw new RecordRejected(Reason.RECORD_TOO_LARGE, "the line is " + line.bytes().length
+    /** Reads one non-blank line into {@code out}: a record, or a dead letter with the line's original bytes. */
+    void add(Ingested out, Line line, Request request, Source source, long nowMs) {
+        try {
+            out.accepted().add(read(line, request, source, nowMs));
+        } catch (RecordRejected e) {
+            out.rejected().add(DeadLetters.of(SERVICE, stage, e.reason(), e.getMessage(), line.bytes(), source, null, null));
+        }
+    }
+
+    private Accepted read(Line line, Request request, Source source, long nowMs) throws RecordRejected {
+        if (line.length() > maxRecordBytes) {
+            throw new RecordRejected(Reason.RECORD_TOO_LARGE, "the line is " + line.length()
                     + " bytes, over the per-record limit of " + maxRecordBytes
                     + " (millrace.ingest.max-record-bytes); the dead letter keeps its first " + maxRecordBytes + " bytes");
         }
-        RecordReader.Result read = preparer.readWithFormat(line.bytes());
-        Conversation conversation = read.asConversation();
-        InputFormat actual = read.format();
-        return RawRecord.newBuilder()
-                .setRecordId(preparer.recordId(conversation))
-                .setStage(WireStage.toProto(stage))
-                .setFormat(actual.id())
-                .setNormalisedJson(RecordId.canonicalJson(conversation.normalised()))
-                .setSource(source)
-                .setIngestedAtMs(nowMs)
-                .build();
+        JsonNode json = StrictJson.parse(line.bytes());
+        RecordReader.Result read;
+        try {
+            read = RecordReader.read(json, stage, request.format());
+        } catch (RecordRejected e) {
+            Conversation prompt = stage == Stage.DISTILL && e.reason() == Reason.NO_TRAINABLE_TOKENS
+                    ? DistillPrompts.prompt(json, request.format()) : null;
+            if (prompt == null) {
+                throw e;
+            }
+            InputFormat format = request.format() != null ? request.format() : InputFormat.detect(json);
+            return new Accepted(promptTopic, record(prompt.normalised(), format, source, nowMs, null), true);
+        }
+        String teacher = stage == Stage.DISTILL ? teacher(json, request) : null;
+        return new Accepted(rawTopic, record(read.record().normalised(), read.format(), source, nowMs, teacher), false);
     }
 
-    /**
-     * The line's own bytes, except for a line over the size limit: a Kafka message cannot hold an
-     * arbitrarily long line, so its dead letter keeps the first {@code maxRecordBytes} bytes.
-     */
-    private byte[] original(Reason reason, RawLine line) {
-        return reason == Reason.RECORD_TOO_LARGE ? Arrays.copyOf(line.bytes(), maxRecordBytes) : line.bytes();
+    private RawRecord record(Object normalised, InputFormat format, Source source, long nowMs, String teacher) {
+        RawRecord.Builder b = RawRecord.newBuilder()
+                .setRecordId(RecordId.of(stage, normalised))
+                .setStage(WireStage.toProto(stage))
+                .setFormat(format.id())
+                .setNormalisedJson(RecordId.canonicalJson(normalised))
+                .setSource(source)
+                .setIngestedAtMs(nowMs);
+        if (teacher != null) {
+            b.setTeacherId(teacher);
+        }
+        return b.build();
+    }
+
+    /** The record's own {@code teacher}, else the request's; an answered distill conversation needs one. */
+    private static String teacher(JsonNode json, Request request) throws RecordRejected {
+        JsonNode own = json.get(TEACHER_FIELD);
+        if (own != null && !own.isNull()) {
+            if (!own.isTextual() || own.asText().isBlank()) {
+                throw new RecordRejected(Reason.WRONG_TYPE, "\"teacher\" must be a non-empty string naming the teacher checkpoint, found "
+                        + (own.isTextual() ? "an empty string" : PlainJson.typeName(own)));
+            }
+            return own.asText();
+        }
+        if (request.teacher() != null) {
+            return request.teacher();
+        }
+        throw new RecordRejected(Reason.MISSING_FIELD, "an answered distill conversation needs the teacher that wrote its answers: "
+                + "give a \"teacher\" field on the record, ?teacher=<id> on the request, or --teacher to ./millrace ingest");
     }
 }

@@ -3,16 +3,15 @@ package dev.millrace.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.millrace.core.record.Stage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,12 +26,7 @@ class IngestResourceTest {
     @BeforeEach
     void start() {
         registry = new SimpleMeterRegistry();
-        stages = new EnabledStages(List.of("sft"), Optional.empty(), "millrace", 1024, registry);
-    }
-
-    @AfterEach
-    void stop() {
-        stages.close();
+        stages = new EnabledStages(List.of("sft", "distill"), "millrace", 1024, registry);
     }
 
     /** Holds every send until the test acknowledges or fails it. */
@@ -56,9 +50,9 @@ class IngestResourceTest {
     @Test
     void answersOnlyOnceTheBrokerHasAcknowledgedEveryRecord() throws Exception {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, sink, 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
 
-        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, BODY));
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
         while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
@@ -86,9 +80,9 @@ class IngestResourceTest {
     @Test
     void aSendTheBrokerRefusesIs503WithAMessage() throws Exception {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, sink, 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
 
-        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", BODY));
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
         while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
@@ -110,9 +104,9 @@ class IngestResourceTest {
             return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException(
                     "Topic " + topic + " not present in metadata after 10000 ms."));
         };
-        IngestResource resource = new IngestResource(stages, down, 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(down), 1 << 20);
 
-        Response response = resource.post("sft", null, BODY);
+        Response response = resource.post("sft", null, null, null, null, BODY);
 
         assertThat(response.getStatus()).isEqualTo(503);
         assertThat(((IngestResource.Problem) response.getEntity()).message()).contains("not present in metadata");
@@ -122,9 +116,9 @@ class IngestResourceTest {
     @Test
     void theBodyLimitHoldsInTheResourceToo() {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, sink, BODY.length - 1);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), BODY.length - 1);
 
-        Response response = resource.post("sft", null, BODY);
+        Response response = resource.post("sft", null, null, null, null, BODY);
 
         assertThat(response.getStatus()).isEqualTo(413);
         assertThat(sink.sent()).isZero();
@@ -133,25 +127,52 @@ class IngestResourceTest {
 
     @Test
     void stagesAndFormatsAreChecked() {
-        IngestResource resource = new IngestResource(stages, new HeldSink(), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
 
-        Response unknown = resource.post("finetune", null, BODY);
-        Response disabled = resource.post("dpo", null, BODY);
-        Response format = resource.post("sft", "dpo", BODY);
+        Response unknown = resource.post("finetune", null, null, null, null, BODY);
+        Response disabled = resource.post("dpo", null, null, null, null, BODY);
+        Response format = resource.post("sft", "dpo", null, null, null, BODY);
 
         assertThat(unknown.getStatus()).isEqualTo(400);
         assertThat(((IngestResource.Problem) unknown.getEntity()).message()).contains("unknown stage 'finetune'");
         assertThat(disabled.getStatus()).isEqualTo(400);
-        assertThat(((IngestResource.Problem) disabled.getEntity()).message()).contains("'dpo' is not enabled").contains("millrace.stages=sft");
+        assertThat(((IngestResource.Problem) disabled.getEntity()).message()).contains("'dpo' is not enabled").contains("millrace.stages=sft,distill");
         assertThat(format.getStatus()).isEqualTo(400);
         assertThat(((IngestResource.Problem) format.getEntity()).message()).contains("unknown format 'dpo' for stage sft");
     }
 
     @Test
-    void aStageIngestCannotServeYetStopsTheService() {
-        assertThatThrownBy(
-                () -> new EnabledStages(List.of("sft", "pretrain"), Optional.empty(), "millrace", 1024, registry))
-                .hasMessageContaining("pretrain");
+    void everyStageCanBeEnabledAndAnUnknownOneStopsTheService() {
+        assertThat(new EnabledStages(List.of("pretrain", "sft", "dpo", "distill"), "millrace", 1024, registry).stages())
+                .containsExactly(Stage.PRETRAIN, Stage.SFT, Stage.DPO, Stage.DISTILL);
+        assertThatThrownBy(() -> new EnabledStages(List.of("sft", "finetune"), "millrace", 1024, registry))
+                .hasMessageContaining("finetune");
+    }
+
+    @Test
+    void theFileSourceParametersAreChecked() {
+        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
+
+        Response firstLineAlone = resource.post("sft", null, null, null, "3", BODY);
+        Response zero = resource.post("sft", null, null, "data.jsonl", "0", BODY);
+        Response notANumber = resource.post("sft", null, null, "data.jsonl", "x", BODY);
+        Response teacherForSft = resource.post("sft", null, "ckpt", null, null, BODY);
+        Response emptyTeacher = resource.post("distill", null, "", null, null, BODY);
+
+        assertThat(List.of(firstLineAlone, zero, notANumber, teacherForSft, emptyTeacher)).extracting(Response::getStatus).containsOnly(400);
+        assertThat(((IngestResource.Problem) firstLineAlone.getEntity()).message()).contains("first-line needs source");
+        assertThat(((IngestResource.Problem) notANumber.getEntity()).message()).contains("'x'");
+        assertThat(((IngestResource.Problem) teacherForSft.getEntity()).message()).contains("only to the distill stage");
+    }
+
+    @Test
+    void fileSourcesNumberLinesFromTheFirstLine() {
+        var sources = IngestResource.sources("data/part-7.jsonl", "1001", "req");
+        assertThat(sources.apply(1)).isEqualTo(dev.millrace.proto.v1.Source.newBuilder().setKind("file").setName("data/part-7.jsonl").setLine(1001).build());
+        assertThat(sources.apply(5).getLine()).isEqualTo(1005);
+        assertThat(IngestResource.sources("data.jsonl", null, "req").apply(2).getLine()).isEqualTo(2);
+        assertThat(IngestResource.sources(null, null, "req").apply(2))
+                .isEqualTo(dev.millrace.proto.v1.Source.newBuilder().setKind("http").setName("req").setLine(2).build());
     }
 
     private double count(String name) {

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.proto.v1.Source;
+import dev.millrace.streams.Topics;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import java.io.ByteArrayOutputStream;
@@ -13,24 +14,23 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 
 /** Reading a body line by line, without HTTP or Kafka. */
 class LineIngesterTest {
-    private static TokenizerFolder folder;
-    private static LineIngester ingester;
+    private static final LineIngester ingester = new LineIngester(Stage.SFT, Topics.DEFAULT, 200);
 
-    @BeforeAll
-    static void load() throws Exception {
-        folder = TokenizerFolder.bundled();
-        ingester = new LineIngester(Stage.SFT, folder, 200);
+    static LongFunction<Source> http(String requestId) {
+        return n -> Source.newBuilder().setKind("http").setName(requestId).setLine(n).build();
     }
 
-    @AfterAll
-    static void close() {
-        folder.close();
+    static LineIngester.Request format(InputFormat format) {
+        return new LineIngester.Request(format, null);
+    }
+
+    static List<RawRecord> records(LineIngester.Ingested out) {
+        return out.accepted().stream().map(LineIngester.Accepted::record).toList();
     }
 
     @Test
@@ -38,11 +38,11 @@ class LineIngesterTest {
         String minimind = "{\"conversations\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}";
         String openai = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"role\":\"assistant\",\"content\":\"4\"}]}";
 
-        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai + "\n"), null, "req-1", 42L);
+        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai + "\n"), format(null), http("req-1"), 42L);
 
         assertThat(out.rejected()).isEmpty();
-        RawRecord a = out.accepted().get(0);
-        RawRecord b = out.accepted().get(1);
+        RawRecord a = records(out).get(0);
+        RawRecord b = records(out).get(1);
         String canonical = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"content\":\"4\",\"role\":\"assistant\"}]}";
         assertThat(a.getNormalisedJson()).isEqualTo(canonical);
         assertThat(b.getNormalisedJson()).isEqualTo(canonical);
@@ -59,12 +59,12 @@ class LineIngesterTest {
     @Test
     void blankLinesAreSkippedButCountedAndCrLfIsALineEnd() {
         String good = "{\"conversations\":[{\"content\":\"a\"},{\"content\":\"b\"}]}";
-        LineIngester.Ingested out = ingester.ingest(body("\r\n" + good + "\r\n  \n\n" + good), null, "r", 0);
+        LineIngester.Ingested out = ingester.ingest(body("\r\n" + good + "\r\n  \n\n" + good), format(null), http("r"), 0);
 
         assertThat(out.rejected()).isEmpty();
-        assertThat(out.accepted()).extracting(r -> r.getSource().getLine()).containsExactly(2L, 5L);
+        assertThat(records(out)).extracting(r -> r.getSource().getLine()).containsExactly(2L, 5L);
         // positional roles (no message has a role): user, assistant
-        assertThat(out.accepted().get(0).getNormalisedJson()).contains("\"role\":\"user\"").contains("\"role\":\"assistant\"");
+        assertThat(records(out).get(0).getNormalisedJson()).contains("\"role\":\"user\"").contains("\"role\":\"assistant\"");
     }
 
     @Test
@@ -86,7 +86,7 @@ class LineIngesterTest {
             body.write('\n');
         }
 
-        LineIngester.Ingested out = ingester.ingest(body.toByteArray(), null, "req-2", 0);
+        LineIngester.Ingested out = ingester.ingest(body.toByteArray(), format(null), http("req-2"), 0);
 
         assertThat(out.accepted()).isEmpty();
         assertThat(out.rejected()).extracting(DeadLetter::getReason).containsExactly(
@@ -111,14 +111,14 @@ class LineIngesterTest {
         String justFits = "{\"conversations\":[{\"content\":\"" + "x".repeat(200 - 50) + "\"},{\"content\":\"b\"}]}";
         assertThat(justFits.length()).isEqualTo(200);
 
-        LineIngester.Ingested out = ingester.ingest(body(big + "\n" + justFits), null, "r", 0);
+        LineIngester.Ingested out = ingester.ingest(body(big + "\n" + justFits), format(null), http("r"), 0);
 
         assertThat(out.rejected()).hasSize(1);
         DeadLetter letter = out.rejected().get(0);
         assertThat(letter.getReason()).isEqualTo("RECORD_TOO_LARGE");
         assertThat(letter.getMessage()).contains(String.valueOf(big.length())).contains("200");
         assertThat(letter.getOriginal().toStringUtf8()).isEqualTo(big.substring(0, 200));
-        assertThat(out.accepted()).extracting(r -> r.getSource().getLine()).containsExactly(2L);
+        assertThat(records(out)).extracting(r -> r.getSource().getLine()).containsExactly(2L);
     }
 
     @Test
@@ -126,11 +126,11 @@ class LineIngesterTest {
         String minimind = "{\"conversations\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}";
         String openai = "{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}";
 
-        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai), InputFormat.OPENAI, "r", 0);
+        LineIngester.Ingested out = ingester.ingest(body(minimind + "\n" + openai), format(InputFormat.OPENAI), http("r"), 0);
 
         assertThat(out.rejected()).extracting(DeadLetter::getReason).containsExactly("MISSING_FIELD");
         assertThat(out.rejected().get(0).getSource().getLine()).isEqualTo(1L);
-        assertThat(out.accepted()).extracting(RawRecord::getFormat).containsExactly("openai");
+        assertThat(records(out)).extracting(RawRecord::getFormat).containsExactly("openai");
     }
 
     @Test
@@ -149,7 +149,7 @@ class LineIngesterTest {
 
     @Test
     void anEmptyBodyHasNoLines() {
-        LineIngester.Ingested out = ingester.ingest(new byte[0], null, "r", 0);
+        LineIngester.Ingested out = ingester.ingest(new byte[0], format(null), http("r"), 0);
         assertThat(out.lines()).isZero();
     }
 

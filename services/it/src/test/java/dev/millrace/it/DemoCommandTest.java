@@ -3,13 +3,14 @@ package dev.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.cli.Millrace;
-import dev.millrace.it.Expectations.Kind;
-import dev.millrace.it.Expectations.Line;
+import dev.millrace.core.record.Stage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -20,20 +21,27 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code ./millrace demo}, run in-process: it starts the whole system, feeds it the bundled sample,
- * prints the CLI.md summary line on standard output and stops everything it started. The numbers
- * must be what offline preparation of the same file gives (duplicates of a record id counted once:
- * the system drops them).
+ * {@code ./millrace demo}, run in-process: it starts the whole system for every stage, feeds each
+ * stage its bundled sample, prints one CLI.md summary line per stage in stage order on standard
+ * output and stops everything it started. The numbers must be what offline preparation of the same
+ * files gives ({@link DemoExpectations}; duplicates of a record id counted once: the system drops
+ * them). Packed stages (pretrain, sft) move whole examples into fewer rows, so their row count is
+ * not known beforehand: their shares must fit the offline token counts for some row count, the
+ * same for both shares.
  */
 class DemoCommandTest {
     private static final Pattern SUMMARY = Pattern.compile(
-            "stage=sft records=(\\d+) rejected=(\\d+) batches=(\\d+) nonpad_share=(\\d\\.\\d{3}) trained_share=(\\d\\.\\d{3}) packing=off");
+            "stage=(\\w+) records=(\\d+) rejected=(\\d+) batches=(\\d+) nonpad_share=(\\d\\.\\d{3}) trained_share=(\\d\\.\\d{3}) packing=(on|off)");
     private static final Pattern RUN_DIR = Pattern.compile("process logs in (\\S+)\\)");
+    private static final int B = 16;
 
     @Test
-    void runsTheWholeSystemOnTheSampleAndPrintsTheSummary() throws Exception {
+    void runsEveryStageOnItsSampleAndPrintsOneSummaryLinePerStage() throws Exception {
         Repo.packagedRoot();
-        Expectations expected = Expectations.of(EndToEndTest.sample(), 512);
+        Map<Stage, DemoExpectations> expected = new EnumMap<>(Stage.class);
+        for (Stage stage : Stage.values()) {
+            expected.put(stage, DemoExpectations.of(stage));
+        }
         Set<Long> childrenBefore = children();
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -50,31 +58,54 @@ class DemoCommandTest {
 
         assertThat(code).as(stderr).isZero();
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).as("standard output carries only the summary").hasSize(1);
-        Matcher m = SUMMARY.matcher(lines.get(0));
-        assertThat(m.matches()).as(lines.get(0)).isTrue();
-
-        // Offline: one row per distinct good record id; rejected = ingest rejections + downstream dead letters.
-        Map<String, Line> good = expected.goodById();
-        long rows = good.size();
-        long nonPad = good.values().stream().mapToLong(l -> l.row().realLength()).sum();
-        long trained = good.values().stream().mapToLong(l -> l.row().trainedTokens()).sum();
-        long rejected = expected.of(Kind.INGEST_REJECT).size()
-                + expected.of(Kind.DOWNSTREAM_REJECT).stream().map(Line::recordId).distinct().count();
-        String offline = String.format(Locale.ROOT, "records=%d rejected=%d nonpad_share=%.3f trained_share=%.3f",
-                rows, rejected, (double) nonPad / (rows * 512), (double) trained / (rows * 512));
-        String system = String.format(Locale.ROOT, "records=%s rejected=%s nonpad_share=%s trained_share=%s",
-                m.group(1), m.group(2), m.group(4), m.group(5));
-        assertThat(system).as("the demo's numbers against offline preparation (input lines repeating a record id: %s)",
-                expected.repeatedIds().values()).isEqualTo(offline);
-        long batches = Long.parseLong(m.group(3));
-        assertThat(batches).isBetween((rows + 15) / 16, rows);
+        assertThat(lines).as("standard output carries only the summary, one line per stage").hasSize(Stage.values().length);
+        for (int i = 0; i < lines.size(); i++) {
+            Stage stage = Stage.values()[i];
+            Matcher m = SUMMARY.matcher(lines.get(i));
+            assertThat(m.matches()).as(lines.get(i)).isTrue();
+            assertThat(m.group(1)).as("stage order").isEqualTo(stage.id());
+            check(expected.get(stage), m);
+        }
 
         // Everything it started is stopped, and it said where the logs are.
         assertThat(children()).as("child processes left running").isSubsetOf(childrenBefore);
         Matcher dir = RUN_DIR.matcher(stderr);
         assertThat(dir.find()).as(stderr).isTrue();
         assertThat(Path.of(dir.group(1)).resolve("loss-mask.log")).satisfies(p -> assertThat(Files.isRegularFile(p)).isTrue());
+    }
+
+    /** One stage's line against offline preparation; rejected = ingest rejections + downstream dead letters (distill prompts are neither). */
+    private static void check(DemoExpectations e, Matcher m) {
+        String line = m.group(0);
+        boolean packed = e.stage() == Stage.PRETRAIN || e.stage() == Stage.SFT;
+        assertThat(m.group(7)).as(line).isEqualTo(packed ? "on" : "off");
+        assertThat(Long.parseLong(m.group(2))).as("records: " + line).isEqualTo(e.records());
+        assertThat(Long.parseLong(m.group(3))).as("rejected: " + line).isEqualTo(e.rejected());
+        long batches = Long.parseLong(m.group(4));
+        String nonPad = m.group(5);
+        String trained = m.group(6);
+        if (!packed) {
+            // DPO: rows are chosen + rejected rows, a batch holds B pairs
+            long perRecord = e.stage() == Stage.DPO ? 2 : 1;
+            assertThat(nonPad + " " + trained).as("shares: " + line).isEqualTo(share(e.nonPad(), e.rows()) + " " + share(e.trained(), e.rows()));
+            assertThat(batches).as("batches: " + line).isBetween((e.rows() / perRecord + B - 1) / B, e.rows() / perRecord);
+            return;
+        }
+        List<Long> fits = new ArrayList<>();
+        for (long rows = (e.nonPad() + DemoExpectations.T - 1) / DemoExpectations.T; rows <= e.rows(); rows++) {
+            if (share(e.nonPad(), rows).equals(nonPad) && share(e.trainedPacked(rows), rows).equals(trained)) {
+                fits.add(rows);
+            }
+        }
+        assertThat(fits).as("a row count that gives both shares of %s from %d real and %d trained tokens (unpacked: %d rows, nonpad %s)",
+                line, e.nonPad(), e.trainedPacked(e.rows()), e.rows(), share(e.nonPad(), e.rows())).isNotEmpty();
+        assertThat(Double.parseDouble(nonPad)).as("packing fills rows better than padding: " + line)
+                .isGreaterThan(e.nonPadShare(e.rows()));
+        assertThat(batches).as("batches: " + line).isBetween((fits.get(0) + B - 1) / B, fits.get(fits.size() - 1));
+    }
+
+    private static String share(long tokens, long rows) {
+        return String.format(Locale.ROOT, "%.3f", (double) tokens / (rows * (double) DemoExpectations.T));
     }
 
     private static Set<Long> children() {

@@ -2,15 +2,19 @@ package dev.millrace.lossmask;
 
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.Row;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * Batch metrics: batches sent, filler rows, non-pad and trained tokens, the fill shares of each
- * batch (as CLI.md defines them, over real rows) and how long a batch waited to fill.
+ * Batch metrics per stage: batches sent, filler rows, non-pad and trained tokens, each batch's fill
+ * shares as the batch reports them ({@code Batch.nonpad_share}, {@code trained_share}: CLI.md's
+ * definitions over real rows, DPO over both sides), how long a batch waited to fill, and with
+ * packing the examples and packed rows made (examples per row = their ratio).
  */
 final class BatchMetrics {
     private final Counter batches;
@@ -20,6 +24,8 @@ final class BatchMetrics {
     private final DistributionSummary nonPadShare;
     private final DistributionSummary trainedShare;
     private final Timer fillLatency;
+    private final Counter packedRows;
+    private final Counter packedExamples;
 
     BatchMetrics(MeterRegistry registry, Stage stage) {
         String s = stage.id();
@@ -30,18 +36,24 @@ final class BatchMetrics {
         nonPadShare = DistributionSummary.builder("millrace.batch.nonpad.share").tag("stage", s).register(registry);
         trainedShare = DistributionSummary.builder("millrace.batch.trained.share").tag("stage", s).register(registry);
         fillLatency = Timer.builder("millrace.batch.fill.latency").tag("stage", s).register(registry);
+        packedRows = registry.counter("millrace.pack.rows", "stage", s);
+        packedExamples = registry.counter("millrace.pack.examples", "stage", s);
     }
 
     void sent(Batch batch, long nowMs) {
         batches.increment();
-        fillerRows.increment(batch.getRowsCount() - batch.getRealRows());
+        fillerRows.increment(batch.getRowsList().stream().filter(Row::getFiller).count()
+                + batch.getRejectedRowsList().stream().filter(Row::getFiller).count());
         nonPadTokens.increment(batch.getNonpadTokens());
         trainedTokens.increment(batch.getTrainedTokens());
-        double slots = (double) batch.getRealRows() * batch.getSeqLen();
-        if (slots > 0) {
-            nonPadShare.record(batch.getNonpadTokens() / slots);
-            trainedShare.record(batch.getTrainedTokens() / slots);
-        }
+        nonPadShare.record(batch.getNonpadShare());
+        trainedShare.record(batch.getTrainedShare());
         fillLatency.record(Duration.ofMillis(Math.max(0, nowMs - batch.getCreatedAtMs())));
+    }
+
+    /** Packed rows just made; each of their record refs is one example. */
+    void packed(List<Row> rows) {
+        packedRows.increment(rows.size());
+        packedExamples.increment(rows.stream().mapToInt(Row::getRecordsCount).sum());
     }
 }

@@ -4,8 +4,16 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
+import dev.millrace.core.mask.Row;
+import dev.millrace.core.pack.PackedRow;
+import dev.millrace.core.pack.Packer;
+import dev.millrace.core.prepare.PretrainPreparer;
+import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.prepare.Wrap;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
@@ -14,39 +22,136 @@ import dev.millrace.streams.testing.TopicClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
-/** The packaged service over a real broker: a lone record still becomes a (lingered) batch of B rows. */
+/**
+ * The packaged service over a real broker (test profile: T=64, B=2, stages sft, pretrain, dpo;
+ * pretrain split into windows and packed with a buffer of 5 examples).
+ */
 @QuarkusTest
-@QuarkusTestResource(LocalKafkaResource.class)
+@QuarkusTestResource(StagesKafkaResource.class)
 class LossMaskServiceTest {
+    private static final int T = 64;
+
+    private static String bootstrap() {
+        return LocalKafkaResource.bootstrapServers();
+    }
+
+    private static TokenizedSide side(int[] ids) {
+        TokenizedSide.Builder side = TokenizedSide.newBuilder().setAssistantMessages(1);
+        for (int id : ids) {
+            side.addIds(id);
+        }
+        return side.build();
+    }
+
+    private static List<Batch> batches(String topic, int count) throws Exception {
+        List<Batch> batches = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : TopicClient.read(bootstrap(), topic, count, Duration.ofSeconds(60))) {
+            Batch b = Batch.parseFrom(r.value());
+            assertThat(r.key()).isEqualTo(b.getBatchId());
+            batches.add(b);
+        }
+        return batches;
+    }
 
     @Test
     void aLoneRecordIsSentAfterTheLingerInAFullSizeBatch() throws Exception {
         TokenizedRecord.Builder in = TokenizedRecord.newBuilder().setRecordId("id-1").setStage(Stage.SFT);
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {
             in.setTokenizerFingerprint(folder.fingerprint());
-            TokenizedSide.Builder side = TokenizedSide.newBuilder();
-            for (int id : folder.tokenizer().ids("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n")) {
-                side.addIds(id);
-            }
-            in.addSides(side);
+            in.addSides(side(folder.tokenizer().ids("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n")));
         }
-        TopicClient.send(LocalKafkaResource.bootstrapServers(), "millrace.sft.tokenized", "id-1", in.build().toByteArray());
+        TopicClient.send(bootstrap(), "millrace.sft.tokenized", "id-1", in.build().toByteArray());
 
-        List<ConsumerRecord<String, byte[]>> out = TopicClient.read(LocalKafkaResource.bootstrapServers(), "millrace.sft.batches", 1, Duration.ofSeconds(60));
+        List<Batch> out = batches("millrace.sft.batches", 1);
 
         assertThat(out).hasSize(1);
-        Batch batch = Batch.parseFrom(out.get(0).value());
-        assertThat(out.get(0).key()).isEqualTo(batch.getBatchId());
+        Batch batch = out.get(0);
         assertThat(batch.getRowsCount()).isEqualTo(2);
         assertThat(batch.getRealRows()).isEqualTo(1);
         assertThat(batch.getRows(0).getRecords(0).getRecordId()).isEqualTo("id-1");
         assertThat(batch.getRows(1).getFiller()).isTrue();
+        assertThat(batch.getPacked()).isFalse();
+        assertThat(batch.getNonpadShare()).isEqualTo((double) batch.getNonpadTokens() / T);
         given().when().get("/q/health/ready").then().statusCode(200);
         given().when().get("/q/metrics").then().statusCode(200).body(containsString("millrace_batches_total"))
-                .body(containsString("millrace_batch_nonpad_share"));
+                .body(containsString("millrace_batch_nonpad_share"))
+                .body(containsString("millrace_pack_buffered{stage=\"pretrain\"}"));
+    }
+
+    @Test
+    void pretrainWindowsArePackedAsCoresPackerPacksThem() throws Exception {
+        List<String> texts = List.of("word ".repeat(140).trim(), "A short text.", "Another, a little longer than that one.");
+        List<PackedRow> expected = new ArrayList<>();
+        List<RecordRef> refs = new ArrayList<>();
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            PretrainPreparer core = new PretrainPreparer(folder, T, null, Wrap.AUTO, true);
+            Packer packer = new Packer(T, folder.padId(), 5);
+            for (int i = 0; i < texts.size(); i++) {
+                PretrainPreparer.Wrapped wrapped = core.wrap(texts.get(i));
+                TokenizedSide.Builder side = TokenizedSide.newBuilder().setEosAdded(wrapped.eosAdded());
+                for (int id : wrapped.ids()) {
+                    side.addIds(id);
+                }
+                TopicClient.send(bootstrap(), "millrace.pretrain.tokenized", "t" + i, TokenizedRecord.newBuilder()
+                        .setRecordId("t" + i).setStage(Stage.PRETRAIN).setTokenizerFingerprint(folder.fingerprint())
+                        .addSides(side).build().toByteArray());
+                List<Row> windows = core.rows(wrapped);
+                for (int k = 0; k < windows.size(); k++) {
+                    expected.addAll(packer.add(Rows.realIds(windows.get(k)), Rows.realMask(windows.get(k)), refs.size()));
+                    refs.add(RecordRef.newBuilder().setRecordId("t" + i).setWindow(k).build());
+                }
+            }
+            assertThat(refs).as("the buffer of 5 examples is exactly full").hasSize(5);
+            assertThat(packer.buffered()).isZero();
+        }
+
+        List<Batch> batches = batches("millrace.pretrain.batches", (expected.size() + 1) / 2);
+
+        List<dev.millrace.proto.v1.Row> rows = new ArrayList<>();
+        for (Batch b : batches) {
+            assertThat(b.getPacked()).isTrue();
+            b.getRowsList().stream().filter(r -> !r.getFiller()).forEach(rows::add);
+        }
+        assertThat(rows).hasSize(expected.size());
+        for (int r = 0; r < rows.size(); r++) {
+            Rows.assertIs(rows.get(r), expected.get(r));
+            assertThat(rows.get(r).getRecordsList()).extracting(RecordRef::getRecordId, RecordRef::getWindow)
+                    .containsExactlyElementsOf(expected.get(r).lines().stream()
+                            .map(i -> org.assertj.core.groups.Tuple.tuple(refs.get(i.intValue()).getRecordId(), refs.get(i.intValue()).getWindow()))
+                            .toList());
+        }
+    }
+
+    @Test
+    void aDpoPairIsOneIndexOfRowsAndRejectedRows() throws Exception {
+        String chosen = "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n";
+        String rejected = "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\nfive<|im_end|>\n";
+        Row chosenRow;
+        Row rejectedRow;
+        int padId;
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            SftPreparer core = new SftPreparer(folder, new SftOptions(dev.millrace.core.record.Stage.DPO, T, null));
+            chosenRow = core.mask(folder.tokenizer().ids(chosen), null).row();
+            rejectedRow = core.mask(folder.tokenizer().ids(rejected), null).row();
+            padId = folder.padId();
+            TopicClient.send(bootstrap(), "millrace.dpo.tokenized", "p1", TokenizedRecord.newBuilder().setRecordId("p1")
+                    .setStage(Stage.DPO).setTokenizerFingerprint(folder.fingerprint())
+                    .addSides(side(folder.tokenizer().ids(chosen))).addSides(side(folder.tokenizer().ids(rejected)))
+                    .build().toByteArray());
+        }
+
+        Batch batch = batches("millrace.dpo.batches", 1).get(0);
+
+        assertThat(batch.getRealRows()).isEqualTo(1);
+        Rows.assertIs(batch.getRows(0), chosenRow);
+        Rows.assertIs(batch.getRejectedRows(0), rejectedRow);
+        Rows.assertFiller(batch.getRows(1), T, padId);
+        Rows.assertFiller(batch.getRejectedRows(1), T, padId);
+        assertThat(batch.getNonpadShare()).isEqualTo((double) (chosenRow.realLength() + rejectedRow.realLength()) / (2 * T));
     }
 }

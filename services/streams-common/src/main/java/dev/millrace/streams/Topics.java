@@ -35,6 +35,29 @@ public record Topics(String prefix) {
         return prefix + ".dlq";
     }
 
+    /** The topic of one step ({@code raw}, {@code templated}, {@code tokenized} or {@code batches}) of a stage. */
+    public String step(Stage stage, String step) {
+        return switch (step) {
+            case "raw" -> raw(stage);
+            case "templated" -> templated(stage);
+            case "tokenized" -> tokenized(stage);
+            case "batches" -> batches(stage);
+            default -> throw new IllegalArgumentException("unknown topic step '" + step + "' (expected raw, templated, tokenized or batches)");
+        };
+    }
+
+    /** The topics of the given steps of every given stage, stage by stage, then the dead-letter topic. */
+    public List<String> forSteps(List<Stage> stages, List<String> steps) {
+        List<String> names = new ArrayList<>();
+        for (Stage s : stages) {
+            for (String step : steps) {
+                names.add(step(s, step));
+            }
+        }
+        names.add(dlq());
+        return names;
+    }
+
     /** Every record and batch topic of the given stages, plus the dead-letter topic. */
     public List<String> all(List<Stage> stages) {
         List<String> names = new ArrayList<>();

@@ -1,7 +1,6 @@
 package dev.millrace.tokenize;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -9,21 +8,25 @@ import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.StepProcessor;
-import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.Sides;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
-/** Turns each rendered side into token ids, refusing text rendered for another tokenizer folder. */
+/**
+ * Turns each rendered side into token ids ({@link StageTokenizer}; a DPO pair's two sides, chosen
+ * first), refusing text rendered for another tokenizer folder.
+ */
 final class TokenizeProcessor extends StepProcessor {
-    private final SftPreparer preparer;
+    private final StageTokenizer tokenizer;
     private final String fingerprint;
     private final Counter tokens;
 
-    TokenizeProcessor(Stage stage, SftPreparer preparer, String fingerprint, MeterRegistry registry) {
+    TokenizeProcessor(Stage stage, StageTokenizer tokenizer, String fingerprint, MeterRegistry registry) {
         super("tokenize", stage, registry);
-        this.preparer = preparer;
+        this.tokenizer = tokenizer;
         this.fingerprint = fingerprint;
         this.tokens = registry.counter("millrace.tokens", "service", "tokenize", "stage", stage.id());
     }
@@ -36,9 +39,7 @@ final class TokenizeProcessor extends StepProcessor {
             throw new RecordRejected(Reason.TOKENIZER_MISMATCH, "the record was rendered for tokenizer folder "
                     + in.getTokenizerFingerprint() + " but this service tokenizes with " + fingerprint);
         }
-        if (in.getSidesCount() == 0) {
-            throw new IllegalArgumentException("a templated record has no rendered text");
-        }
+        Sides.check(stage, in.getSidesCount());
         TokenizedRecord.Builder out = TokenizedRecord.newBuilder()
                 .setRecordId(in.getRecordId())
                 .setStage(in.getStage())
@@ -48,9 +49,9 @@ final class TokenizeProcessor extends StepProcessor {
                 .setRaw(in.getRaw())
                 .setTeacherId(in.getTeacherId());
         for (RenderedSide side : in.getSidesList()) {
-            SftPreparer.Tokenized t = preparer.tokenize(side.getText(), WireSpans.textSpans(side));
-            out.addSides(WireSpans.side(t, side.getAssistantMessages()));
-            tokens.increment(t.ids().length);
+            TokenizedSide t = tokenizer.tokenize(side);
+            out.addSides(t);
+            tokens.increment(t.getIdsCount());
         }
         return out.build().toByteArray();
     }

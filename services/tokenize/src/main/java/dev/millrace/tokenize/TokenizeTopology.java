@@ -1,10 +1,8 @@
 package dev.millrace.tokenize;
 
-import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.PipelineSettings;
-import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +11,10 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.apache.kafka.streams.Topology;
 
-/** {@code <stage>.templated} → encode with the DJL HF tokenizer → {@code <stage>.tokenized}; bad records → dlq. */
+/**
+ * {@code <stage>.templated} → encode with the DJL HF tokenizer (pretrain: and wrap with bos/eos) →
+ * {@code <stage>.tokenized}, for every stage in {@code millrace.stages}; bad records → dlq.
+ */
 @ApplicationScoped
 public class TokenizeTopology {
 
@@ -29,9 +30,9 @@ public class TokenizeTopology {
         TokenizerFolder folder = pipeline.folder();
         Topology topology = new Topology();
         for (Stage stage : pipeline.stages()) {
-            SftPreparer preparer = new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
+            StageTokenizer tokenizer = new StageTokenizer(stage, folder);
             StepTopology.addStep(topology, stage, topics.templated(stage), topics.tokenized(stage), topics.dlq(),
-                    s -> new TokenizeProcessor(s, preparer, folder.fingerprint(), registry));
+                    s -> new TokenizeProcessor(s, tokenizer, folder.fingerprint(), registry));
         }
         return topology;
     }

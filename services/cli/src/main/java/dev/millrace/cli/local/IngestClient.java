@@ -7,9 +7,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** Posts NDJSON to the ingest service's {@code POST /v1/{stage}/records} (CLI.md, HTTP ingest). */
 public final class IngestClient {
@@ -28,6 +32,14 @@ public final class IngestClient {
 
     /** The answer: HTTP status and, for 200 and 422, the counts and the rejected lines. */
     public record Answer(int status, long accepted, long rejected, List<LineError> errors, String body) {
+        /** Distill only: how many accepted lines were prompts (sent to distill.prompts); 0 when the answer does not say. */
+        public long prompts() {
+            try {
+                return body == null || body.isEmpty() ? 0 : JSON.readTree(body).path("prompts").asLong(0);
+            } catch (IOException e) {
+                return 0;
+            }
+        }
     }
 
     /**
@@ -36,7 +48,15 @@ public final class IngestClient {
      * @throws IllegalStateException when ingest answers something other than 200/422 or the body is not the documented JSON
      */
     public Answer post(String stage, byte[] ndjson) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/" + stage + "/records"))
+        return post(stage, ndjson, Map.of());
+    }
+
+    /**
+     * As {@link #post(String, byte[])}, with query parameters, e.g. {@code teacher} for distill
+     * answers ({@code POST /v1/distill/records?teacher=<id>}).
+     */
+    public Answer post(String stage, byte[] ndjson, Map<String, String> query) {
+        HttpRequest request = HttpRequest.newBuilder(uri(stage, query))
                 .timeout(Duration.ofMinutes(2))
                 .header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(ndjson))
@@ -67,5 +87,16 @@ public final class IngestClient {
         } catch (IOException e) {
             throw new IllegalStateException("ingest's answer (HTTP " + status + ") is not JSON: " + response.body(), e);
         }
+    }
+
+    /** {@code <base>/v1/<stage>/records[?k=v&...]}, the values URL-encoded. */
+    URI uri(String stage, Map<String, String> query) {
+        String path = "/v1/" + stage + "/records";
+        if (!query.isEmpty()) {
+            path += query.entrySet().stream()
+                    .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                    .collect(Collectors.joining("&", "?", ""));
+        }
+        return base.resolve(path);
     }
 }

@@ -64,6 +64,28 @@ public final class LocalSystem implements AutoCloseable {
         boolean usesKafkaStreams() {
             return this != INGEST;
         }
+
+        /**
+         * The topics a Kafka Streams service reads and writes for the given stages, then the
+         * dead-letter topic (its {@code quarkus.kafka-streams.topics}: the app waits for them);
+         * empty for ingest, which is no Kafka Streams app.
+         */
+        public List<String> streamTopics(Topics topics, List<Stage> stages) {
+            if (!usesKafkaStreams()) {
+                return List.of();
+            }
+            List<String> names = new ArrayList<>();
+            for (Stage stage : stages) {
+                switch (this) {
+                    case CHAT_TEMPLATE -> names.addAll(List.of(topics.raw(stage), topics.templated(stage)));
+                    case TOKENIZE -> names.addAll(List.of(topics.templated(stage), topics.tokenized(stage)));
+                    case LOSS_MASK -> names.addAll(List.of(topics.tokenized(stage), topics.batches(stage)));
+                    default -> throw new IllegalStateException(id + " has no stream topics");
+                }
+            }
+            names.add(topics.dlq());
+            return names;
+        }
     }
 
     static final String KAFKA_LOCAL_JAR = "services/kafka-local/target/millrace-kafka-local-0.1.0-SNAPSHOT.jar";
@@ -76,6 +98,7 @@ public final class LocalSystem implements AutoCloseable {
         private int batchSize = 16;
         private long batchLingerMs = 1000;
         private List<Stage> stages = List.of(Stage.SFT);
+        private Set<Stage> packing = EnumSet.noneOf(Stage.class);
         private String topicPrefix = "millrace";
         private Set<Service> services = EnumSet.allOf(Service.class);
         private Path runDir;
@@ -101,6 +124,15 @@ public final class LocalSystem implements AutoCloseable {
 
         public Options stages(List<Stage> stages) {
             this.stages = List.copyOf(stages);
+            return this;
+        }
+
+        /**
+         * The stages whose batches are packed: loss-mask gets {@code millrace.<stage>.packing=on}
+         * for each (other stages keep the services' own setting, off by default).
+         */
+        public Options packing(Set<Stage> packing) {
+            this.packing = packing.isEmpty() ? EnumSet.noneOf(Stage.class) : EnumSet.copyOf(packing);
             return this;
         }
 
@@ -157,6 +189,14 @@ public final class LocalSystem implements AutoCloseable {
 
         public long batchLingerMs() {
             return batchLingerMs;
+        }
+
+        public List<Stage> stages() {
+            return stages;
+        }
+
+        public Set<Stage> packing() {
+            return packing;
         }
     }
 
@@ -306,6 +346,14 @@ public final class LocalSystem implements AutoCloseable {
         int port = freePort();
         ports.put(s, port);
         List<String> command = new ArrayList<>(List.of(javaBinary().toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        serviceProperties(s, options, topics, bootstrapServers, runDir, port).forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(s.jar(repoRoot).toString());
+        return launch(s.id(), command);
+    }
+
+    /** The {@code -D} system properties one service is started with (the options' extra properties last, so they win). */
+    static Map<String, String> serviceProperties(Service s, Options options, Topics topics, String bootstrapServers, Path runDir, int port) {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("quarkus.http.host", "127.0.0.1");
         props.put("quarkus.http.port", String.valueOf(port));
@@ -315,17 +363,21 @@ public final class LocalSystem implements AutoCloseable {
         if (s.usesKafkaStreams()) {
             // Per-run state: never reuse stores of an earlier run (another broker) from /tmp/kafka-streams.
             props.put("kafka-streams.state.dir", runDir.resolve("state").resolve(s.id()).toString());
+            // The app waits for these topics; the packaged default lists only the sft ones.
+            props.put("quarkus.kafka-streams.topics", String.join(",", s.streamTopics(topics, options.stages)));
         }
         if (s == Service.LOSS_MASK) {
             props.put("millrace.seq-len", String.valueOf(options.seqLen));
             props.put("millrace.batch-size", String.valueOf(options.batchSize));
             props.put("millrace.batch-linger-ms", String.valueOf(options.batchLingerMs));
+            for (Stage stage : options.stages) {
+                if (options.packing.contains(stage)) {
+                    props.put("millrace." + stage.id() + ".packing", "on");
+                }
+            }
         }
         props.putAll(options.extraProperties);
-        props.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        command.add("-jar");
-        command.add(s.jar(repoRoot).toString());
-        return launch(s.id(), command);
+        return props;
     }
 
     private void awaitReady(Map<Service, ManagedProcess> started, long since) {

@@ -1,20 +1,31 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.wire.WireStage;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.Row;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Counts over what the pipeline produced for one stage (CLI.md definitions): records in real
- * (non-filler) batch rows, dead letters raised downstream of ingest, batches, and the fill shares
- * {@code nonpad_share} = non-padding tokens / (real rows x T) and {@code trained_share} = trained
- * tokens / (real rows x T). Also decides when every accepted record is accounted for.
+ * (non-filler) batch rows, dead letters raised downstream of ingest, distill prompts, batches, and
+ * the fill shares {@code nonpad_share} = non-padding tokens / (real rows x T) and
+ * {@code trained_share} = trained tokens / (real rows x T). Also decides when every accepted record
+ * is accounted for.
+ *
+ * <p>A record counts once however many rows carry it: a packed row names each of its records, a
+ * pretrain text split into windows is counted by its window 0, and a DPO pair by its chosen row
+ * (its rejected row names the same record). The shares count every real row: the windows of a
+ * split text, and for DPO the chosen and the rejected rows together.
  */
 public final class OutputTally {
     private long batches;
@@ -26,6 +37,7 @@ public final class OutputTally {
     private boolean packed;
     private long downstreamDeadLetters;
     private long ingestDeadLetters;
+    private long prompts;
     private final Set<String> covered = new HashSet<>();
     private final Set<String> inRows = new HashSet<>();
 
@@ -40,19 +52,37 @@ public final class OutputTally {
         batches++;
         packed |= batch.getPacked();
         for (Row row : batch.getRowsList()) {
-            if (row.getFiller()) {
-                continue;
-            }
-            realRows++;
-            slots += batch.getSeqLen();
-            nonPad += row.getNonpadTokens();
-            trained += row.getTrainedTokens();
-            for (RecordRef ref : row.getRecordsList()) {
-                recordsInRows++;
-                covered.add(ref.getRecordId());
-                inRows.add(ref.getRecordId());
+            if (fill(row, batch.getSeqLen())) {
+                for (RecordRef ref : row.getRecordsList()) {
+                    if (ref.getWindow() == 0) {
+                        recordsInRows++;
+                    }
+                    covered.add(ref.getRecordId());
+                    inRows.add(ref.getRecordId());
+                }
             }
         }
+        for (Row row : batch.getRejectedRowsList()) {
+            fill(row, batch.getSeqLen());
+        }
+    }
+
+    /** Adds a real row's tokens to the fill; false for a filler row. */
+    private boolean fill(Row row, int seqLen) {
+        if (row.getFiller()) {
+            return false;
+        }
+        realRows++;
+        slots += seqLen;
+        nonPad += row.getNonpadTokens();
+        trained += row.getTrainedTokens();
+        return true;
+    }
+
+    /** A distillation prompt that ingest routed to the prompts topic (it ends there, for the teacher). */
+    public void addPrompt(RawRecord prompt) {
+        prompts++;
+        covered.add(prompt.getRecordId());
     }
 
     public void addDeadLetter(DeadLetter letter) {
@@ -64,6 +94,20 @@ public final class OutputTally {
                 covered.add(letter.getRecordId());
             }
         }
+    }
+
+    /**
+     * The stage a dead letter belongs to: its {@code stage} field, or else the stage named by the
+     * topic it was read from ({@code <prefix>.<stage>.<step>}); empty when neither tells.
+     */
+    public static Optional<Stage> stageOf(DeadLetter letter) {
+        dev.millrace.proto.v1.Stage wire = letter.getStage();
+        if (wire != dev.millrace.proto.v1.Stage.STAGE_UNSPECIFIED && wire != dev.millrace.proto.v1.Stage.UNRECOGNIZED) {
+            return Optional.of(WireStage.fromProto(wire));
+        }
+        String[] parts = letter.hasInput() ? letter.getInput().getTopic().split("\\.") : new String[0];
+        String named = parts.length >= 3 ? parts[parts.length - 2] : "";
+        return Arrays.stream(Stage.values()).filter(s -> s.id().equals(named)).findFirst();
     }
 
     /**
@@ -80,17 +124,20 @@ public final class OutputTally {
     }
 
     /**
-     * True when every accepted record has reached a batch row or a downstream dead letter.
+     * True when every accepted record has reached a batch row, a downstream dead letter or (distill
+     * prompts) the prompts topic.
      *
-     * @param accepted     records ingest accepted
-     * @param expectedIds  the distinct record ids of the accepted lines
-     * @param idsKnown     whether {@code expectedIds} covers every accepted line (else only counts decide)
+     * @param accepted     records that must arrive: the accepted lines, less those known to repeat an
+     *                     earlier line's record id (the system drops them as duplicates)
+     * @param expectedIds  the distinct record ids of the accepted lines (all or some)
+     * @param idsKnown     whether {@code expectedIds} covers every accepted line that is not a prompt
+     *                     (else only counts decide)
      * @param quiet        time since the last message arrived
      * @param settle       how long to wait for more once every id is covered but fewer messages than
-     *                     accepted records arrived (duplicates are dropped downstream)
+     *                     {@code accepted} arrived (duplicates that were not known beforehand)
      */
     public boolean complete(long accepted, Set<String> expectedIds, boolean idsKnown, Duration quiet, Duration settle) {
-        boolean countsReached = recordsInRows + downstreamDeadLetters >= accepted;
+        boolean countsReached = arrived() >= accepted;
         if (!idsKnown) {
             return countsReached;
         }
@@ -98,6 +145,11 @@ public final class OutputTally {
             return false;
         }
         return countsReached || quiet.compareTo(settle) >= 0;
+    }
+
+    /** Records accounted for so far: in rows (once each), in downstream dead letters, and prompts. */
+    public long arrived() {
+        return recordsInRows + downstreamDeadLetters + prompts;
     }
 
     /** How many of {@code expectedIds} have not arrived yet. */
@@ -116,6 +168,7 @@ public final class OutputTally {
         return batches;
     }
 
+    /** Real (non-filler) rows, DPO rejected rows included. */
     public long realRows() {
         return realRows;
     }
@@ -135,6 +188,11 @@ public final class OutputTally {
 
     public long ingestDeadLetters() {
         return ingestDeadLetters;
+    }
+
+    /** Distillation prompts seen on the prompts topic. */
+    public long prompts() {
+        return prompts;
     }
 
     public double nonPadShare() {

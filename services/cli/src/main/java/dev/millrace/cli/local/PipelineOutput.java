@@ -3,8 +3,10 @@ package dev.millrace.cli.local;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.RawRecord;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -18,9 +20,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Reads what the pipeline produced, from the beginning: the batches of one batch topic and the
- * dead letters, {@code read_committed} (both are written transactionally), without a consumer
- * group. Not thread-safe: one thread polls.
+ * Reads what the pipeline produced, from the beginning: the batches of one or more batch topics,
+ * the dead letters and, when asked, the distillation prompts, {@code read_committed} (batches and
+ * downstream dead letters are written transactionally), without a consumer group. Not
+ * thread-safe: one thread polls.
  */
 public final class PipelineOutput implements AutoCloseable {
 
@@ -29,16 +32,28 @@ public final class PipelineOutput implements AutoCloseable {
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
-    private final String batchTopic;
     private final String dlqTopic;
+    private final String promptTopic;
+    private final Map<String, List<Read<Batch>>> batchesByTopic = new LinkedHashMap<>();
     private final List<Read<Batch>> batches = new ArrayList<>();
     private final List<Read<DeadLetter>> deadLetters = new ArrayList<>();
+    private final List<Read<RawRecord>> prompts = new ArrayList<>();
     private final List<String> unreadable = new ArrayList<>();
     private long lastReadNanos = System.nanoTime();
 
     public PipelineOutput(String bootstrapServers, String batchTopic, String dlqTopic) {
-        this.batchTopic = batchTopic;
+        this(bootstrapServers, List.of(batchTopic), dlqTopic, null);
+    }
+
+    /**
+     * @param batchTopics the batch topics to read (one per stage)
+     * @param promptTopic the distillation prompts topic, or null not to read it
+     * @throws IllegalStateException when a topic does not exist
+     */
+    public PipelineOutput(String bootstrapServers, List<String> batchTopics, String dlqTopic, String promptTopic) {
         this.dlqTopic = dlqTopic;
+        this.promptTopic = promptTopic;
+        batchTopics.forEach(t -> batchesByTopic.put(t, new ArrayList<>()));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -49,7 +64,12 @@ public final class PipelineOutput implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         Map<String, List<PartitionInfo>> all = consumer.listTopics(Duration.ofSeconds(30));
-        for (String topic : List.of(batchTopic, dlqTopic)) {
+        List<String> topics = new ArrayList<>(batchTopics);
+        topics.add(dlqTopic);
+        if (promptTopic != null) {
+            topics.add(promptTopic);
+        }
+        for (String topic : topics) {
             List<PartitionInfo> infos = all.get(topic);
             if (infos == null || infos.isEmpty()) {
                 consumer.close();
@@ -68,10 +88,15 @@ public final class PipelineOutput implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> r : records) {
             n++;
             try {
-                if (r.topic().equals(batchTopic)) {
-                    batches.add(new Read<>(r.key(), r.partition(), r.offset(), Batch.parseFrom(r.value())));
+                List<Read<Batch>> topicBatches = batchesByTopic.get(r.topic());
+                if (topicBatches != null) {
+                    Read<Batch> read = new Read<>(r.key(), r.partition(), r.offset(), Batch.parseFrom(r.value()));
+                    topicBatches.add(read);
+                    batches.add(read);
                 } else if (r.topic().equals(dlqTopic)) {
                     deadLetters.add(new Read<>(r.key(), r.partition(), r.offset(), DeadLetter.parseFrom(r.value())));
+                } else if (r.topic().equals(promptTopic)) {
+                    prompts.add(new Read<>(r.key(), r.partition(), r.offset(), RawRecord.parseFrom(r.value())));
                 }
             } catch (InvalidProtocolBufferException | NullPointerException e) {
                 unreadable.add(r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage());
@@ -83,8 +108,19 @@ public final class PipelineOutput implements AutoCloseable {
         return n;
     }
 
+    /** The batches of every batch topic read, in arrival order. */
     public List<Read<Batch>> batches() {
         return batches;
+    }
+
+    /** The batches of one batch topic (empty for a topic not read). */
+    public List<Read<Batch>> batches(String batchTopic) {
+        return batchesByTopic.getOrDefault(batchTopic, List.of());
+    }
+
+    /** The distillation prompts (empty when the prompts topic is not read). */
+    public List<Read<RawRecord>> prompts() {
+        return prompts;
     }
 
     public List<Read<DeadLetter>> deadLetters() {

@@ -64,4 +64,29 @@ class IngestClientTest {
         assertThatThrownBy(() -> new IngestClient(uri).post("sft", new byte[1]))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("accepted");
     }
+
+    @Test
+    void distillAnswersCarryTheTeacherInTheQueryAndTheAnswerCountsPrompts() throws Exception {
+        AtomicReference<String> query = new AtomicReference<>();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/distill/records", exchange -> {
+            query.set(exchange.getRequestURI().getRawQuery());
+            exchange.getRequestBody().readAllBytes();
+            byte[] bytes = "{\"accepted\": 3, \"rejected\": 0, \"prompts\": 2, \"errors\": []}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+
+        IngestClient.Answer answer = new IngestClient(uri).post("distill", "{}\n".getBytes(StandardCharsets.UTF_8),
+                java.util.Map.of("teacher", "qwen 7b/v2"));
+
+        assertThat(query.get()).isEqualTo("teacher=qwen+7b%2Fv2");
+        assertThat(answer.accepted()).isEqualTo(3);
+        assertThat(answer.prompts()).isEqualTo(2);
+        // an answer that does not mention prompts (other stages) has none
+        assertThat(new IngestClient.Answer(200, 1, 0, java.util.List.of(), "{\"accepted\": 1, \"rejected\": 0}").prompts()).isZero();
+    }
 }

@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.millrace.core.record.Stage;
+import dev.millrace.streams.Topics;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -35,6 +38,40 @@ class LocalSystemTest {
                 "services/chat-template/target/quarkus-app/quarkus-run.jar",
                 "services/tokenize/target/quarkus-app/quarkus-run.jar",
                 "services/loss-mask/target/quarkus-app/quarkus-run.jar");
+    }
+
+    @Test
+    void eachServiceGetsTheStagesItsTopicsToWaitForAndLossMaskThePackedStages(@TempDir Path run) {
+        LocalSystem.Options options = new LocalSystem.Options().stages(List.of(Stage.PRETRAIN, Stage.SFT, Stage.DPO, Stage.DISTILL))
+                .packing(EnumSet.of(Stage.PRETRAIN, Stage.SFT)).seqLen(512).batchSize(16).batchLingerMs(1000);
+        Topics topics = new Topics("millrace");
+        Map<String, String> ingest = LocalSystem.serviceProperties(LocalSystem.Service.INGEST, options, topics, "127.0.0.1:1", run, 7);
+        Map<String, String> chat = LocalSystem.serviceProperties(LocalSystem.Service.CHAT_TEMPLATE, options, topics, "127.0.0.1:1", run, 8);
+        Map<String, String> tokenize = LocalSystem.serviceProperties(LocalSystem.Service.TOKENIZE, options, topics, "127.0.0.1:1", run, 9);
+        Map<String, String> lossMask = LocalSystem.serviceProperties(LocalSystem.Service.LOSS_MASK, options, topics, "127.0.0.1:1", run, 10);
+
+        for (Map<String, String> p : List.of(ingest, chat, tokenize, lossMask)) {
+            assertThat(p).containsEntry("millrace.stages", "pretrain,sft,dpo,distill")
+                    .containsEntry("kafka.bootstrap.servers", "127.0.0.1:1").containsEntry("millrace.topic-prefix", "millrace");
+        }
+        assertThat(ingest).containsEntry("quarkus.http.port", "7").doesNotContainKeys("quarkus.kafka-streams.topics", "kafka-streams.state.dir");
+        assertThat(chat).containsEntry("quarkus.kafka-streams.topics", "millrace.pretrain.raw,millrace.pretrain.templated,"
+                + "millrace.sft.raw,millrace.sft.templated,millrace.dpo.raw,millrace.dpo.templated,"
+                + "millrace.distill.raw,millrace.distill.templated,millrace.dlq")
+                .containsEntry("kafka-streams.state.dir", run.resolve("state/chat-template").toString());
+        assertThat(tokenize.get("quarkus.kafka-streams.topics")).startsWith("millrace.pretrain.templated,millrace.pretrain.tokenized,")
+                .endsWith(",millrace.distill.templated,millrace.distill.tokenized,millrace.dlq");
+        assertThat(lossMask.get("quarkus.kafka-streams.topics")).startsWith("millrace.pretrain.tokenized,millrace.pretrain.batches,")
+                .endsWith(",millrace.distill.tokenized,millrace.distill.batches,millrace.dlq");
+        assertThat(lossMask).containsEntry("millrace.pretrain.packing", "on").containsEntry("millrace.sft.packing", "on")
+                .doesNotContainKeys("millrace.dpo.packing", "millrace.distill.packing")
+                .containsEntry("millrace.seq-len", "512").containsEntry("millrace.batch-size", "16").containsEntry("millrace.batch-linger-ms", "1000");
+        assertThat(chat).doesNotContainKeys("millrace.sft.packing", "millrace.seq-len");
+
+        // The caller's own properties come last and win.
+        options.property("millrace.sft.packing", "off");
+        assertThat(LocalSystem.serviceProperties(LocalSystem.Service.LOSS_MASK, options, topics, "127.0.0.1:1", run, 10))
+                .containsEntry("millrace.sft.packing", "off");
     }
 
     @Test

@@ -5,12 +5,15 @@ import dev.millrace.core.wire.RowCodec;
 import dev.millrace.core.wire.WireStage;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.Row;
+import java.util.List;
 
 /**
  * Fixed-shape batches: rows are added to an open batch until it holds B of them; a batch closed
  * early (the linger ran out on a quiet stream) is completed with flagged filler rows, so every
- * batch has exactly B rows of T positions. The open batch is a partial {@link Batch} message so
- * a stream processor can keep it in a changelogged state store between records.
+ * batch has exactly B rows of T positions. A DPO batch holds B pairs: {@code rows} are the chosen
+ * rows, {@code rejected_rows} the rejected ones, row i of each from the same record (filler pairs
+ * complete it). The open batch is a partial {@link Batch} message so a stream processor can keep
+ * it in a changelogged state store between records.
  */
 public final class BatchAssembler {
     private final Stage stage;
@@ -18,16 +21,26 @@ public final class BatchAssembler {
     private final int seqLen;
     private final int batchSize;
     private final int padId;
+    private final boolean packed;
 
     public BatchAssembler(Stage stage, String tokenizerFingerprint, int seqLen, int batchSize, int padId) {
+        this(stage, tokenizerFingerprint, seqLen, batchSize, padId, false);
+    }
+
+    /** @param packed whether the rows are packed rows (sets {@code Batch.packed}) */
+    public BatchAssembler(Stage stage, String tokenizerFingerprint, int seqLen, int batchSize, int padId, boolean packed) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1");
+        }
+        if (packed && stage == Stage.DPO) {
+            throw new IllegalArgumentException("packing is not offered for DPO: a pair's chosen and rejected rows must stay aligned");
         }
         this.stage = stage;
         this.tokenizerFingerprint = tokenizerFingerprint;
         this.seqLen = seqLen;
         this.batchSize = batchSize;
         this.padId = padId;
+        this.packed = packed;
     }
 
     /** A batch id that is stable across restarts: stage, source partition, sequence number. */
@@ -37,42 +50,90 @@ public final class BatchAssembler {
 
     /** Adds a row to {@code open} (null: start a new batch) and returns the new open batch. */
     public Batch add(Batch open, String batchId, Row row, long nowMs) {
+        if (stage == Stage.DPO) {
+            throw new IllegalArgumentException("a DPO batch takes pairs (addPair), not single rows");
+        }
+        checkLength(row);
+        return builder(open, batchId, nowMs).addRows(row).build();
+    }
+
+    /** DPO: adds a chosen row and its rejected row at the same index of {@code rows} and {@code rejected_rows}. */
+    public Batch addPair(Batch open, String batchId, Row chosen, Row rejected, long nowMs) {
+        if (stage != Stage.DPO) {
+            throw new IllegalArgumentException("only DPO batches hold pairs; this one is for " + stage.id());
+        }
+        checkLength(chosen);
+        checkLength(rejected);
+        return builder(open, batchId, nowMs).addRows(chosen).addRejectedRows(rejected).build();
+    }
+
+    private void checkLength(Row row) {
         if (row.getInputIdsCount() != seqLen) {
             throw new IllegalArgumentException("row has " + row.getInputIdsCount() + " ids, expected T=" + seqLen);
         }
-        Batch.Builder b = open == null
+    }
+
+    private Batch.Builder builder(Batch open, String batchId, long nowMs) {
+        return open == null
                 ? Batch.newBuilder()
                         .setBatchId(batchId)
                         .setStage(WireStage.toProto(stage))
                         .setTokenizerFingerprint(tokenizerFingerprint)
                         .setSeqLen(seqLen)
+                        .setPacked(packed)
                         .setCreatedAtMs(nowMs)
                 : open.toBuilder();
-        return b.addRows(row).build();
     }
 
     public boolean isFull(Batch open) {
         return open != null && open.getRowsCount() >= batchSize;
     }
 
-    /** Completes the batch to exactly B rows with filler rows and sets its totals. */
+    /**
+     * Completes the batch to exactly B rows (DPO: B pairs) with filler rows and sets its totals and
+     * fill shares (CLI.md): non-pad and trained tokens over the real rows' T slots; for DPO over
+     * the chosen and rejected real rows together. Filler rows never count.
+     */
     public Batch close(Batch open) {
         Batch.Builder b = open.toBuilder();
-        long nonPad = 0;
-        long trained = 0;
-        for (Row row : open.getRowsList()) {
-            nonPad += row.getNonpadTokens();
-            trained += row.getTrainedTokens();
-        }
-        b.setRealRows(open.getRowsCount()).setNonpadTokens(nonPad).setTrainedTokens(trained);
+        Totals totals = new Totals();
+        totals.add(open.getRowsList());
+        totals.add(open.getRejectedRowsList());
+        double slots = (double) totals.rows * seqLen;
+        b.setRealRows(open.getRowsCount())
+                .setNonpadTokens(totals.nonPad)
+                .setTrainedTokens(totals.trained)
+                .setNonpadShare(slots == 0 ? 0.0 : totals.nonPad / slots)
+                .setTrainedShare(slots == 0 ? 0.0 : totals.trained / slots);
         Row filler = RowCodec.filler(seqLen, padId);
         while (b.getRowsCount() < batchSize) {
             b.addRows(filler);
+            if (stage == Stage.DPO) {
+                b.addRejectedRows(filler);
+            }
         }
         return b.build();
     }
 
     public int batchSize() {
         return batchSize;
+    }
+
+    public boolean packed() {
+        return packed;
+    }
+
+    private static final class Totals {
+        long rows;
+        long nonPad;
+        long trained;
+
+        void add(List<Row> rows) {
+            for (Row row : rows) {
+                this.rows++;
+                nonPad += row.getNonpadTokens();
+                trained += row.getTrainedTokens();
+            }
+        }
     }
 }

@@ -43,13 +43,30 @@ public final class DpoPreparer implements LinePreparer {
     }
 
     private Prepared.Side side(String name, Conversation conversation, List<Warning> warnings) throws RecordRejected {
-        try {
+        return onSide(name, () -> {
             SftPreparer.Rendered rendered = sides.template(conversation);
             SftPreparer.Tokenized tokenized = sides.tokenize(rendered);
             SftPreparer.Masked masked = sides.mask(tokenized.ids(), tokenized.assistantTokenSpans());
             warnings.addAll(rendered.warnings());
             warnings.addAll(masked.warnings());
             return new Prepared.Side(rendered.text(), masked.row());
+        });
+    }
+
+    /** One step on one side of a pair. */
+    @FunctionalInterface
+    public interface SideStep<T> {
+        T run() throws RecordRejected;
+    }
+
+    /**
+     * Runs a step on the side called {@code name} ({@code chosen} or {@code rejected}); a rejection
+     * names the side ({@code "rejected: ..."}), so the one dead letter of a pair says which side failed.
+     * The services run each DPO step through this too.
+     */
+    public static <T> T onSide(String name, SideStep<T> step) throws RecordRejected {
+        try {
+            return step.run();
         } catch (RecordRejected e) {
             throw new RecordRejected(e.reason(), name + ": " + e.getMessage());
         }

@@ -7,18 +7,29 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A real broker for {@code @QuarkusTest}s (Apache's jars, in-process), with every SFT topic created
- * (2 partitions each) before the app starts.
+ * A real broker for {@code @QuarkusTest}s (Apache's jars, in-process), with every topic of the test's
+ * stages created (2 partitions each) before the app starts. The stages are SFT unless the test names
+ * them with the init arg {@code stages} (e.g. {@code @ResourceArg(name = "stages", value = "pretrain,dpo")}),
+ * which also becomes the app's {@code millrace.stages}.
  */
 public class LocalKafkaResource implements QuarkusTestResourceLifecycleManager {
+    public static final String STAGES = "stages";
     private static LocalKafka kafka;
+    private String stages;
 
     public static String bootstrapServers() {
         return kafka.bootstrapServers();
+    }
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        stages = initArgs.get(STAGES);
     }
 
     @Override
@@ -28,9 +39,15 @@ public class LocalKafkaResource implements QuarkusTestResourceLifecycleManager {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        kafka.createTopics(2, Topics.DEFAULT.all(List.of(Stage.SFT)).toArray(String[]::new));
-        return Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "quarkus.kafka-streams.bootstrap-servers", kafka.bootstrapServers());
+        List<Stage> topicStages = stages == null ? List.of(Stage.SFT)
+                : Arrays.stream(stages.split(",")).map(String::trim).map(Stage::fromId).toList();
+        kafka.createTopics(2, Topics.DEFAULT.all(topicStages).toArray(String[]::new));
+        Map<String, String> config = new HashMap<>(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "quarkus.kafka-streams.bootstrap-servers", kafka.bootstrapServers()));
+        if (stages != null) {
+            config.put("millrace.stages", stages);
+        }
+        return config;
     }
 
     @Override

@@ -1,0 +1,126 @@
+package dev.millrace.ingest;
+
+import dev.millrace.core.record.Stage;
+import dev.millrace.ingest.EnabledStages.StageIngest;
+import dev.millrace.ingest.LineIngester.Ingested;
+import dev.millrace.proto.v1.Source;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Streams one JSONL file ({@code .jsonl}, or gzip-compressed {@code .jsonl.gz}) through a stage's
+ * {@link LineIngester} in constant memory: a chunk of lines is read, produced, and acknowledged by
+ * the broker before the next one is read. Records and dead letters get
+ * {@code Source{kind="file", name=<the file's path>, line=n}}.
+ */
+final class FileIngester {
+    private final RecordProducer producer;
+    private final int chunkLines;
+    private final long chunkBytes;
+
+    FileIngester(RecordProducer producer, int chunkLines, long chunkBytes) {
+        this.producer = producer;
+        this.chunkLines = chunkLines;
+        this.chunkBytes = chunkBytes;
+    }
+
+    /** Thrown when the ingest was stopped between two chunks (the service is shutting down). */
+    static final class Stopped extends Exception {
+        Stopped() {
+            super("stopped", null, false, false);
+        }
+    }
+
+    /**
+     * @param name the source name of the file's lines
+     * @param stopping checked between chunks
+     * @return the report: done, or failed with the reason (unreadable, or not acknowledged)
+     * @throws Stopped when {@code stopping} turned true before the end: the file should stay where it is
+     */
+    FileReport ingest(Path file, String name, StageIngest stage, LineIngester.Request request, BooleanSupplier stopping)
+            throws Stopped {
+        LineIngester ingester = stage.ingester();
+        Totals totals = new Totals(stage.stage() == Stage.DISTILL);
+        BoundedLineReader lines = null;
+        try (InputStream in = open(file)) {
+            lines = new BoundedLineReader(in, ingester.keepBytes());
+            Ingested chunk = new Ingested();
+            long bytes = 0;
+            while (lines.hasNext()) {
+                Line line = lines.next();
+                if (!line.blank()) {
+                    Source source = Source.newBuilder().setKind("file").setName(name).setLine(line.number()).build();
+                    ingester.add(chunk, line, request, source, System.currentTimeMillis());
+                    bytes += line.bytes().length;
+                }
+                if (chunk.lines() >= chunkLines || bytes >= chunkBytes) {
+                    if (stopping.getAsBoolean()) {
+                        throw new Stopped();
+                    }
+                    producer.produce(stage, chunk).join();
+                    totals.add(chunk);
+                    chunk = new Ingested();
+                    bytes = 0;
+                }
+            }
+            producer.produce(stage, chunk).join();
+            totals.add(chunk);
+            return totals.report(name, stage, FileReport.DONE, lines.linesRead(), null);
+        } catch (IOException | UncheckedIOException e) {
+            IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            return totals.report(name, stage, FileReport.FAILED, linesRead(lines), "the file could not be read: " + cause);
+        } catch (CompletionException e) {
+            if (stopping.getAsBoolean()) {
+                throw new Stopped(); // the producer is closing with the service: not the file's fault
+            }
+            return totals.report(name, stage, FileReport.FAILED, linesRead(lines), "the broker did not acknowledge every record of a chunk ("
+                    + e.getCause().getMessage() + "); dropping the file again is safe, record ids are content-derived");
+        }
+    }
+
+    private static long linesRead(BoundedLineReader lines) {
+        return lines == null ? 0 : lines.linesRead();
+    }
+
+    /** What the acknowledged chunks of a file held. */
+    private static final class Totals {
+        private long accepted;
+        private long rejected;
+        private Long prompts;
+
+        Totals(boolean countPrompts) {
+            this.prompts = countPrompts ? 0L : null;
+        }
+
+        void add(Ingested chunk) {
+            accepted += chunk.accepted().size();
+            rejected += chunk.rejected().size();
+            prompts = prompts == null ? null : prompts + chunk.prompts();
+        }
+
+        FileReport report(String name, StageIngest stage, String status, long lines, String error) {
+            return new FileReport(name, stage.stage().id(), status, lines, accepted, prompts, rejected, error);
+        }
+    }
+
+    /** The file's bytes, gunzipped when its name ends in {@code .gz}. */
+    static InputStream open(Path file) throws IOException {
+        InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024);
+        if (!file.getFileName().toString().endsWith(".gz")) {
+            return in;
+        }
+        try {
+            return new GZIPInputStream(in, 64 * 1024);
+        } catch (IOException e) {
+            in.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.millrace.ingest;
+
+import dev.millrace.core.record.Reason;
+import dev.millrace.ingest.EnabledStages.StageIngest;
+import dev.millrace.ingest.LineIngester.Accepted;
+import dev.millrace.ingest.LineIngester.Ingested;
+import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.streams.DeadLetters;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Produces what a request or a chunk of a file gave: records keyed by their record id, dead letters
+ * by {@link DeadLetters#key}, and counts each once the broker has acknowledged it.
+ */
+@Singleton
+public class RecordProducer {
+    private final RecordSink sink;
+
+    @Inject
+    RecordProducer(RecordSink sink) {
+        this.sink = sink;
+    }
+
+    /**
+     * Sends everything at once and completes when the broker has acknowledged it all (or failed any).
+     * A send that fails at once (no metadata for the topic within max.block.ms: the broker is down or
+     * the topic is missing) stops the rest, which would each wait as long again before failing.
+     */
+    CompletableFuture<Void> produce(StageIngest ingest, Ingested result) {
+        for (int i = 0; i < result.lines(); i++) {
+            ingest.metrics().in();
+        }
+        List<CompletableFuture<Void>> sends = new ArrayList<>(result.lines());
+        for (Accepted accepted : result.accepted()) {
+            CompletableFuture<Void> sent = sink.send(accepted.topic(), accepted.record().getRecordId(), accepted.record().toByteArray());
+            if (sent.isCompletedExceptionally()) {
+                return sent;
+            }
+            sends.add(sent.thenRun(() -> ingest.metrics().out()));
+        }
+        for (DeadLetter letter : result.rejected()) {
+            Reason reason = Reason.valueOf(letter.getReason());
+            CompletableFuture<Void> sent = sink.send(ingest.dlqTopic(), DeadLetters.key(letter), letter.toByteArray());
+            if (sent.isCompletedExceptionally()) {
+                return sent;
+            }
+            sends.add(sent.thenRun(() -> ingest.metrics().deadLetter(reason)));
+        }
+        return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new));
+    }
+}

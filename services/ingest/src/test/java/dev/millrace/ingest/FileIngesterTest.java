@@ -1,0 +1,117 @@
+package dev.millrace.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.millrace.core.record.Stage;
+import dev.millrace.ingest.EnabledStages.StageIngest;
+import dev.millrace.ingest.IngestResourceTest.HeldSink;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A file in chunks with a stand-in sink: the next chunk is read only once the broker acknowledged the last. */
+class FileIngesterTest {
+    private final StageIngest sft = new EnabledStages(List.of("sft"), "millrace", 1024, new SimpleMeterRegistry()).get(Stage.SFT).orElseThrow();
+
+    private static Path file(Path dir, int lines) throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int n = 1; n <= lines; n++) {
+            text.append(n == 2 ? "{\"conversations\": []}" : "{\"conversations\": [{\"content\": \"q" + n + "\"}, {\"content\": \"a\"}]}").append('\n');
+        }
+        return Files.writeString(dir.resolve("f.jsonl"), text);
+    }
+
+    private static void awaitSends(HeldSink sink, int n) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (sink.sent() < n && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(sink.sent()).isEqualTo(n);
+    }
+
+    /** Acknowledges every send so far (a copy: acknowledging lets the ingest thread send more). */
+    private static void ackAll(HeldSink sink) {
+        List<CompletableFuture<Void>> sent;
+        synchronized (sink) {
+            sent = new ArrayList<>(sink.pending);
+        }
+        sent.forEach(f -> f.complete(null));
+    }
+
+    @Test
+    void theNextChunkIsReadOnlyOnceTheLastIsAcknowledged(@TempDir Path dir) throws Exception {
+        Path file = file(dir, 7);
+        HeldSink sink = new HeldSink();
+        FileIngester files = new FileIngester(new RecordProducer(sink), 3, 1 << 20);
+
+        CompletableFuture<FileReport> report = CompletableFuture.supplyAsync(() -> {
+            try {
+                return files.ingest(file, "f", sft, LineIngester.Request.DETECT, () -> false);
+            } catch (FileIngester.Stopped e) {
+                throw new AssertionError(e);
+            }
+        });
+        awaitSends(sink, 3);
+        Thread.sleep(200);
+        assertThat(sink.sent()).as("nothing of the second chunk before the first is acknowledged").isEqualTo(3);
+        assertThat(sink.topics).containsExactly("millrace.sft.raw", "millrace.sft.raw", "millrace.dlq");
+
+        ackAll(sink);
+        awaitSends(sink, 6);
+        ackAll(sink);
+        awaitSends(sink, 7);
+        ackAll(sink);
+
+        FileReport done = report.get(10, TimeUnit.SECONDS);
+        assertThat(done).isEqualTo(new FileReport("f", "sft", "done", 7, 6, null, 1, null));
+    }
+
+    @Test
+    void aChunkTheBrokerRefusesFailsTheFileWithTheCountsBeforeIt(@TempDir Path dir) throws Exception {
+        Path file = file(dir, 5);
+        int[] sends = {0};
+        RecordSink refusesTheFourth = (topic, key, value) -> ++sends[0] == 4
+                ? CompletableFuture.failedFuture(new NotEnoughReplicasException("not enough replicas"))
+                : CompletableFuture.completedFuture(null);
+
+        FileReport report = new FileIngester(new RecordProducer(refusesTheFourth), 3, 1 << 20)
+                .ingest(file, "f", sft, LineIngester.Request.DETECT, () -> false);
+
+        assertThat(report.failed()).isTrue();
+        assertThat(report.accepted()).isEqualTo(2);
+        assertThat(report.rejected()).isEqualTo(1);
+        assertThat(report.lines()).isEqualTo(5);
+        assertThat(report.error()).contains("not enough replicas").contains("again is safe");
+    }
+
+    @Test
+    void aStopBetweenChunksLeavesTheFileUnfinished(@TempDir Path dir) throws Exception {
+        Path file = file(dir, 7);
+        FileIngester files = new FileIngester(new RecordProducer((t, k, v) -> CompletableFuture.completedFuture(null)), 3, 1 << 20);
+
+        assertThatThrownBy(() -> files.ingest(file, "f", sft, LineIngester.Request.DETECT, () -> true))
+                .isInstanceOf(FileIngester.Stopped.class);
+    }
+
+    @Test
+    void onlyCompleteJsonlNamesAreTakenAndTakenNamesGetANumber(@TempDir Path dir) throws Exception {
+        assertThat(DropDirectory.isComplete("a.jsonl")).isTrue();
+        assertThat(DropDirectory.isComplete("a.jsonl.gz")).isTrue();
+        assertThat(DropDirectory.isComplete(".a.jsonl")).isFalse();
+        assertThat(DropDirectory.isComplete("a.jsonl.tmp")).isFalse();
+        assertThat(DropDirectory.isComplete("a.json")).isFalse();
+
+        assertThat(DropDirectory.unique(dir, "a.jsonl.gz")).isEqualTo(dir.resolve("a.jsonl.gz"));
+        Files.writeString(dir.resolve("a.jsonl.gz"), "");
+        Files.writeString(dir.resolve("a-1.jsonl.gz.report.json"), "{}");
+        assertThat(DropDirectory.unique(dir, "a.jsonl.gz")).isEqualTo(dir.resolve("a-2.jsonl.gz"));
+    }
+}

@@ -1,0 +1,182 @@
+package dev.millrace.lossmask;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.core.batch.BatchAssembler;
+import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.record.Stage;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.RecordRef;
+import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.Source;
+import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.StepProcessor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The batching half of the loss-mask step, shared by every stage: rows (DPO: pairs) go into the
+ * task's open batch; a full batch is sent at once, a partial one once it has lingered. The open
+ * batch and the batch sequence number live in the task's changelogged state store, so batch ids
+ * are stable and, under exactly_once_v2, a restart neither loses nor repeats a row. Subclasses
+ * turn one tokenized record into rows with core's rule for their stage.
+ */
+abstract class BatchingProcessor extends StepProcessor {
+    private static final String OPEN = "open";
+    private static final String SEQUENCE = "sequence";
+
+    private final BatchAssembler assembler;
+    private final String fingerprint;
+    private final Duration linger;
+    private final BatchMetrics batchMetrics;
+    private Cancellable punctuator;
+    protected KeyValueStore<String, byte[]> store;
+
+    BatchingProcessor(Stage stage, BatchAssembler assembler, String fingerprint, Duration linger, MeterRegistry registry) {
+        super("loss-mask", stage, registry);
+        this.assembler = assembler;
+        this.fingerprint = fingerprint;
+        this.linger = linger;
+        this.batchMetrics = new BatchMetrics(registry, stage);
+    }
+
+    static String storeName(Stage stage) {
+        return "open-batch-" + stage.id();
+    }
+
+    /** How often the lingers are checked: a quarter of the shortest, within 50 ms - 1 s. */
+    static Duration checkInterval(Duration... lingers) {
+        long shortest = Long.MAX_VALUE;
+        for (Duration d : lingers) {
+            shortest = Math.min(shortest, d.toMillis());
+        }
+        return Duration.ofMillis(Math.max(50, Math.min(1000, shortest / 4)));
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        super.init(context);
+        store = context.getStateStore(storeName(stage));
+        punctuator = context.schedule(checkInterval(lingers()), PunctuationType.WALL_CLOCK_TIME, this::tick);
+    }
+
+    @Override
+    public void close() {
+        if (punctuator != null) {
+            punctuator.cancel();
+        }
+    }
+
+    protected BatchMetrics batchMetrics() {
+        return batchMetrics;
+    }
+
+    /** The lingers this processor enforces (the punctuator runs often enough for the shortest). */
+    protected Duration[] lingers() {
+        return new Duration[] {linger};
+    }
+
+    /** A wall-clock tick: sends the open batch when it has lingered long enough. */
+    protected void tick(long now) {
+        Batch open = openBatch();
+        if (open != null && now - open.getCreatedAtMs() >= linger.toMillis()) {
+            send(open, now);
+        }
+    }
+
+    @Override
+    protected final byte[] transform(String key, byte[] value, TopicOffset input) throws RecordRejected, InvalidProtocolBufferException {
+        TokenizedRecord in = TokenizedRecord.parseFrom(value);
+        if (!fingerprint.equals(in.getTokenizerFingerprint())) {
+            throw new RecordRejected(Reason.TOKENIZER_MISMATCH, "the record was tokenized with tokenizer folder "
+                    + in.getTokenizerFingerprint() + " but batches here are for " + fingerprint);
+        }
+        accept(in, context.currentSystemTimeMs());
+        metrics().out();
+        return null; // batches are sent under their own key
+    }
+
+    /** Turns one record into rows and adds them ({@link #addRow}, {@link #addPair}), or rejects it. */
+    protected abstract void accept(TokenizedRecord in, long now) throws RecordRejected;
+
+    protected void addRow(Row row, long now) {
+        Batch open = assembler.add(openBatch(), nextBatchId(), row, now);
+        keepOrSend(open, now);
+    }
+
+    protected void addPair(Row chosen, Row rejected, long now) {
+        Batch open = assembler.addPair(openBatch(), nextBatchId(), chosen, rejected, now);
+        keepOrSend(open, now);
+    }
+
+    private String nextBatchId() {
+        return assembler.batchId(context.taskId().partition(), sequence());
+    }
+
+    private void keepOrSend(Batch open, long now) {
+        if (assembler.isFull(open)) {
+            send(open, now);
+        } else {
+            store.put(OPEN, open.toByteArray());
+        }
+    }
+
+    private void send(Batch open, long now) {
+        Batch batch = assembler.close(open);
+        emit(batch.getBatchId(), batch.toByteArray(), now);
+        store.delete(OPEN);
+        store.put(SEQUENCE, ByteBuffer.allocate(Long.BYTES).putLong(sequence() + 1).array());
+        batchMetrics.sent(batch, now);
+    }
+
+    private Batch openBatch() {
+        byte[] bytes = store.get(OPEN);
+        try {
+            return bytes == null ? null : Batch.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("the open batch in the state store is unreadable", e);
+        }
+    }
+
+    private long sequence() {
+        byte[] bytes = store.get(SEQUENCE);
+        return bytes == null ? 0 : ByteBuffer.wrap(bytes).getLong();
+    }
+
+    /** The input's one side (DPO: two), or a malformed-message dead letter. */
+    protected static void expectSides(TokenizedRecord in, int sides) {
+        if (in.getSidesCount() != sides) {
+            throw new IllegalArgumentException("a " + in.getStage() + " record has " + in.getSidesCount()
+                    + " sides, expected " + sides);
+        }
+    }
+
+    /** Lineage of a row: the record, where its raw form was read, and (pretrain split) which window. */
+    protected static RecordRef ref(TokenizedRecord in, int window) {
+        return RecordRef.newBuilder().setRecordId(in.getRecordId()).setRaw(in.getRaw()).setWindow(window).build();
+    }
+
+    protected static int[] ids(List<Integer> list) {
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = list.get(i);
+        }
+        return ids;
+    }
+
+    @Override
+    protected Source sourceOf(byte[] value) {
+        try {
+            return TokenizedRecord.parseFrom(value).getSource();
+        } catch (InvalidProtocolBufferException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.millrace.lossmask;
+
+import dev.millrace.core.prepare.PretrainPreparer;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.RecordRejected;
+import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.streams.WireSpans;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A single-sequence stage's loss-mask rule (core's): one tokenized record to its examples. */
+@FunctionalInterface
+interface ExampleRule {
+
+    List<Example> examples(TokenizedRecord in) throws RecordRejected;
+
+    /** sft and distill: the assistant mask, truncation and padding ({@link SftPreparer#mask}). */
+    static ExampleRule conversation(SftPreparer preparer) {
+        return in -> {
+            BatchingProcessor.expectSides(in, 1);
+            TokenizedSide side = in.getSides(0);
+            SftPreparer.Masked masked = preparer.mask(BatchingProcessor.ids(side.getIdsList()), WireSpans.tokenSpans(side));
+            return List.of(new Example(masked.row(), BatchingProcessor.ref(in, 0), masked.warnings()));
+        };
+    }
+
+    /**
+     * pretrain: the side's ids are the wrapped sequence; {@link PretrainPreparer#rows} truncates
+     * it to one row or splits it into windows, each an example whose ref names its window.
+     */
+    static ExampleRule pretrain(PretrainPreparer preparer) {
+        return in -> {
+            BatchingProcessor.expectSides(in, 1);
+            TokenizedSide side = in.getSides(0);
+            var rows = preparer.rows(new PretrainPreparer.Wrapped(BatchingProcessor.ids(side.getIdsList()), side.getEosAdded()));
+            List<Example> examples = new ArrayList<>(rows.size());
+            for (int k = 0; k < rows.size(); k++) {
+                examples.add(new Example(rows.get(k), BatchingProcessor.ref(in, k), List.of()));
+            }
+            return examples;
+        };
+    }
+}

@@ -1,0 +1,106 @@
+package dev.millrace.lossmask;
+
+import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.DeadLetter;
+import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.PipelineSettings;
+import dev.millrace.streams.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * The loss-mask topology under a {@link TopologyTestDriver} for the given stages and stage
+ * settings; T = 64, batch linger 1 s, pack linger 500 ms, bundled tokenizer.
+ */
+final class Driver implements AutoCloseable {
+    static final int T = 64;
+    static final Duration LINGER = Duration.ofMillis(1000);
+    static final Duration PACK_LINGER = Duration.ofMillis(500);
+    static final TopicOffset RAW = TopicOffset.newBuilder().setTopic("millrace.x.raw").setPartition(1).setOffset(7).build();
+
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final TokenizerFolder folder;
+    private final TopologyTestDriver driver;
+
+    Driver(List<Stage> stages, int batchSize, Map<String, String> config) {
+        TestConfig.use(config);
+        try {
+            LossMaskTopology t = new LossMaskTopology();
+            t.settings = PipelineSettings.of(stages.stream().map(Stage::id).toList(), Optional.empty(), "millrace");
+            t.seqLen = T;
+            t.batchSize = batchSize;
+            t.lingerMs = LINGER.toMillis();
+            t.packLingerMs = PACK_LINGER.toMillis();
+            folder = t.settings.folder();
+            Properties props = new Properties();
+            props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
+            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+            props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("lossmask-test").toString());
+            try {
+                driver = new TopologyTestDriver(t.topology(registry), props);
+            } catch (RuntimeException e) {
+                folder.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            TestConfig.reset();
+        }
+    }
+
+    void send(Stage stage, String key, byte[] value) {
+        TestInputTopic<String, byte[]> in = driver.createInputTopic(Topics.DEFAULT.tokenized(stage),
+                Serdes.String().serializer(), Serdes.ByteArray().serializer());
+        in.pipeInput(key, value);
+    }
+
+    void advance(Duration d) {
+        driver.advanceWallClockTime(d);
+    }
+
+    List<Batch> batches(Stage stage) throws Exception {
+        TestOutputTopic<String, byte[]> out = driver.createOutputTopic(Topics.DEFAULT.batches(stage),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+        List<Batch> batches = new ArrayList<>();
+        for (var kv : out.readKeyValuesToList()) {
+            Batch b = Batch.parseFrom(kv.value);
+            if (!kv.key.equals(b.getBatchId())) {
+                throw new AssertionError("batch " + b.getBatchId() + " sent under key " + kv.key);
+            }
+            batches.add(b);
+        }
+        return batches;
+    }
+
+    List<DeadLetter> deadLetters() throws Exception {
+        TestOutputTopic<String, byte[]> out = driver.createOutputTopic(Topics.DEFAULT.dlq(),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+        List<DeadLetter> letters = new ArrayList<>();
+        for (byte[] v : out.readValuesToList()) {
+            letters.add(DeadLetter.parseFrom(v));
+        }
+        return letters;
+    }
+
+    @Override
+    public void close() {
+        driver.close();
+        folder.close();
+    }
+}

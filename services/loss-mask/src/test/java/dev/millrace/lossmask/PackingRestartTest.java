@@ -1,0 +1,219 @@
+package dev.millrace.lossmask;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.millrace.core.mask.Row;
+import dev.millrace.core.pack.PackedRow;
+import dev.millrace.core.pack.Packer;
+import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.Stage;
+import dev.millrace.kafkalocal.LocalKafka;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.RecordRef;
+import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.streams.PipelineSettings;
+import dev.millrace.streams.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Over a real broker with exactly_once_v2: examples waiting in the pack buffer when the service
+ * stops are neither lost nor repeated. The first run commits 5 examples into a buffer of 8 (no
+ * batch can come out), stops, and its local state is deleted, so the second run can only get
+ * them back from the store's changelog; it then takes 11 more. The rows must be exactly what
+ * {@link Packer} makes of all 16 examples in order, each example in one row.
+ */
+class PackingRestartTest {
+    private static final int T = 64;
+    private static final int BUFFER = 8;
+    private static final Stage STAGE = Stage.SFT;
+    private static LocalKafka kafka;
+    private static Path dir;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        dir = Files.createTempDirectory("lossmask-restart");
+        kafka = LocalKafka.start(dir.resolve("kafka"));
+        kafka.createTopics(1, Topics.DEFAULT.tokenized(STAGE), Topics.DEFAULT.batches(STAGE), Topics.DEFAULT.dlq());
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        kafka.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static String chat(int i) {
+        return "<|im_start|>user\nQuestion number " + i + "?<|im_end|>\n<|im_start|>assistant\n"
+                + "Answer " + "and more ".repeat(i % 5) + i + ".<|im_end|>\n";
+    }
+
+    @Test
+    void bufferedExamplesSurviveARestartFromTheChangelog() throws Exception {
+        String appId = "lossmask-restart-" + UUID.randomUUID();
+        PipelineSettings settings = PipelineSettings.of(List.of(STAGE.id()), Optional.empty(), "millrace");
+        List<TokenizedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 2 * BUFFER; i++) {
+            TokenizedSide.Builder side = TokenizedSide.newBuilder().setAssistantMessages(1);
+            for (int id : settings.folder().tokenizer().ids(chat(i))) {
+                side.addIds(id);
+            }
+            records.add(TokenizedRecord.newBuilder().setRecordId("r" + i).setStage(dev.millrace.proto.v1.Stage.SFT)
+                    .setTokenizerFingerprint(settings.folder().fingerprint()).addSides(side).build());
+        }
+
+        try (KafkaStreams first = start(settings, appId, Files.createTempDirectory(dir, "state-1"))) {
+            send(records.subList(0, 5));
+            awaitCommitted(appId, 5);
+            first.close(leaving());
+        }
+        assertThat(readBatches()).as("5 examples do not fill a buffer of 8, and the lingers are long").isEmpty();
+
+        try (KafkaStreams second = start(settings, appId, Files.createTempDirectory(dir, "state-2"))) {
+            send(records.subList(5, records.size()));
+            List<dev.millrace.proto.v1.Row> rows = awaitRows(records.size(), Duration.ofSeconds(90));
+
+            SftPreparer core = new SftPreparer(settings.folder(), new SftOptions(STAGE, T, null));
+            Packer packer = new Packer(T, settings.folder().padId(), BUFFER);
+            List<PackedRow> expected = new ArrayList<>();
+            for (int i = 0; i < records.size(); i++) {
+                Row example = core.mask(settings.folder().tokenizer().ids(chat(i)), null).row();
+                expected.addAll(packer.add(Rows.realIds(example), Rows.realMask(example), i));
+            }
+            assertThat(packer.buffered()).isZero();
+            assertThat(rows).hasSize(expected.size());
+            for (int r = 0; r < rows.size(); r++) {
+                Rows.assertIs(rows.get(r), expected.get(r));
+                assertThat(rows.get(r).getRecordsList()).extracting(RecordRef::getRecordId)
+                        .containsExactlyElementsOf(expected.get(r).lines().stream().map(i -> "r" + i).toList());
+            }
+            second.close(leaving());
+        } finally {
+            settings.folder().close();
+        }
+    }
+
+    /** The topology as the app builds it: T=64, B=1, packing on with a buffer of 8, lingers far beyond the test. */
+    private static KafkaStreams start(PipelineSettings settings, String appId, Path stateDir) throws Exception {
+        TestConfig.use(Map.of("millrace.sft.packing", "on", "millrace.sft.pack-buffer", "" + BUFFER));
+        LossMaskTopology t = new LossMaskTopology();
+        try {
+            t.settings = settings;
+            t.seqLen = T;
+            t.batchSize = 1; // each packed row is a batch at once: no batch linger in the way
+            t.lingerMs = Duration.ofMinutes(10).toMillis();
+            t.packLingerMs = Duration.ofMinutes(10).toMillis();
+            Properties props = new Properties();
+            props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+            props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+            props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+            KafkaStreams streams = new KafkaStreams(t.topology(new SimpleMeterRegistry()), props);
+            streams.start();
+            return streams;
+        } finally {
+            TestConfig.reset();
+        }
+    }
+
+    /** Leaves the group on close, so the next run is assigned the partition at once, not after a session timeout. */
+    private static KafkaStreams.CloseOptions leaving() {
+        return new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30));
+    }
+
+    private static void send(List<TokenizedRecord> records) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            for (TokenizedRecord r : records) {
+                producer.send(new ProducerRecord<>(Topics.DEFAULT.tokenized(STAGE), r.getRecordId(), r.toByteArray())).get();
+            }
+        }
+    }
+
+    /** Waits until the app has committed its input offset past {@code count} records (their state is in the changelog). */
+    private static void awaitCommitted(String appId, long count) throws Exception {
+        TopicPartition input = new TopicPartition(Topics.DEFAULT.tokenized(STAGE), 0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        try (Admin admin = kafka.admin()) {
+            while (System.nanoTime() < deadline) {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get().get(input);
+                if (committed != null && committed.offset() >= count) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("the app did not commit " + count + " input records");
+    }
+
+    /** Every committed batch so far (read_committed, up to the end of the topic). */
+    private static List<Batch> readBatches() throws Exception {
+        List<Batch> batches = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            TopicPartition p = new TopicPartition(Topics.DEFAULT.batches(STAGE), 0);
+            consumer.assign(List.of(p));
+            consumer.seekToBeginning(List.of(p));
+            long end = consumer.endOffsets(List.of(p)).get(p);
+            while (consumer.position(p) < end) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    batches.add(Batch.parseFrom(r.value()));
+                }
+            }
+        }
+        return batches;
+    }
+
+    /** The real rows of the batches, once they hold {@code examples} record refs (or the timeout passed). */
+    private static List<dev.millrace.proto.v1.Row> awaitRows(int examples, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<dev.millrace.proto.v1.Row> rows = List.of();
+        while (System.nanoTime() < deadline) {
+            rows = readBatches().stream().flatMap(b -> b.getRowsList().stream()).filter(r -> !r.getFiller()).toList();
+            if (rows.stream().mapToInt(dev.millrace.proto.v1.Row::getRecordsCount).sum() >= examples) {
+                return rows;
+            }
+            Thread.sleep(200);
+        }
+        return rows;
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer() {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+}

@@ -1,0 +1,52 @@
+package dev.millrace.streams;
+
+import dev.millrace.core.record.Stage;
+import io.smallrye.config.ConfigSourceContext;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.ConfigValue;
+import io.smallrye.config.PropertiesConfigSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.spi.ConfigSource;
+
+/**
+ * Computes {@code quarkus.kafka-streams.topics} (the topics a Kafka Streams app waits for before it
+ * starts) from the stages it serves: for each stage of {@code millrace.stages}, the topics of the
+ * steps in {@code millrace.topic-steps} (e.g. {@code raw,templated}), then the dead-letter topic, all
+ * under {@code millrace.topic-prefix}. A service that sets no {@code millrace.topic-steps} gets
+ * nothing from here. The value has a lower ordinal than {@code application.properties}, so an
+ * explicit {@code quarkus.kafka-streams.topics} anywhere still wins.
+ */
+public final class StreamTopicsConfig implements ConfigSourceFactory {
+    public static final String STEPS = "millrace.topic-steps";
+    public static final String TOPICS = "quarkus.kafka-streams.topics";
+    /** Below application.properties in the jar (250), above microprofile-config.properties (100). */
+    static final int ORDINAL = 200;
+
+    @Override
+    public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+        String steps = value(context, STEPS);
+        if (steps == null) {
+            return List.of();
+        }
+        String stages = value(context, "millrace.stages");
+        String prefix = value(context, "millrace.topic-prefix");
+        String topics = topics(stages == null ? "sft" : stages, prefix == null ? "millrace" : prefix, steps);
+        return List.of(new PropertiesConfigSource(Map.of(TOPICS, topics), "millrace stage topics", ORDINAL));
+    }
+
+    /** The comma-separated topics of {@code steps} of every stage in {@code stages}, then the dead-letter topic. */
+    static String topics(String stages, String prefix, String steps) {
+        return String.join(",", new Topics(prefix).forSteps(list(stages).stream().map(Stage::fromId).toList(), list(steps)));
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private static String value(ConfigSourceContext context, String name) {
+        ConfigValue v = context.getValue(name);
+        return v == null || v.getValue() == null || v.getValue().isBlank() ? null : v.getValue();
+    }
+}
