@@ -10,8 +10,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.local.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
+import dev.millrace.cli.local.PipelineOutput;
+import dev.millrace.proto.v1.Row;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.Prepared;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.mask.TrainOn;
@@ -48,11 +51,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * One bad record for every reason code of the SFT stage, mixed with good records, through the real
+ * One bad record for every reason code, mixed with good records, through the real
  * broker and the packaged services: each bad record is exactly one dead letter with its reason and
  * its original bytes (ingest) or the message it was read as (downstream), and every good record
  * still reaches exactly one batch row equal to what {@code ./millrace prepare} gives with the same
- * settings. Settings that make the downstream reasons reachable: a tokenizer folder whose template
+ * settings. All but one are SFT records; {@code DPO_PROMPT_MISMATCH} needs a DPO pair, posted to the
+ * dpo stage among good pairs, which all reach the DPO batches. Settings that make the downstream reasons reachable: a tokenizer folder whose template
  * raises on a marker and is not prefix-consistent on another, the span mask rule (which checks
  * prefix consistency), {@code special-tokens-in-content=reject}, a 2 KiB record limit and T=128.
  */
@@ -64,9 +68,16 @@ class BadRecordPerReasonTest {
     static final String RAISE_MARKER = "RAISE-IN-TEMPLATE";
     static final String NOT_PREFIX_MARKER = "NOT-PREFIX-CONSISTENT";
 
-    /** Reasons that cannot occur for SFT records, with the stage whose test covers them. */
-    static final Map<Reason, String> OTHER_STAGES = Map.of(
-            Reason.DPO_PROMPT_MISMATCH, "dpo: chosen and rejected must share the prompt; only a DPO pair can break it");
+    /**
+     * Reasons that cannot occur for SFT or DPO records, with the stage whose test must cover them
+     * (none today: pretrain and distill records can raise only reasons covered here).
+     */
+    static final Map<Reason, String> OTHER_STAGES = Map.of();
+
+    /** Only a DPO pair can break the shared-prompt rule: posted to the dpo stage, among good pairs. */
+    static final String DPO_PROMPT_MISMATCH = "{\"chosen\": [{\"role\": \"user\", \"content\": \"Name Australia's capital city.\"},"
+            + " {\"role\": \"assistant\", \"content\": \"Canberra.\"}], \"rejected\": [{\"role\": \"user\", \"content\": \"Name Austria's capital city.\"},"
+            + " {\"role\": \"assistant\", \"content\": \"Sydney.\"}]}";
 
     /** How each SFT reason is provoked: a line posted to ingest, or a message written straight to an internal topic. */
     enum Via { INGEST, POSTED_DOWNSTREAM, TOPIC }
@@ -116,6 +127,7 @@ class BadRecordPerReasonTest {
     void everyReasonIsCoveredOrBelongsToAnotherStage() {
         Set<Reason> covered = EnumSet.noneOf(Reason.class);
         cases().forEach(c -> covered.add(c.reason()));
+        covered.add(Reason.DPO_PROMPT_MISMATCH);
         Set<Reason> overlap = EnumSet.copyOf(covered);
         overlap.retainAll(OTHER_STAGES.keySet());
         assertThat(overlap).as("reasons both covered here and listed for another stage").isEmpty();
@@ -174,6 +186,7 @@ class BadRecordPerReasonTest {
         }
 
         try (LocalSystem system = LocalSystem.start(root, new LocalSystem.Options().seqLen(T).batchSize(B).batchLingerMs(500)
+                .stages(List.of(Stage.SFT, Stage.DPO))
                 .runDir(Files.createTempDirectory(target, "bad-records-")).progress(System.err)
                 .property("millrace.tokenizer", folder.toString())
                 .property("millrace.sft.mask-rule", "span")
@@ -191,6 +204,7 @@ class BadRecordPerReasonTest {
             assertThat(ingestErrors).as("ingest's answer: rejected lines and reasons").isEqualTo(wantErrors);
 
             Map<String, Case> topicCases = writeStraightToTopics(system, cases);
+            DpoRun dpo = postDpo(system, folder);
 
             Set<String> waitFor = new HashSet<>(expected.acceptedIds());
             waitFor.addAll(topicCases.keySet());
@@ -202,7 +216,8 @@ class BadRecordPerReasonTest {
                 Case c = e.getValue();
                 Line line = expected.lines.get((int) (e.getKey() - 1));
                 List<DeadLetter> mine = c.via() == Via.INGEST
-                        ? letters.stream().filter(d -> d.getService().equals("ingest") && d.getSource().getLine() == e.getKey()).toList()
+                        ? letters.stream().filter(d -> d.getService().equals("ingest") && d.getStage() == dev.millrace.proto.v1.Stage.SFT
+                                && d.getSource().getLine() == e.getKey()).toList()
                         : letters.stream().filter(d -> d.getRecordId().equals(line.recordId())).toList();
                 assertThat(mine).as("dead letters for line %d (%s)", e.getKey(), c.reason()).hasSize(1);
                 DeadLetter d = mine.get(0);
@@ -224,7 +239,8 @@ class BadRecordPerReasonTest {
                 assertThat(mine.get(0).getService()).isEqualTo(e.getValue().service());
                 assertThat(mine.get(0).getOriginal().toByteArray()).as("the message as it was on its topic").isEqualTo(e.getValue().bytes());
             }
-            assertThat(letters).as("dead letters: one per bad record, nothing else").hasSize(cases.size());
+            dpo.check(system, letters);
+            assertThat(letters).as("dead letters: one per bad record, nothing else").hasSize(cases.size() + 1);
 
             operatorCommands(system, output, cases, expected, target);
             assertThat(system.deadServices()).as("processes that exited during the run").isEmpty();
@@ -262,7 +278,9 @@ class BadRecordPerReasonTest {
         for (String l : list.lines()) {
             listed.add(json.readTree(l).path("reason").asText());
         }
-        assertThat(listed).containsExactlyInAnyOrderElementsOf(cases.stream().map(c -> c.reason().name()).toList());
+        List<String> sent = new ArrayList<>(cases.stream().map(c -> c.reason().name()).toList());
+        sent.add(Reason.DPO_PROMPT_MISMATCH.name());
+        assertThat(listed).containsExactlyInAnyOrderElementsOf(sent);
 
         Cli export = Cli.run("dlq", "export", "--bootstrap", bootstrap, "--reason", "INVALID_JSON");
         assertThat(export.code()).as(export.err()).isZero();
@@ -291,6 +309,72 @@ class BadRecordPerReasonTest {
         List<String> lines() {
             return out.lines().toList();
         }
+    }
+
+    /** The DPO part: good pairs and the pair whose prompts differ, as posted, and ingest's answer. */
+    record DpoRun(List<byte[]> lines, long mismatchLine, Set<String> goodIds, IngestClient.Answer answer) {
+        /**
+         * Ingest rejected exactly the mismatched pair, which is exactly one dead letter with its bytes;
+         * every good pair reaches exactly one row of the DPO batches (chosen and rejected rows aligned).
+         */
+        void check(LocalSystem system, List<DeadLetter> letters) {
+            assertThat(answer.errors()).extracting(e -> e.line() + " " + e.reason()).containsExactly(mismatchLine + " DPO_PROMPT_MISMATCH");
+            long good = lines.size() - 1;
+            assertThat(answer.accepted()).isEqualTo(good);
+            List<DeadLetter> mine = letters.stream().filter(d -> d.getStage() == dev.millrace.proto.v1.Stage.DPO).toList();
+            assertThat(mine).as("DPO dead letters").hasSize(1);
+            assertThat(mine.get(0).getReason()).isEqualTo(Reason.DPO_PROMPT_MISMATCH.name());
+            assertThat(mine.get(0).getService()).isEqualTo("ingest");
+            assertThat(mine.get(0).getSource().getLine()).isEqualTo(mismatchLine);
+            assertThat(mine.get(0).getOriginal().toByteArray()).isEqualTo(lines.get((int) mismatchLine - 1));
+
+            Map<String, Integer> rowsPerId = new LinkedHashMap<>();
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            try (PipelineOutput output = new PipelineOutput(system.bootstrapServers(), system.topics().batches(Stage.DPO), system.topics().dlq())) {
+                while (rowsPerId.size() < good || output.quietFor().compareTo(PipelineChecks.SETTLE) < 0) {
+                    assertThat(System.nanoTime()).as("all %d good DPO pairs in batches within %s (logs in %s)", good, TIMEOUT, system.logDir())
+                            .isLessThan(deadline);
+                    output.poll(Duration.ofMillis(500));
+                    rowsPerId.clear();
+                    for (PipelineOutput.Read<Batch> read : output.batches()) {
+                        Batch b = read.value();
+                        assertThat(b.getRejectedRowsCount()).as("rejected rows of %s", b.getBatchId()).isEqualTo(b.getRowsCount());
+                        for (int i = 0; i < b.getRowsCount(); i++) {
+                            Row chosen = b.getRows(i);
+                            if (chosen.getFiller()) {
+                                continue;
+                            }
+                            assertThat(b.getRejectedRows(i).getRecordsList()).as("row %d of %s: both sides of one pair", i, b.getBatchId())
+                                    .isEqualTo(chosen.getRecordsList());
+                            chosen.getRecordsList().forEach(r -> rowsPerId.merge(r.getRecordId(), 1, Integer::sum));
+                        }
+                    }
+                }
+            }
+            assertThat(rowsPerId.keySet()).as("record ids in DPO batch rows").isEqualTo(goodIds);
+            assertThat(rowsPerId).as("rows per good DPO record id").allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+        }
+    }
+
+    /** Posts DPO sample pairs that are good at T (checked offline with core's DpoPreparer) with the mismatched pair among them. */
+    private static DpoRun postDpo(LocalSystem system, Path folder) throws Exception {
+        List<byte[]> lines = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        try (var in = BadRecordPerReasonTest.class.getResourceAsStream("/millrace/samples/dpo.jsonl");
+             TokenizerFolder tokenizer = TokenizerFolder.open(folder)) {
+            assertThat(in).as("the bundled DPO sample").isNotNull();
+            DpoPreparer preparer = new DpoPreparer(new SftPreparer(tokenizer, new SftOptions(Stage.DPO, T, null)));
+            for (byte[] line : LossMaskKillTest.splitLines(in.readAllBytes())) {
+                if (line.length < MAX_RECORD_BYTES && lines.size() < 6 && preparer.prepare(new RawLine(1, line)) instanceof Prepared.Pair pair
+                        && ids.add(pair.recordId())) {
+                    lines.add(line);
+                }
+            }
+        }
+        assertThat(lines).as("good DPO sample pairs").hasSizeGreaterThanOrEqualTo(3);
+        lines.add(2, DPO_PROMPT_MISMATCH.getBytes(StandardCharsets.UTF_8));
+        IngestClient.Answer answer = new IngestClient(system.ingestUri()).post("dpo", LossMaskKillTest.join(lines));
+        return new DpoRun(lines, 3, ids, answer);
     }
 
     /** Writes the TOPIC cases to the topic their service reads; returns them by key. */

@@ -343,7 +343,7 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     private ManagedProcess startService(Service s) {
-        int port = freePort();
+        int port = servicePort();
         ports.put(s, port);
         List<String> command = new ArrayList<>(List.of(javaBinary().toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         serviceProperties(s, options, topics, bootstrapServers, runDir, port).forEach((k, v) -> command.add("-D" + k + "=" + v));
@@ -499,6 +499,18 @@ public final class LocalSystem implements AutoCloseable {
             }
         }
         return dead;
+    }
+
+    /**
+     * A free port no other service of this run was given: a service binds its port only seconds after
+     * it is chosen (JVM and Quarkus start-up), so two services could otherwise get the same one.
+     */
+    private synchronized int servicePort() {
+        int port = freePort();
+        while (ports.containsValue(port)) {
+            port = freePort();
+        }
+        return port;
     }
 
     // ---- Fault injection for the end-to-end tests (services/it): kill one service hard, start it again. ----
