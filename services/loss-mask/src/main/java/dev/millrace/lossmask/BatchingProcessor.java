@@ -11,6 +11,7 @@ import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.Sides;
 import dev.millrace.streams.StepProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
@@ -151,11 +152,8 @@ abstract class BatchingProcessor extends StepProcessor {
     }
 
     /** The input's one side (DPO: two), or a malformed-message dead letter. */
-    protected static void expectSides(TokenizedRecord in, int sides) {
-        if (in.getSidesCount() != sides) {
-            throw new IllegalArgumentException("a " + in.getStage() + " record has " + in.getSidesCount()
-                    + " sides, expected " + sides);
-        }
+    protected static void expectSides(TokenizedRecord in, Stage stage) {
+        Sides.check(stage, in.getSidesCount());
     }
 
     /** Lineage of a row: the record, where its raw form was read, and (pretrain split) which window. */

@@ -3,8 +3,10 @@ package dev.millrace.lossmask;
 import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.streams.WirePretrain;
 import dev.millrace.streams.WireSpans;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +20,7 @@ interface ExampleRule {
     /** sft and distill: the assistant mask, truncation and padding ({@link SftPreparer#mask}). */
     static ExampleRule conversation(SftPreparer preparer) {
         return in -> {
-            BatchingProcessor.expectSides(in, 1);
+            BatchingProcessor.expectSides(in, preparer.options().stage());
             TokenizedSide side = in.getSides(0);
             SftPreparer.Masked masked = preparer.mask(BatchingProcessor.ids(side.getIdsList()), WireSpans.tokenSpans(side));
             return List.of(new Example(masked.row(), BatchingProcessor.ref(in, 0), masked.warnings()));
@@ -31,9 +33,9 @@ interface ExampleRule {
      */
     static ExampleRule pretrain(PretrainPreparer preparer) {
         return in -> {
-            BatchingProcessor.expectSides(in, 1);
+            BatchingProcessor.expectSides(in, Stage.PRETRAIN);
             TokenizedSide side = in.getSides(0);
-            var rows = preparer.rows(new PretrainPreparer.Wrapped(BatchingProcessor.ids(side.getIdsList()), side.getEosAdded()));
+            var rows = preparer.rows(WirePretrain.wrapped(side));
             List<Example> examples = new ArrayList<>(rows.size());
             for (int k = 0; k < rows.size(); k++) {
                 examples.add(new Example(rows.get(k), BatchingProcessor.ref(in, k), List.of()));

@@ -33,7 +33,7 @@ final class PairProcessor extends BatchingProcessor {
 
     @Override
     protected void accept(TokenizedRecord in, long now) throws RecordRejected {
-        expectSides(in, 2);
+        expectSides(in, Stage.DPO);
         DpoSides.Pair pair = sides.mask(ids(in.getSides(0).getIdsList()), WireSpans.tokenSpans(in.getSides(0)),
                 ids(in.getSides(1).getIdsList()), WireSpans.tokenSpans(in.getSides(1)));
         Set<Warning> found = new LinkedHashSet<>(pair.chosen().warnings());

@@ -1,6 +1,7 @@
 package dev.millrace.core.batch;
 
 import dev.millrace.core.mask.Span;
+import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -29,11 +30,7 @@ public final class DpoSides {
     }
 
     private SftPreparer.Masked side(String name, int[] ids, List<Span> spans) throws RecordRejected {
-        try {
-            return sides.mask(ids, spans);
-        } catch (RecordRejected e) {
-            throw new RecordRejected(e.reason(), name + ": " + e.getMessage());
-        }
+        return DpoPreparer.onSide(name, () -> sides.mask(ids, spans));
     }
 
     /** The masked rows of one pair. */
