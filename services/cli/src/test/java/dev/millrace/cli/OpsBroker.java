@@ -1,10 +1,6 @@
 package dev.millrace.cli;
 
 import dev.millrace.kafkalocal.LocalKafka;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.UUID;
@@ -24,13 +20,7 @@ final class OpsBroker implements AutoCloseable {
     private final KafkaProducer<String, byte[]> transactional;
 
     OpsBroker(Path dir, String... topics) {
-        // Two distinct ports: LocalKafka.start(dir) picks each free port separately and can get the same one twice.
-        int port = freePort();
-        int controllerPort = freePort();
-        while (controllerPort == port) {
-            controllerPort = freePort();
-        }
-        kafka = LocalKafka.start(dir, port, controllerPort);
+        kafka = LocalKafka.start(dir);
         kafka.createTopics(2, topics);
         plain = new KafkaProducer<>(props(null), new StringSerializer(), new ByteArraySerializer());
         transactional = new KafkaProducer<>(props("ops-test-" + UUID.randomUUID()), new StringSerializer(), new ByteArraySerializer());
@@ -45,14 +35,6 @@ final class OpsBroker implements AutoCloseable {
             p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         }
         return p;
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     String bootstrap() {

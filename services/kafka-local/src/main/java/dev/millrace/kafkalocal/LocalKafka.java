@@ -47,7 +47,8 @@ public final class LocalKafka implements AutoCloseable {
 
     /** Starts a broker on free loopback ports. */
     public static LocalKafka start(Path dataDir) {
-        return start(dataDir, freePort(), freePort());
+        int[] ports = twoFreePorts();
+        return start(dataDir, ports[0], ports[1]);
     }
 
     public static LocalKafka start(Path dataDir, int port, int controllerPort) {
@@ -178,10 +179,14 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
+    /**
+     * Two distinct free ports, both held open while the second is chosen: asking twice for "any free
+     * port" may return the same one, and the broker and its controller cannot share it.
+     */
+    static int[] twoFreePorts() {
+        try (ServerSocket a = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress());
+             ServerSocket b = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+            return new int[] {a.getLocalPort(), b.getLocalPort()};
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -222,7 +227,10 @@ public final class LocalKafka implements AutoCloseable {
         }
         LocalKafka kafka;
         try {
-            kafka = start(dir, port == 0 ? freePort() : port, controllerPort == 0 ? freePort() : controllerPort);
+            int[] free = twoFreePorts();
+            int brokerPort = port == 0 ? (free[0] == controllerPort ? free[1] : free[0]) : port;
+            int quorumPort = controllerPort == 0 ? (free[1] == brokerPort ? free[0] : free[1]) : controllerPort;
+            kafka = start(dir, brokerPort, quorumPort);
         } catch (RuntimeException e) {
             // Kafka's own threads would keep a failed broker's JVM alive; the launcher needs an exit.
             e.printStackTrace();
