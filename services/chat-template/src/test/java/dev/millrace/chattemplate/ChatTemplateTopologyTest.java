@@ -186,6 +186,31 @@ class ChatTemplateTopologyTest {
     }
 
     @Test
+    void aResubmittedDuplicatePassesIsCountedAndRefreshesItsEntry() throws Exception {
+        start(Duration.ofHours(1).toMillis(), 10_000);
+        RawRecord resubmitted = record("same").toBuilder().setResubmitted(true).build();
+        raw.pipeInput("same", record("same").toByteArray());
+        driver.advanceWallClockTime(Duration.ofMinutes(40));
+        raw.pipeInput("same", record("same").toByteArray());
+        assertThat(counter("millrace.duplicates.dropped")).as("seen before: dropped").isEqualTo(1.0);
+
+        raw.pipeInput("same", resubmitted.toByteArray());
+        // 70 minutes after the first sighting, 30 after the resubmit: the refreshed entry still drops a plain copy.
+        driver.advanceWallClockTime(Duration.ofMinutes(30));
+        raw.pipeInput("same", record("same").toByteArray());
+        raw.pipeInput("fresh", record("fresh").toBuilder().setResubmitted(true).build().toByteArray());
+
+        List<byte[]> out = templated.readValuesToList();
+        assertThat(out).extracting(v -> TemplatedRecord.parseFrom(v).getRecordId()).containsExactly("same", "same", "fresh");
+        assertThat(TemplatedRecord.parseFrom(out.get(1)).getSides(0).getText()).isEqualTo(TemplatedRecord.parseFrom(out.get(0)).getSides(0).getText());
+        assertThat(counter("millrace.duplicates.resubmitted")).as("only the resubmit that was a duplicate").isEqualTo(1.0);
+        assertThat(counter("millrace.duplicates.dropped")).isEqualTo(2.0);
+        assertThat(counter("millrace.duplicates.expired")).isZero();
+        assertThat(seenIds()).containsExactlyInAnyOrder("same", "fresh");
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
     void anEntryOlderThanTheRetentionThatNoSweepReachedYetCountsAsGone() {
         start(Duration.ofHours(1).toMillis(), 1);
         raw.pipeInput("a", record("a").toByteArray());
