@@ -37,6 +37,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * older than the retention trains on it again. A wall-clock punctuator sweeps expired entries out
  * of the store (a tombstone on the changelog each) with bounded work per run, resuming where the
  * previous run stopped, so a huge store never stalls processing.
+ *
+ * <p>A record marked {@code resubmitted} (an operator re-sent it on purpose, {@code dlq resubmit}) is
+ * never dropped: its id may have been seen when the record was dead-lettered further downstream,
+ * which this step cannot know about. It refreshes its entry (first sighting = now) and, when it
+ * was a duplicate, is counted in {@code millrace.duplicates.resubmitted}.
  */
 final class RenderProcessor extends StepProcessor {
     private final StageRenderer renderer;
@@ -46,6 +51,7 @@ final class RenderProcessor extends StepProcessor {
 
     private final Counter duplicates;
     private final Counter expired;
+    private final Counter resubmitted;
     private final long retentionMs;
     private final int maxDeletesPerRun;
     private final Map<TaskId, Long> entriesByTask;
@@ -73,6 +79,7 @@ final class RenderProcessor extends StepProcessor {
         this.entriesByTask = entriesByTask;
         this.duplicates = registry.counter("millrace.duplicates.dropped", "service", "chat-template", "stage", stage.id());
         this.expired = registry.counter("millrace.duplicates.expired", "service", "chat-template", "stage", stage.id());
+        this.resubmitted = registry.counter("millrace.duplicates.resubmitted", "service", "chat-template", "stage", stage.id());
     }
 
     static void checkSettings(Duration retention, int maxDeletesPerRun) {
@@ -157,8 +164,11 @@ final class RenderProcessor extends StepProcessor {
         Long firstSeen = seen.get(raw.getRecordId());
         // An entry the sweep has not reached yet but older than the retention counts as gone.
         if (firstSeen != null && !isExpired(firstSeen, now)) {
-            duplicates.increment();
-            return null;
+            if (!raw.getResubmitted()) {
+                duplicates.increment();
+                return null;
+            }
+            resubmitted.increment();
         }
         seen.put(raw.getRecordId(), now);
         if (!(PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson())) instanceof Map<?, ?> normalised)) {

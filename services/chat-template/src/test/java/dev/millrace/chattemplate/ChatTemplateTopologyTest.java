@@ -186,6 +186,37 @@ class ChatTemplateTopologyTest {
     }
 
     @Test
+    void aResubmittedDuplicatePassesIsCountedAndRefreshesItsEntry() throws Exception {
+        start(Duration.ofHours(1).toMillis(), 10_000);
+        RawRecord resubmitted = record("same").toBuilder().setResubmitted(true).build();
+        raw.pipeInput("same", record("same").toByteArray());
+        byte[] first = templated.readValue();
+        driver.advanceWallClockTime(Duration.ofMinutes(40));
+        raw.pipeInput("same", record("same").toByteArray());
+        assertThat(templated.isEmpty()).as("seen before: dropped").isTrue();
+
+        raw.pipeInput("same", resubmitted.toByteArray());
+        List<byte[]> again = templated.readValuesToList();
+        assertThat(again).as("the resubmitted copy is rendered as usual").hasSize(1);
+        assertThat(TemplatedRecord.parseFrom(again.get(0)).getRecordId()).isEqualTo("same");
+        assertThat(TemplatedRecord.parseFrom(again.get(0)).getSides(0).getText()).isEqualTo(TemplatedRecord.parseFrom(first).getSides(0).getText());
+
+        // 70 minutes after the first sighting, 30 after the resubmit: the refreshed entry still drops a plain copy.
+        driver.advanceWallClockTime(Duration.ofMinutes(30));
+        raw.pipeInput("same", record("same").toByteArray());
+        assertThat(templated.isEmpty()).as("dropped: the resubmit refreshed the entry").isTrue();
+
+        raw.pipeInput("fresh", record("fresh").toBuilder().setResubmitted(true).build().toByteArray());
+        assertThat(TemplatedRecord.parseFrom(templated.readValue()).getRecordId()).isEqualTo("fresh");
+
+        assertThat(counter("millrace.duplicates.resubmitted")).as("only the resubmit that was a duplicate").isEqualTo(1.0);
+        assertThat(counter("millrace.duplicates.dropped")).isEqualTo(2.0);
+        assertThat(counter("millrace.duplicates.expired")).isZero();
+        assertThat(seenIds()).containsExactlyInAnyOrder("same", "fresh");
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
     void anEntryOlderThanTheRetentionThatNoSweepReachedYetCountsAsGone() {
         start(Duration.ofHours(1).toMillis(), 1);
         raw.pipeInput("a", record("a").toByteArray());

@@ -198,8 +198,14 @@ class DlqCommandTest {
         CliRun run = CliRun.of("dlq", "resubmit", "--stage", "sft", fixed.toString(), "--url", url());
 
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(received).containsExactly("POST /v1/sft/records\n{\"messages\": []}\n{\"text\": \"x\"}\n");
-        assertThat(run.outLines()).containsExactly("POST " + url() + "/v1/sft/records: HTTP 200, accepted 2, rejected 0");
+        assertThat(received).containsExactly("POST /v1/sft/records?resubmit=true\n{\"messages\": []}\n{\"text\": \"x\"}\n");
+        assertThat(run.outLines()).containsExactly("POST " + url() + "/v1/sft/records?resubmit=true: HTTP 200, accepted 2, rejected 0");
+
+        received.clear();
+        Path answers = Files.writeString(dir.resolve("answers.jsonl"), "{\"messages\": []}\n");
+        CliRun distill = CliRun.of("dlq", "resubmit", "--stage", "distill", "--teacher", "qwen 7b/v2", answers.toString(), "--url", url());
+        assertThat(distill.exitCode()).as(distill.err()).isZero();
+        assertThat(received).containsExactly("POST /v1/distill/records?resubmit=true&teacher=qwen+7b%2Fv2\n{\"messages\": []}\n");
 
         assertThat(CliRun.of("dlq", "resubmit", fixed.toString(), "--url", url()).exitCode()).as("FILE needs --stage").isEqualTo(2);
         assertThat(CliRun.of("dlq", "resubmit", "--url", url()).exitCode()).as("FILE or --offset").isEqualTo(2);
@@ -210,14 +216,15 @@ class DlqCommandTest {
         CliRun run = CliRun.of("dlq", "resubmit", "--bootstrap", broker.bootstrap(), "--offset", "0:2,1:2,1:4", "--url", url());
 
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(received).containsExactly("POST /v1/sft/records\n" + TEMPLATE_JSON + "\n" + LONG_JSON + "\n",
-                "POST /v1/dpo/records\n" + DPO_NORMALISED.replace("{\"chosen\":{\"messages\":", "{\"chosen\":").replace("]},\"rejected\":{\"messages\":", "],\"rejected\":")
+        assertThat(received).as("marked as re-sent on purpose, so chat-template does not drop them as duplicates")
+                .containsExactly("POST /v1/sft/records?resubmit=true\n" + TEMPLATE_JSON + "\n" + LONG_JSON + "\n",
+                "POST /v1/dpo/records?resubmit=true\n" + DPO_NORMALISED.replace("{\"chosen\":{\"messages\":", "{\"chosen\":").replace("]},\"rejected\":{\"messages\":", "],\"rejected\":")
                         .replace("]}}", "]}") + "\n");
 
         received.clear();
         CliRun again = CliRun.of("dlq", "resubmit", "--bootstrap", broker.bootstrap(), "--offset", "0:0", "--url", url());
         assertThat(again.exitCode()).isEqualTo(1);
-        assertThat(again.outLines()).containsExactly("POST " + url() + "/v1/sft/records: HTTP 422, accepted 0, rejected 1",
+        assertThat(again.outLines()).containsExactly("POST " + url() + "/v1/sft/records?resubmit=true: HTTP 422, accepted 0, rejected 1",
                 "  line 1 (dead letter 0:0): INVALID_JSON: not JSON");
         assertThat(again.err()).contains("1 line(s) were rejected again");
     }

@@ -32,7 +32,10 @@ import org.jboss.logging.Logger;
  * <p>Optional parameters besides {@code format}: {@code teacher} (distill only: the teacher id of the
  * answered conversations in the body), {@code source} and {@code first-line} (the body is lines of a
  * file, starting at that line: records and dead letters get {@code Source{kind="file", name=source,
- * line=first-line + n - 1}} instead of the request's, and the answer's line numbers are the file's).
+ * line=first-line + n - 1}} instead of the request's, and the answer's line numbers are the file's),
+ * {@code resubmit} ({@code true}: an operator re-sends these records on purpose, e.g. dead letters after
+ * a fix downstream; every record is marked {@code resubmitted} so chat-template does not drop it as a
+ * duplicate).
  */
 @Path("/v1/{stage}/records")
 public class IngestResource {
@@ -74,7 +77,7 @@ public class IngestResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response post(@PathParam("stage") String stageId, @QueryParam("format") String format,
                          @QueryParam("teacher") String teacher, @QueryParam("source") String source,
-                         @QueryParam("first-line") String firstLine, byte[] body) {
+                         @QueryParam("first-line") String firstLine, @QueryParam("resubmit") String resubmit, byte[] body) {
         Stage stage;
         try {
             stage = Stage.fromId(stageId);
@@ -90,7 +93,7 @@ public class IngestResource {
         LongFunction<Source> sources;
         String requestId = UUID.randomUUID().toString();
         try {
-            request = new LineIngester.Request(LineIngester.forcedFormat(format, stage), teacher(teacher, stage));
+            request = new LineIngester.Request(LineIngester.forcedFormat(format, stage), teacher(teacher, stage), resubmit(resubmit));
             sources = sources(source, firstLine, requestId);
         } catch (IllegalArgumentException e) {
             return problem(Response.Status.BAD_REQUEST, e.getMessage());
@@ -135,6 +138,17 @@ public class IngestResource {
             throw new IllegalArgumentException("teacher must name the teacher checkpoint; it is empty");
         }
         return teacher;
+    }
+
+    /** {@code ?resubmit=}: {@code true} or {@code false} (the default). */
+    static boolean resubmit(String resubmit) {
+        if (resubmit == null || resubmit.equals("false")) {
+            return false;
+        }
+        if (resubmit.equals("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException("resubmit must be true or false, not '" + resubmit + "'");
     }
 
     /** The source of each body line: the request's, or the file's given by {@code source} and {@code first-line}. */

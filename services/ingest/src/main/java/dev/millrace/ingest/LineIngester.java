@@ -25,8 +25,8 @@ import java.util.function.LongFunction;
  * Turns lines into raw records and dead letters for one stage. Every rule (UTF-8, JSON, format
  * detection, the stage's record shape, roles, DPO pairs, record ids) is core's
  * ({@link RecordReader}); this class adds the per-record size limit, the source of each line, the
- * routing of distillation prompts ({@link DistillPrompts}) and the teacher id of answered
- * distillation conversations.
+ * routing of distillation prompts ({@link DistillPrompts}), the teacher id of answered
+ * distillation conversations and the request's {@code resubmitted} mark.
  */
 final class LineIngester {
     static final String SERVICE = "ingest";
@@ -44,9 +44,17 @@ final class LineIngester {
         this.maxRecordBytes = maxRecordBytes;
     }
 
-    /** How the lines of one request or file are read: a forced format (null: detect per line) and the teacher (null: none). */
-    record Request(InputFormat format, String teacher) {
+    /**
+     * How the lines of one request or file are read: a forced format (null: detect per line), the
+     * teacher (null: none), and whether an operator re-sends them on purpose (marks every record
+     * {@code resubmitted}).
+     */
+    record Request(InputFormat format, String teacher, boolean resubmitted) {
         static final Request DETECT = new Request(null, null);
+
+        Request(InputFormat format, String teacher) {
+            this(format, teacher, false);
+        }
     }
 
     /** A good line: the record and the topic it goes to ({@code <stage>.raw}, or distill.prompts for a prompt). */
@@ -139,20 +147,21 @@ final class LineIngester {
                 throw e;
             }
             InputFormat format = request.format() != null ? request.format() : InputFormat.detect(json);
-            return new Accepted(promptTopic, record(prompt.normalised(), format, source, nowMs, null), true);
+            return new Accepted(promptTopic, record(prompt.normalised(), format, source, nowMs, null, request.resubmitted()), true);
         }
         String teacher = stage == Stage.DISTILL ? teacher(json, request) : null;
-        return new Accepted(rawTopic, record(read.record().normalised(), read.format(), source, nowMs, teacher), false);
+        return new Accepted(rawTopic, record(read.record().normalised(), read.format(), source, nowMs, teacher, request.resubmitted()), false);
     }
 
-    private RawRecord record(Object normalised, InputFormat format, Source source, long nowMs, String teacher) {
+    private RawRecord record(Object normalised, InputFormat format, Source source, long nowMs, String teacher, boolean resubmitted) {
         RawRecord.Builder b = RawRecord.newBuilder()
                 .setRecordId(RecordId.of(stage, normalised))
                 .setStage(WireStage.toProto(stage))
                 .setFormat(format.id())
                 .setNormalisedJson(RecordId.canonicalJson(normalised))
                 .setSource(source)
-                .setIngestedAtMs(nowMs);
+                .setIngestedAtMs(nowMs)
+                .setResubmitted(resubmitted);
         if (teacher != null) {
             b.setTeacherId(teacher);
         }

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
-/** Every stage over HTTP and a real broker: topics, normalised records, ids, prompts, teachers, file sources. */
+/** Every stage over HTTP and a real broker: topics, normalised records, ids, prompts, teachers, file sources, resubmits. */
 @QuarkusTest
 @QuarkusTestResource(IngestTestResource.class)
 class AllStagesServiceTest {
@@ -142,6 +142,36 @@ class AllStagesServiceTest {
 
         given().contentType(NDJSON).body(body.getBytes(StandardCharsets.UTF_8)).queryParam("first-line", 3)
                 .when().post("/v1/sft/records").then().statusCode(400).body("message", containsString("first-line needs source"));
+    }
+
+    @Test
+    void resubmitTrueMarksEveryRecordOfTheBodyPromptsIncludedAndWithoutItNoneIsMarked() {
+        String m = UUID.randomUUID().toString();
+        String sft = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi " + m + "\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}";
+        String prompt = "{\"messages\": [{\"role\": \"user\", \"content\": \"Explain tides. " + m + "\"}]}";
+        String answered = "{\"messages\": [{\"role\": \"user\", \"content\": \"Explain waves. " + m + "\"}, {\"role\": \"assistant\", \"content\": \"Wind.\"}]}";
+
+        String plain = given().contentType(NDJSON).body(sft.getBytes(StandardCharsets.UTF_8))
+                .when().post("/v1/sft/records").then().statusCode(200).extract().header(IngestResource.REQUEST_ID_HEADER);
+        String again = given().contentType(NDJSON).body(sft.getBytes(StandardCharsets.UTF_8)).queryParam("resubmit", "true")
+                .when().post("/v1/sft/records").then().statusCode(200).extract().header(IngestResource.REQUEST_ID_HEADER);
+        String distill = given().contentType(NDJSON).body((prompt + "\n" + answered + "\n").getBytes(StandardCharsets.UTF_8))
+                .queryParam("teacher", "dpo-ckpt-3").queryParam("resubmit", "true")
+                .when().post("/v1/distill/records").then().statusCode(200).body("prompts", equalTo(1))
+                .extract().header(IngestResource.REQUEST_ID_HEADER);
+
+        List<RawRecord> sftRecords = TopicContents.read("millrace.sft.raw").stream().map(AllStagesServiceTest::raw)
+                .filter(r -> r.getNormalisedJson().contains(m)).toList();
+        assertThat(sftRecords).extracting(r -> r.getSource().getName()).containsExactly(plain, again);
+        assertThat(sftRecords).extracting(RawRecord::getResubmitted).containsExactly(false, true);
+        assertThat(sftRecords.get(1).getRecordId()).as("the same record, the same id").isEqualTo(sftRecords.get(0).getRecordId());
+        assertThat(TopicContents.read("millrace.distill.raw").stream().map(AllStagesServiceTest::raw)
+                .filter(r -> r.getSource().getName().equals(distill))).extracting(RawRecord::getResubmitted).containsExactly(true);
+        assertThat(TopicContents.read("millrace.distill.prompts").stream().map(AllStagesServiceTest::raw)
+                .filter(r -> r.getSource().getName().equals(distill))).extracting(RawRecord::getResubmitted).containsExactly(true);
+
+        given().contentType(NDJSON).body(sft.getBytes(StandardCharsets.UTF_8)).queryParam("resubmit", "1")
+                .when().post("/v1/sft/records").then().statusCode(400).body("message", containsString("resubmit must be true or false"));
     }
 
     static RawRecord raw(ConsumerRecord<String, byte[]> r) {

@@ -52,7 +52,7 @@ class IngestResourceTest {
         HeldSink sink = new HeldSink();
         IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
 
-        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, null, null, null, BODY));
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, null, null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
         while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
@@ -82,7 +82,7 @@ class IngestResourceTest {
         HeldSink sink = new HeldSink();
         IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
 
-        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", null, null, null, BODY));
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", null, null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
         while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
@@ -106,7 +106,7 @@ class IngestResourceTest {
         };
         IngestResource resource = new IngestResource(stages, new RecordProducer(down), 1 << 20);
 
-        Response response = resource.post("sft", null, null, null, null, BODY);
+        Response response = resource.post("sft", null, null, null, null, null, BODY);
 
         assertThat(response.getStatus()).isEqualTo(503);
         assertThat(((IngestResource.Problem) response.getEntity()).message()).contains("not present in metadata");
@@ -118,7 +118,7 @@ class IngestResourceTest {
         HeldSink sink = new HeldSink();
         IngestResource resource = new IngestResource(stages, new RecordProducer(sink), BODY.length - 1);
 
-        Response response = resource.post("sft", null, null, null, null, BODY);
+        Response response = resource.post("sft", null, null, null, null, null, BODY);
 
         assertThat(response.getStatus()).isEqualTo(413);
         assertThat(sink.sent()).isZero();
@@ -129,9 +129,9 @@ class IngestResourceTest {
     void stagesAndFormatsAreChecked() {
         IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
 
-        Response unknown = resource.post("finetune", null, null, null, null, BODY);
-        Response disabled = resource.post("dpo", null, null, null, null, BODY);
-        Response format = resource.post("sft", "dpo", null, null, null, BODY);
+        Response unknown = resource.post("finetune", null, null, null, null, null, BODY);
+        Response disabled = resource.post("dpo", null, null, null, null, null, BODY);
+        Response format = resource.post("sft", "dpo", null, null, null, null, BODY);
 
         assertThat(unknown.getStatus()).isEqualTo(400);
         assertThat(((IngestResource.Problem) unknown.getEntity()).message()).contains("unknown stage 'finetune'");
@@ -153,16 +153,32 @@ class IngestResourceTest {
     void theFileSourceParametersAreChecked() {
         IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
 
-        Response firstLineAlone = resource.post("sft", null, null, null, "3", BODY);
-        Response zero = resource.post("sft", null, null, "data.jsonl", "0", BODY);
-        Response notANumber = resource.post("sft", null, null, "data.jsonl", "x", BODY);
-        Response teacherForSft = resource.post("sft", null, "ckpt", null, null, BODY);
-        Response emptyTeacher = resource.post("distill", null, "", null, null, BODY);
+        Response firstLineAlone = resource.post("sft", null, null, null, "3", null, BODY);
+        Response zero = resource.post("sft", null, null, "data.jsonl", "0", null, BODY);
+        Response notANumber = resource.post("sft", null, null, "data.jsonl", "x", null, BODY);
+        Response teacherForSft = resource.post("sft", null, "ckpt", null, null, null, BODY);
+        Response emptyTeacher = resource.post("distill", null, "", null, null, null, BODY);
 
         assertThat(List.of(firstLineAlone, zero, notANumber, teacherForSft, emptyTeacher)).extracting(Response::getStatus).containsOnly(400);
         assertThat(((IngestResource.Problem) firstLineAlone.getEntity()).message()).contains("first-line needs source");
         assertThat(((IngestResource.Problem) notANumber.getEntity()).message()).contains("'x'");
         assertThat(((IngestResource.Problem) teacherForSft.getEntity()).message()).contains("only to the distill stage");
+    }
+
+    @Test
+    void resubmitIsTrueOrFalseAndAnythingElseIs400WithNothingSent() {
+        HeldSink sink = new HeldSink();
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
+
+        Response yes = resource.post("sft", null, null, null, null, "yes", BODY);
+        Response empty = resource.post("sft", null, null, null, null, "", BODY);
+
+        assertThat(List.of(yes, empty)).extracting(Response::getStatus).containsOnly(400);
+        assertThat(((IngestResource.Problem) yes.getEntity()).message()).contains("resubmit must be true or false, not 'yes'");
+        assertThat(sink.sent()).isZero();
+        assertThat(IngestResource.resubmit(null)).isFalse();
+        assertThat(IngestResource.resubmit("false")).isFalse();
+        assertThat(IngestResource.resubmit("true")).isTrue();
     }
 
     @Test

@@ -250,7 +250,9 @@ class BadRecordPerReasonTest {
     /**
      * {@code ./millrace trace} and {@code ./millrace dlq} on this run: a batch traced back to the posted
      * lines of its records; every dead letter listed; the INVALID_JSON line exported, fixed and
-     * re-submitted, after which it is in a batch.
+     * re-submitted, after which it is in a batch; loss-mask's NO_TRAINABLE_TOKENS letter re-submitted
+     * unchanged by {@code --offset}, which passes chat-template's duplicate drop (its id was seen) and
+     * is rejected again by loss-mask: a second dead letter for the same record.
      */
     private static void operatorCommands(LocalSystem system, PipelineChecks.Output output, List<Case> cases, Expectations expected, Path target)
             throws Exception {
@@ -295,6 +297,34 @@ class BadRecordPerReasonTest {
         PipelineChecks.Output after = PipelineChecks.await(system, Stage.SFT, Set.of(fixedId), TIMEOUT);
         assertThat(after.batches().stream().flatMap(b -> b.getRowsList().stream()).flatMap(r -> r.getRecordsList().stream())
                 .filter(r -> r.getRecordId().equals(fixedId))).as("rows holding the fixed record").hasSize(1);
+
+        List<JsonNode> tooLong = lossMaskNoTrainable(bootstrap, json);
+        assertThat(tooLong).hasSize(1);
+        String recordId = tooLong.get(0).path("record_id").asText();
+        Cli again = Cli.run("dlq", "resubmit", "--bootstrap", bootstrap, "--offset", tooLong.get(0).path("position").asText(),
+                "--url", system.ingestUri().toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.out()).contains("?resubmit=true", "HTTP 200, accepted 1, rejected 0");
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (tooLong.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            tooLong = lossMaskNoTrainable(bootstrap, json);
+        }
+        assertThat(tooLong).as("loss-mask's NO_TRAINABLE_TOKENS letters after the unchanged resubmit (logs in %s)", system.logDir())
+                .extracting(n -> n.path("record_id").asText()).containsExactly(recordId, recordId);
+    }
+
+    private static List<JsonNode> lossMaskNoTrainable(String bootstrap, ObjectMapper json) throws Exception {
+        Cli list = Cli.run("dlq", "--bootstrap", bootstrap, "--reason", "NO_TRAINABLE_TOKENS", "--json");
+        assertThat(list.code()).as(list.err()).isZero();
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : list.lines()) {
+            JsonNode n = json.readTree(l);
+            if (n.path("service").asText().equals("loss-mask")) {
+                out.add(n);
+            }
+        }
+        return out;
     }
 
     /** One in-process run of the CLI, standard output and error captured. */

@@ -17,8 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Posts lines to ingest: {@code POST /v1/{stage}/records}, with {@code ?teacher=} when re-submitting
- * distill answers (CLI.md). The demo's {@link IngestClient} has no query parameters, hence this one.
+ * Re-submits lines to ingest: {@code POST /v1/{stage}/records?resubmit=true}, plus {@code &teacher=}
+ * for distill answers (CLI.md). {@code resubmit=true} marks the records as re-sent on purpose, so
+ * chat-template does not drop one whose id it saw before (e.g. when it was dead-lettered further
+ * downstream and re-sent unchanged after a fix of the template or a setting).
  */
 public final class IngestPost {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,10 +38,11 @@ public final class IngestPost {
         return body.toByteArray();
     }
 
-    /** Where a body for {@code stage} (and teacher, may be empty) goes. */
+    /** Where a re-submitted body for {@code stage} (and teacher, may be null or empty) goes. */
     public static URI target(URI ingest, Stage stage, String teacherId) {
         String base = ingest.toString().replaceAll("/+$", "");
-        String query = teacherId == null || teacherId.isEmpty() ? "" : "?teacher=" + URLEncoder.encode(teacherId, StandardCharsets.UTF_8);
+        String query = "?resubmit=true"
+                + (teacherId == null || teacherId.isEmpty() ? "" : "&teacher=" + URLEncoder.encode(teacherId, StandardCharsets.UTF_8));
         return URI.create(base + "/v1/" + stage.id() + "/records" + query);
     }
 
