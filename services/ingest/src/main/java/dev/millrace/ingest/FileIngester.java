@@ -1,5 +1,8 @@
 package dev.millrace.ingest;
 
+import dev.millrace.core.json.LineReader;
+import dev.millrace.core.json.RawLine;
+
 import dev.millrace.core.record.Stage;
 import dev.millrace.ingest.EnabledStages.StageIngest;
 import dev.millrace.ingest.LineIngester.Ingested;
@@ -48,14 +51,14 @@ final class FileIngester {
             throws Stopped {
         LineIngester ingester = stage.ingester();
         Totals totals = new Totals(stage.stage() == Stage.DISTILL);
-        BoundedLineReader lines = null;
+        LineReader lines = null;
         try (InputStream in = open(file)) {
-            lines = new BoundedLineReader(in, ingester.keepBytes());
+            lines = new LineReader(in, ingester.keepBytes());
             Ingested chunk = new Ingested();
             long bytes = 0;
             while (lines.hasNext()) {
-                Line line = lines.next();
-                if (!line.blank()) {
+                RawLine line = lines.next();
+                if (!line.isBlank()) {
                     Source source = Source.newBuilder().setKind("file").setName(name).setLine(line.number()).build();
                     ingester.add(chunk, line, request, source, System.currentTimeMillis());
                     bytes += line.bytes().length;
@@ -85,7 +88,7 @@ final class FileIngester {
         }
     }
 
-    private static long linesRead(BoundedLineReader lines) {
+    private static long linesRead(LineReader lines) {
         return lines == null ? 0 : lines.linesRead();
     }
 

@@ -1,5 +1,8 @@
 package dev.millrace.ingest;
 
+import dev.millrace.core.json.LineReader;
+import dev.millrace.core.json.RawLine;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.InputFormat;
@@ -111,10 +114,10 @@ final class LineIngester {
      */
     Ingested ingest(byte[] body, Request request, LongFunction<Source> sources, long nowMs) {
         Ingested out = new Ingested();
-        BoundedLineReader lines = new BoundedLineReader(new ByteArrayInputStream(body), maxRecordBytes);
+        LineReader lines = new LineReader(new ByteArrayInputStream(body), maxRecordBytes);
         while (lines.hasNext()) {
-            Line line = lines.next();
-            if (!line.blank()) {
+            RawLine line = lines.next();
+            if (!line.isBlank()) {
                 add(out, line, request, sources.apply(line.number()), nowMs);
             }
         }
@@ -122,7 +125,7 @@ final class LineIngester {
     }
 
     /** Reads one non-blank line into {@code out}: a record, or a dead letter with the line's original bytes. */
-    void add(Ingested out, Line line, Request request, Source source, long nowMs) {
+    void add(Ingested out, RawLine line, Request request, Source source, long nowMs) {
         try {
             out.accepted().add(read(line, request, source, nowMs));
         } catch (RecordRejected e) {
@@ -130,7 +133,7 @@ final class LineIngester {
         }
     }
 
-    private Accepted read(Line line, Request request, Source source, long nowMs) throws RecordRejected {
+    private Accepted read(RawLine line, Request request, Source source, long nowMs) throws RecordRejected {
         if (line.length() > maxRecordBytes) {
             throw new RecordRejected(Reason.RECORD_TOO_LARGE, "the line is " + line.length()
                     + " bytes, over the per-record limit of " + maxRecordBytes

@@ -1,5 +1,7 @@
 package dev.millrace.cli.ingest;
 
+import dev.millrace.core.json.LineReader;
+import dev.millrace.core.json.RawLine;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +18,7 @@ import java.util.zip.GZIPInputStream;
  * unless one line alone is longer, {@code maxBytes} bytes, in constant memory. Lines end in
  * {@code \n} or {@code \r\n} (the {@code \r} is dropped, as core's line reader does); blank lines
  * stay in the body so that line numbers stay the file's. Of a line longer than {@code maxLineBytes}
- * only the first {@code maxLineBytes + 1} bytes are kept and sent: the service rejects it as
+ * only the first {@code maxLineBytes + 1} bytes are kept and sent (core's bounded line reader): the service rejects it as
  * {@code RECORD_TOO_LARGE} all the same (its own limit is lower) and its dead letter keeps the same
  * first bytes, but the CLI never holds an arbitrarily long line.
  */
@@ -24,11 +26,7 @@ public final class ChunkReader implements Iterator<Chunk>, AutoCloseable {
     private final InputStream in;
     private final int maxLines;
     private final int maxBytes;
-    private final int keep;
-    private final byte[] buffer = new byte[64 * 1024];
-    private int pos;
-    private int limit;
-    private boolean eof;
+    private final LineReader lines;
     private long lineNumber;
     /** A line read but not yet placed: it did not fit into the previous chunk. */
     private byte[] pending;
@@ -39,7 +37,7 @@ public final class ChunkReader implements Iterator<Chunk>, AutoCloseable {
         this.in = in;
         this.maxLines = maxLines;
         this.maxBytes = maxBytes;
-        this.keep = maxLineBytes + 1;
+        this.lines = new LineReader(in, maxLineBytes + 1);
     }
 
     /** Opens a file, gunzipping it when its name ends in {@code .gz}. */
@@ -108,56 +106,14 @@ public final class ChunkReader implements Iterator<Chunk>, AutoCloseable {
 
     /** Reads the next line into {@link #pending}; false at the end of the stream. */
     private boolean readLine() {
-        if (eof) {
+        if (!lines.hasNext()) {
             return false;
         }
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        long length = 0;
-        boolean blank = true;
-        boolean lastWasCr = false;
-        boolean sawAnything = false;
-        while (true) {
-            if (pos == limit && !fill()) {
-                eof = true;
-                if (!sawAnything) {
-                    return false;
-                }
-                break;
-            }
-            sawAnything = true;
-            byte b = buffer[pos++];
-            if (b == '\n') {
-                break;
-            }
-            if (line.size() < keep) {
-                line.write(b);
-            }
-            length++;
-            lastWasCr = b == '\r';
-            blank &= b == ' ' || b == '\t' || b == '\r';
-        }
-        byte[] bytes = line.toByteArray();
-        if (lastWasCr && bytes.length == length) {
-            bytes = java.util.Arrays.copyOf(bytes, bytes.length - 1);
-        }
-        lineNumber++;
-        pending = bytes;
-        pendingBlank = blank;
+        RawLine line = lines.next();
+        lineNumber = line.number();
+        pending = line.bytes();
+        pendingBlank = line.isBlank();
         return true;
-    }
-
-    private boolean fill() {
-        try {
-            int n = in.read(buffer);
-            if (n <= 0) {
-                return false;
-            }
-            pos = 0;
-            limit = n;
-            return true;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

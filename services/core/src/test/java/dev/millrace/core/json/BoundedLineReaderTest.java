@@ -1,4 +1,4 @@
-package dev.millrace.ingest;
+package dev.millrace.core.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,34 +8,35 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** {@link LineReader} with a bound on the bytes it keeps of each line. */
 class BoundedLineReaderTest {
 
-    private static List<Line> read(String text, int keep) {
-        BoundedLineReader reader = new BoundedLineReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), keep);
-        List<Line> lines = new ArrayList<>();
+    private static List<RawLine> read(String text, int keep) {
+        LineReader reader = new LineReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), keep);
+        List<RawLine> lines = new ArrayList<>();
         reader.forEachRemaining(lines::add);
         assertThat(reader.linesRead()).isEqualTo(lines.size());
         return lines;
     }
 
-    private static String text(Line line) {
+    private static String text(RawLine line) {
         return new String(line.bytes(), StandardCharsets.UTF_8);
     }
 
     @Test
     void splitsOnNewlinesDropsOneCarriageReturnAndNumbersBlankLines() {
-        List<Line> lines = read("a\r\n\n  \t\nb\r\r\nlast", 100);
+        List<RawLine> lines = read("a\r\n\n  \t\nb\r\r\nlast", 100);
 
         assertThat(lines).extracting(BoundedLineReaderTest::text).containsExactly("a", "", "  \t", "b\r", "last");
-        assertThat(lines).extracting(Line::number).containsExactly(1L, 2L, 3L, 4L, 5L);
-        assertThat(lines).extracting(Line::blank).containsExactly(false, true, true, false, false);
-        assertThat(lines).extracting(Line::length).containsExactly(1L, 0L, 3L, 2L, 4L);
+        assertThat(lines).extracting(RawLine::number).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(lines).extracting(RawLine::blank).containsExactly(false, true, true, false, false);
+        assertThat(lines).extracting(RawLine::length).containsExactly(1L, 0L, 3L, 2L, 4L);
     }
 
     @Test
     void aLongLineKeepsItsFirstBytesAndItsTrueLength() {
         String longLine = "x".repeat(200_000);
-        List<Line> lines = read(longLine + "\r\nshort\n" + " ".repeat(100) + "\n", 10);
+        List<RawLine> lines = read(longLine + "\r\nshort\n" + " ".repeat(100) + "\n", 10);
 
         assertThat(lines).hasSize(3);
         assertThat(text(lines.get(0))).isEqualTo("x".repeat(10));
@@ -48,7 +49,7 @@ class BoundedLineReaderTest {
 
     @Test
     void aCarriageReturnAtTheKeepLimitIsNotPartOfTheLine() {
-        List<Line> lines = read("abc\r\n", 4);
+        List<RawLine> lines = read("abc\r\n", 4);
         assertThat(text(lines.get(0))).isEqualTo("abc");
         assertThat(lines.get(0).length()).isEqualTo(3);
         assertThat(lines.get(0).cut()).isFalse();
