@@ -19,7 +19,6 @@ import dev.millrace.proto.v1.Row;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +48,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the whole system locally on the bundled sample data and print a summary per stage.")
-final class DemoCommand implements Runnable, Millrace.OutputAware {
+final class DemoCommand extends Millrace.OutputAware {
     static final String SAMPLE_SFT = "/millrace/samples/sft.jsonl";
     static final long LINGER_MS = 1000;
     /** The teacher id the demo gives its distill answers ({@code ?teacher=}). */
@@ -74,14 +73,6 @@ final class DemoCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--repo-root", hidden = true, paramLabel = "DIR", description = "the Millrace checkout with the packaged services")
     Path repoRoot;
 
-    private PrintStream out = System.out;
-    private PrintStream err = System.err;
-
-    @Override
-    public void setStreams(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
 
     @Override
     public void run() {

@@ -31,7 +31,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "dlq", mixinStandardHelpOptions = true,
         description = "List dead letters, export their input lines, re-submit fixed lines to ingest.",
         subcommands = {DlqCommand.ListCommand.class, DlqCommand.ExportCommand.class, DlqCommand.ResubmitCommand.class})
-final class DlqCommand implements Runnable, Millrace.OutputAware {
+final class DlqCommand extends Millrace.OutputAware {
 
     /** Where the dead letters are. */
     static final class Connection {
@@ -81,14 +81,6 @@ final class DlqCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--json", description = "one JSON object per line instead of a table")
     boolean json;
 
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-
-    @Override
-    public void setStreams(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
 
     @Override
     public void run() {

@@ -6,7 +6,6 @@ import dev.millrace.cli.ingest.Progress;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.record.Stage;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
         description = "Send JSONL files (.jsonl, .jsonl.gz, or directories of them) to the ingest service.")
-final class IngestCommand implements Runnable, Millrace.OutputAware {
+final class IngestCommand extends Millrace.OutputAware {
     static final int CHUNK_BYTES = 4 * 1024 * 1024;
 
     @Option(names = "--stage", required = true, description = "pretrain | sft | dpo | distill")
@@ -51,14 +50,6 @@ final class IngestCommand implements Runnable, Millrace.OutputAware {
     @Parameters(arity = "1..*", paramLabel = "FILE|DIR", description = "JSONL files (.jsonl, .jsonl.gz) or directories of them")
     List<Path> inputs;
 
-    private PrintStream out = System.out;
-    private PrintStream err = System.err;
-
-    @Override
-    public void setStreams(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
 
     @Override
     public void run() {

@@ -50,12 +50,18 @@ public final class Millrace implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare or demo");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, demo, ingest, trace or dlq");
     }
 
     /** Commands that write documented output get the streams {@link #run} was given. */
-    interface OutputAware {
-        void setStreams(PrintStream out, PrintStream err);
+    abstract static class OutputAware implements Runnable {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+
+        final void setStreams(PrintStream out, PrintStream err) {
+            this.out = out;
+            this.err = err;
+        }
     }
 
     /** A failure whose message says all there is to say (no stack trace): exit 1. */

@@ -22,7 +22,6 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -35,7 +34,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = "Print what the trainer would receive for each record of a JSONL file.")
-final class PrepareCommand implements Runnable, Millrace.OutputAware {
+final class PrepareCommand extends Millrace.OutputAware {
 
     @Option(names = "--stage", required = true, description = "pretrain | sft | dpo | distill")
     String stage;
@@ -89,14 +88,6 @@ final class PrepareCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--explain", description = "print a human table per record instead of JSON")
     boolean explain;
 
-    private PrintStream out = System.out;
-    private PrintStream err = System.err;
-
-    @Override
-    public void setStreams(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
 
     @Override
     public void run() {

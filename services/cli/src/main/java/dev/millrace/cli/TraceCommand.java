@@ -5,7 +5,6 @@ import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.cli.ops.TraceOutput;
 import dev.millrace.core.record.Stage;
 import dev.millrace.streams.Topics;
-import java.io.PrintStream;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "trace", mixinStandardHelpOptions = true,
         description = "Show the records in one batch and where each came from (lineage).")
-final class TraceCommand implements Runnable, Millrace.OutputAware {
+final class TraceCommand extends Millrace.OutputAware {
 
     @Parameters(index = "0", paramLabel = "BATCH_ID", description = "e.g. sft-p0-00000003")
     String batchId;
@@ -37,14 +36,6 @@ final class TraceCommand implements Runnable, Millrace.OutputAware {
     @Option(names = "--json", description = "one JSON object per line instead of a table")
     boolean json;
 
-    private PrintStream out = System.out;
-    private PrintStream err = System.err;
-
-    @Override
-    public void setStreams(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
 
     @Override
     public void run() {
