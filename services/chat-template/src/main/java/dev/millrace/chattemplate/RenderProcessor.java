@@ -1,12 +1,12 @@
 package dev.millrace.chattemplate;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.json.PlainJson;
+import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
@@ -174,10 +174,10 @@ final class RenderProcessor extends StepProcessor {
         if (!(PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson())) instanceof Map<?, ?> normalised)) {
             throw new IllegalArgumentException("normalised_json is not a JSON object");
         }
-        StageRenderer.Rendered rendered = renderer.render((Map<String, Object>) normalised);
+        StageRenderer.RenderedSides rendered = renderer.render((Map<String, Object>) normalised);
         TemplatedRecord.Builder out = TemplatedRecord.newBuilder()
                 .setRecordId(raw.getRecordId())
-                .setStage(WireStage.toProto(stage))
+                .setStage(StageCodec.toWire(stage))
                 .addAllSides(rendered.sides())
                 .setTokenizerFingerprint(fingerprint)
                 .setSource(raw.getSource())

@@ -28,7 +28,7 @@ final class StageRenderer {
     private final SftPreparer conversations;
 
     /** The sides of one record and the warnings found rendering them (each warning once). */
-    record Rendered(List<RenderedSide> sides, List<Warning> warnings) {
+    record RenderedSides(List<RenderedSide> sides, List<Warning> warnings) {
     }
 
     StageRenderer(Stage stage, TokenizerFolder folder) {
@@ -38,25 +38,25 @@ final class StageRenderer {
     }
 
     /** @throws IllegalArgumentException when the normalised record is not of the stage's shape */
-    Rendered render(Map<String, Object> normalised) throws RecordRejected {
+    RenderedSides render(Map<String, Object> normalised) throws RecordRejected {
         return switch (stage) {
-            case PRETRAIN -> new Rendered(List.of(WirePretrain.side(TextRecord.fromNormalised(normalised).text())), List.of());
+            case PRETRAIN -> new RenderedSides(List.of(WirePretrain.side(TextRecord.fromNormalised(normalised).text())), List.of());
             case SFT, DISTILL -> conversation(Conversation.fromNormalised(normalised));
             case DPO -> pair(DpoPair.fromNormalised(normalised));
         };
     }
 
-    private Rendered conversation(Conversation conversation) throws RecordRejected {
-        SftPreparer.Rendered rendered = conversations.template(conversation);
-        return new Rendered(List.of(WireSpans.side(rendered, assistantMessages(conversation))), rendered.warnings());
+    private RenderedSides conversation(Conversation conversation) throws RecordRejected {
+        SftPreparer.TemplatedConversation rendered = conversations.template(conversation);
+        return new RenderedSides(List.of(WireSpans.side(rendered, assistantMessages(conversation))), rendered.warnings());
     }
 
-    private Rendered pair(DpoPair pair) throws RecordRejected {
-        SftPreparer.Rendered chosen = DpoPreparer.onSide("chosen", () -> conversations.template(pair.chosen()));
-        SftPreparer.Rendered rejected = DpoPreparer.onSide("rejected", () -> conversations.template(pair.rejected()));
+    private RenderedSides pair(DpoPair pair) throws RecordRejected {
+        SftPreparer.TemplatedConversation chosen = DpoPreparer.onSide("chosen", () -> conversations.template(pair.chosen()));
+        SftPreparer.TemplatedConversation rejected = DpoPreparer.onSide("rejected", () -> conversations.template(pair.rejected()));
         List<Warning> warnings = new ArrayList<>(chosen.warnings());
         warnings.addAll(rejected.warnings());
-        return new Rendered(List.of(WireSpans.side(chosen, assistantMessages(pair.chosen())),
+        return new RenderedSides(List.of(WireSpans.side(chosen, assistantMessages(pair.chosen())),
                 WireSpans.side(rejected, assistantMessages(pair.rejected()))), warnings.stream().distinct().toList());
     }
 

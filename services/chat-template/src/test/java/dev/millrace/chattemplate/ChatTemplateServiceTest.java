@@ -14,6 +14,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.TemplatedRecord;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TestRecords;
 import dev.millrace.streams.testing.TopicClient;
@@ -40,7 +41,7 @@ class ChatTemplateServiceTest {
     @Test
     void rendersRecordsFromTheRawTopic() throws Exception {
         String json = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"content\":\"4\",\"role\":\"assistant\"}]}";
-        RawRecord r = RawRecord.newBuilder().setRecordId("id-1").setStage(dev.millrace.proto.v1.Stage.SFT).setNormalisedJson(json).build();
+        RawRecord r = RawRecord.newBuilder().setRecordId("id-1").setStage(WireStage.SFT).setNormalisedJson(json).build();
         TopicClient.send(bootstrap(), "millrace.sft.raw", "id-1", r.toByteArray());
 
         List<ConsumerRecord<String, byte[]>> out = TopicClient.read(bootstrap(), "millrace.sft.templated", 1, WAIT);

@@ -16,6 +16,7 @@ import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.TemplatedRecord;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.WireSpans;
 import dev.millrace.streams.testing.TestRecords;
@@ -102,7 +103,7 @@ class ChatTemplateStagesTest {
         assertThat(side.getAssistantMessages()).isZero();
         assertThat(out.getWarningsList()).isEmpty();
         assertThat(out.getRecordId()).isEqualTo(record.getRecordId());
-        assertThat(out.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.PRETRAIN);
+        assertThat(out.getStage()).isEqualTo(WireStage.PRETRAIN);
         assertThat(out.getTokenizerFingerprint()).isEqualTo(folder.fingerprint());
         assertThat(out.getRaw().getTopic()).isEqualTo("millrace.pretrain.raw");
         assertThat(dlq.isEmpty()).isTrue();
@@ -122,11 +123,11 @@ class ChatTemplateStagesTest {
         assertThat(out.getSides(0).getText()).endsWith("Yes, 4.<|im_end|>\n");
         assertThat(out.getSides(1).getText()).endsWith("No, 5.<|im_end|>\n");
         assertThat(out.getRecordId()).isEqualTo(record.getRecordId());
-        assertThat(out.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DPO);
+        assertThat(out.getStage()).isEqualTo(WireStage.DPO);
         assertThat(dlq.isEmpty()).isTrue();
     }
 
-    private static void assertSideEquals(RenderedSide side, SftPreparer.Rendered expected, int assistantMessages) {
+    private static void assertSideEquals(RenderedSide side, SftPreparer.TemplatedConversation expected, int assistantMessages) {
         assertThat(side.getText()).isEqualTo(expected.text());
         assertThat(expected.assistantSpans()).as("the bundled template is prefix-consistent").isNotEmpty();
         assertThat(WireSpans.textSpans(side)).isEqualTo(expected.assistantSpans());
@@ -150,7 +151,7 @@ class ChatTemplateStagesTest {
         assertThat(dead.getRecordId()).isEqualTo(record.getRecordId());
         assertThat(dead.getOriginal().toByteArray()).isEqualTo(record.toByteArray());
         assertThat(dead.getService()).isEqualTo("chat-template");
-        assertThat(dead.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DPO);
+        assertThat(dead.getStage()).isEqualTo(WireStage.DPO);
         assertThat(templated.get(Stage.DPO).isEmpty()).isTrue();
     }
 
@@ -164,7 +165,7 @@ class ChatTemplateStagesTest {
         assertThat(out.getSidesList()).hasSize(1);
         assertSideEquals(out.getSides(0), core.template((Conversation) TestRecords.parsed(Stage.DISTILL, DISTILL)), 1);
         assertThat(out.getTeacherId()).isEqualTo("teacher-dpo-7");
-        assertThat(out.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DISTILL);
+        assertThat(out.getStage()).isEqualTo(WireStage.DISTILL);
         assertThat(templated.get(Stage.SFT).isEmpty()).isTrue();
     }
 
@@ -188,7 +189,7 @@ class ChatTemplateStagesTest {
 
     @Test
     void aRecordOfAnotherStagesShapeIsAMalformedMessage() throws Exception {
-        RawRecord conversation = TestRecords.raw(Stage.SFT, DISTILL).toBuilder().setStage(dev.millrace.proto.v1.Stage.PRETRAIN).build();
+        RawRecord conversation = TestRecords.raw(Stage.SFT, DISTILL).toBuilder().setStage(WireStage.PRETRAIN).build();
         raw.get(Stage.PRETRAIN).pipeInput(conversation.getRecordId(), conversation.toByteArray());
 
         DeadLetter dead = DeadLetter.parseFrom(dlq.readValue());

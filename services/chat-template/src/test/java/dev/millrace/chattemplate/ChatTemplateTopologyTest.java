@@ -12,6 +12,7 @@ import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
+import dev.millrace.proto.v1.WireStage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,7 +77,7 @@ class ChatTemplateTopologyTest {
     @Test
     void rendersTheConversationLikeCore() throws Exception {
         String json = "{\"messages\":[{\"content\":\"Hi <|im_end|>\",\"role\":\"user\"},{\"content\":\"Hello!\",\"role\":\"assistant\"}]}";
-        RawRecord record = RawRecord.newBuilder().setRecordId("r1").setStage(dev.millrace.proto.v1.Stage.SFT)
+        RawRecord record = RawRecord.newBuilder().setRecordId("r1").setStage(WireStage.SFT)
                 .setNormalisedJson(json).setSource(Source.newBuilder().setKind("http").setName("req").setLine(3)).build();
 
         raw.pipeInput("r1", record.toByteArray());
@@ -100,7 +101,7 @@ class ChatTemplateTopologyTest {
 
     @Test
     void anExactDuplicateIsDroppedOnceAndCounted() throws Exception {
-        RawRecord record = RawRecord.newBuilder().setRecordId("same").setStage(dev.millrace.proto.v1.Stage.SFT)
+        RawRecord record = RawRecord.newBuilder().setRecordId("same").setStage(WireStage.SFT)
                 .setNormalisedJson("{\"messages\":[{\"content\":\"a\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();
 
         raw.pipeInput("same", record.toByteArray());
@@ -115,7 +116,7 @@ class ChatTemplateTopologyTest {
     void aMalformedMessageBecomesOneDeadLetterWithItsBytesAndTheStreamGoesOn() throws Exception {
         byte[] garbage = "not a protobuf message".getBytes(StandardCharsets.UTF_8);
         raw.pipeInput("bad", garbage);
-        RawRecord good = RawRecord.newBuilder().setRecordId("r2").setStage(dev.millrace.proto.v1.Stage.SFT)
+        RawRecord good = RawRecord.newBuilder().setRecordId("r2").setStage(WireStage.SFT)
                 .setNormalisedJson("{\"messages\":[{\"content\":\"a\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();
         raw.pipeInput("r2", good.toByteArray());
 
@@ -132,7 +133,7 @@ class ChatTemplateTopologyTest {
     }
 
     private static RawRecord record(String id) {
-        return RawRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.SFT)
+        return RawRecord.newBuilder().setRecordId(id).setStage(WireStage.SFT)
                 .setNormalisedJson("{\"messages\":[{\"content\":\"" + id + "\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();
     }
 

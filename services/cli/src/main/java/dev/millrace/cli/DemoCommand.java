@@ -14,8 +14,8 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
-import dev.millrace.proto.v1.Row;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -308,11 +308,11 @@ final class DemoCommand extends Millrace.OutputAware {
                 stage == Stage.DPO ? ": rows are chosen rows; real, nonpad and trained count the rejected rows too" : "");
         for (PipelineOutput.Read<Batch> r : batches) {
             Batch b = r.value();
-            List<Row> real = new ArrayList<>();
+            List<BatchRow> real = new ArrayList<>();
             b.getRowsList().stream().filter(row -> !row.getFiller()).forEach(real::add);
             b.getRejectedRowsList().stream().filter(row -> !row.getFiller()).forEach(real::add);
             err.printf(Locale.ROOT, "%-34s %4d %5d %5d %8d %8d%n", abbreviate(b.getBatchId(), 34), r.partition(), b.getRowsCount(), real.size(),
-                    real.stream().mapToLong(Row::getNonpadTokens).sum(), real.stream().mapToLong(Row::getTrainedTokens).sum());
+                    real.stream().mapToLong(BatchRow::getNonpadTokens).sum(), real.stream().mapToLong(BatchRow::getTrainedTokens).sum());
         }
         err.printf(Locale.ROOT, "%s: %d records in %d real rows of %d batches; %d dead letters downstream%s; nonpad %.3f, trained %.3f%n",
                 stage.id(), tally.recordsInRows(), tally.realRows(), tally.batches(), tally.downstreamDeadLetters(),

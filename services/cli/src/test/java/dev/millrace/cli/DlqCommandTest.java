@@ -9,9 +9,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.proto.v1.WireStage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -58,16 +58,16 @@ class DlqCommandTest {
                 .setSource(source("req-2", 4)).build().toByteArray());
         // partition 0: offsets 0..3; partition 1: offsets 0..2
         letter(0, ingest("INVALID_JSON", NOT_JSON.getBytes(StandardCharsets.UTF_8), source("req-1", 3)));
-        letter(0, downstream("TEMPLATE_ERROR", "chat-template", RawRecord.newBuilder().setRecordId("id-template").setStage(Stage.SFT)
+        letter(0, downstream("TEMPLATE_ERROR", "chat-template", RawRecord.newBuilder().setRecordId("id-template").setStage(WireStage.SFT)
                 .setNormalisedJson(TEMPLATE_JSON).setSource(source("req-1", 5)).build().toByteArray(), "id-template", RAW));
         letter(0, downstream("MALFORMED_MESSAGE", "tokenize", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, "junk", "millrace.sft.templated"));
         letter(0, ingest("RECORD_TOO_LARGE", "x".repeat(64).getBytes(StandardCharsets.UTF_8), source("req-3", 1)));
         letter(1, ingest("INVALID_UTF8", NOT_UTF8, source("req-1", 7)));
-        letter(1, downstream("NO_TRAINABLE_TOKENS", "loss-mask", TokenizedRecord.newBuilder().setRecordId("id-long").setStage(Stage.SFT)
+        letter(1, downstream("NO_TRAINABLE_TOKENS", "loss-mask", TokenizedRecord.newBuilder().setRecordId("id-long").setStage(WireStage.SFT)
                 .setRaw(TopicOffset.newBuilder().setTopic(RAW).setPartition(0).setOffset(rawLong)).setSource(source("req-2", 4)).build().toByteArray(),
                 "id-long", "millrace.sft.tokenized"));
-        letter(1, downstream("TEMPLATE_ERROR", "chat-template", RawRecord.newBuilder().setRecordId("id-dpo").setStage(Stage.DPO)
-                .setNormalisedJson(DPO_NORMALISED).build().toByteArray(), "id-dpo", "millrace.dpo.raw").toBuilder().setStage(Stage.DPO).build());
+        letter(1, downstream("TEMPLATE_ERROR", "chat-template", RawRecord.newBuilder().setRecordId("id-dpo").setStage(WireStage.DPO)
+                .setNormalisedJson(DPO_NORMALISED).build().toByteArray(), "id-dpo", "millrace.dpo.raw").toBuilder().setStage(WireStage.DPO).build());
         broker.aborted(DLQ, 1, "aborted", ingest("INVALID_JSON", "aborted".getBytes(StandardCharsets.UTF_8), source("req-9", 1)).toByteArray());
 
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -243,12 +243,12 @@ class DlqCommandTest {
     }
 
     static DeadLetter ingest(String reason, byte[] original, Source source) {
-        return DeadLetter.newBuilder().setReason(reason).setMessage("why").setService("ingest").setStage(Stage.SFT)
+        return DeadLetter.newBuilder().setReason(reason).setMessage("why").setService("ingest").setStage(WireStage.SFT)
                 .setOriginal(ByteString.copyFrom(original)).setSource(source).build();
     }
 
     static DeadLetter downstream(String reason, String service, byte[] original, String recordId, String inputTopic) {
-        return DeadLetter.newBuilder().setReason(reason).setMessage("why").setService(service).setStage(Stage.SFT)
+        return DeadLetter.newBuilder().setReason(reason).setMessage("why").setService(service).setStage(WireStage.SFT)
                 .setOriginal(ByteString.copyFrom(original)).setRecordId(recordId)
                 .setInput(TopicOffset.newBuilder().setTopic(inputTopic).setPartition(0).setOffset(0)).build();
     }

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.Source;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.proto.v1.WireStage;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -41,10 +41,10 @@ class TraceCommandTest {
         broker.plain(RAW, 1, "id-x", raw("id-x", "req-1", 4).toByteArray());
         rawB = broker.plain(RAW, 1, "id-b", raw("id-b", "req-2", 1).toByteArray());
         // an unrelated batch before, the traced one, and one whose transaction was aborted
-        broker.committed(BATCHES, 0, "sft-p0-00000000", batch("sft-p0-00000000", Stage.SFT, row(ref("id-x", RAW, 1, rawA + 1))).toByteArray());
-        broker.committed(BATCHES, 1, "sft-p1-00000004", batch("sft-p1-00000004", Stage.SFT,
+        broker.committed(BATCHES, 0, "sft-p0-00000000", batch("sft-p0-00000000", WireStage.SFT, row(ref("id-x", RAW, 1, rawA + 1))).toByteArray());
+        broker.committed(BATCHES, 1, "sft-p1-00000004", batch("sft-p1-00000004", WireStage.SFT,
                 row(ref("id-a", RAW, 1, rawA)), row(ref("id-b", RAW, 1, rawB)), filler(), row(ref("id-gone", RAW, 0, 999))).toByteArray());
-        broker.aborted(BATCHES, 0, "sft-p0-00000009", batch("sft-p0-00000009", Stage.SFT, row(ref("id-a", RAW, 1, rawA))).toByteArray());
+        broker.aborted(BATCHES, 0, "sft-p0-00000009", batch("sft-p0-00000009", WireStage.SFT, row(ref("id-a", RAW, 1, rawA))).toByteArray());
     }
 
     @AfterAll
@@ -102,7 +102,7 @@ class TraceCommandTest {
 
     @Test
     void stageAndPrefixCanBeGiven() throws Exception {
-        broker.committed("other.sft.batches", 0, "custom-id", batch("custom-id", Stage.SFT, row(ref("id-a", RAW, 1, rawA))).toByteArray());
+        broker.committed("other.sft.batches", 0, "custom-id", batch("custom-id", WireStage.SFT, row(ref("id-a", RAW, 1, rawA))).toByteArray());
 
         CliRun noStage = CliRun.of("trace", "custom-id", "--bootstrap", broker.bootstrap());
         assertThat(noStage.exitCode()).isEqualTo(2);
@@ -121,7 +121,7 @@ class TraceCommandTest {
     @Test
     void pretrainWindowsAndDpoSidesAreShown() throws Exception {
         long p = broker.plain("millrace.pretrain.raw", 0, "t-1", raw("t-1", "corpus.jsonl", 9).toByteArray());
-        broker.committed("millrace.pretrain.batches", 0, "pretrain-p0-00000000", batch("pretrain-p0-00000000", Stage.PRETRAIN,
+        broker.committed("millrace.pretrain.batches", 0, "pretrain-p0-00000000", batch("pretrain-p0-00000000", WireStage.PRETRAIN,
                 row(ref("t-1", "millrace.pretrain.raw", 0, p).toBuilder().setWindow(0).build()),
                 row(ref("t-1", "millrace.pretrain.raw", 0, p).toBuilder().setWindow(1).build())).toByteArray());
         CliRun pretrain = CliRun.of("trace", "pretrain-p0-00000000", "--bootstrap", broker.bootstrap(), "--json");
@@ -131,7 +131,7 @@ class TraceCommandTest {
         assertThat(CliRun.of("trace", "pretrain-p0-00000000", "--bootstrap", broker.bootstrap()).outLines().get(1)).contains("WINDOW");
 
         long d = broker.plain("millrace.dpo.raw", 1, "pair-1", raw("pair-1", "req-9", 2).toByteArray());
-        Batch dpo = batch("dpo-p1-00000000", Stage.DPO, row(ref("pair-1", "millrace.dpo.raw", 1, d))).toBuilder()
+        Batch dpo = batch("dpo-p1-00000000", WireStage.DPO, row(ref("pair-1", "millrace.dpo.raw", 1, d))).toBuilder()
                 .addRejectedRows(row(ref("pair-1", "millrace.dpo.raw", 1, d))).build();
         broker.committed("millrace.dpo.batches", 1, dpo.getBatchId(), dpo.toByteArray());
         CliRun pairs = CliRun.of("trace", "dpo-p1-00000000", "--bootstrap", broker.bootstrap(), "--json");
@@ -141,7 +141,7 @@ class TraceCommandTest {
     }
 
     static RawRecord raw(String id, String sourceName, long line) {
-        return RawRecord.newBuilder().setRecordId(id).setStage(Stage.SFT).setNormalisedJson("{\"text\":\"" + id + "\"}")
+        return RawRecord.newBuilder().setRecordId(id).setStage(WireStage.SFT).setNormalisedJson("{\"text\":\"" + id + "\"}")
                 .setSource(Source.newBuilder().setKind("http").setName(sourceName).setLine(line)).build();
     }
 
@@ -150,15 +150,15 @@ class TraceCommandTest {
                 .setRaw(TopicOffset.newBuilder().setTopic(topic).setPartition(partition).setOffset(offset)).build();
     }
 
-    static Row row(RecordRef ref) {
-        return Row.newBuilder().addAllInputIds(List.of(1, 2, 3, 4, 5, 0, 0, 0)).addRecords(ref).setNonpadTokens(5).setTrainedTokens(2).build();
+    static BatchRow row(RecordRef ref) {
+        return BatchRow.newBuilder().addAllInputIds(List.of(1, 2, 3, 4, 5, 0, 0, 0)).addRecords(ref).setNonpadTokens(5).setTrainedTokens(2).build();
     }
 
-    static Row filler() {
-        return Row.newBuilder().addAllInputIds(List.of(0, 0, 0, 0, 0, 0, 0, 0)).setFiller(true).build();
+    static BatchRow filler() {
+        return BatchRow.newBuilder().addAllInputIds(List.of(0, 0, 0, 0, 0, 0, 0, 0)).setFiller(true).build();
     }
 
-    static Batch batch(String id, Stage stage, Row... rows) {
+    static Batch batch(String id, WireStage stage, BatchRow... rows) {
         long real = List.of(rows).stream().filter(r -> !r.getFiller()).count();
         return Batch.newBuilder().setBatchId(id).setStage(stage).setSeqLen(8).setTokenizerFingerprint("fp")
                 .addAllRows(List.of(rows)).setRealRows((int) real).build();

@@ -13,7 +13,7 @@ import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
@@ -159,7 +159,7 @@ final class LineIngester {
     private RawRecord record(Object normalised, InputFormat format, Source source, long nowMs, String teacher, boolean resubmitted) {
         RawRecord.Builder b = RawRecord.newBuilder()
                 .setRecordId(RecordId.of(stage, normalised))
-                .setStage(WireStage.toProto(stage))
+                .setStage(StageCodec.toWire(stage))
                 .setFormat(format.id())
                 .setNormalisedJson(RecordId.canonicalJson(normalised))
                 .setSource(source)

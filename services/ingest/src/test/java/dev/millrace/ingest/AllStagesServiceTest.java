@@ -12,6 +12,7 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.proto.v1.WireStage;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +83,7 @@ class AllStagesServiceTest {
         List<RawRecord> prompts = TopicContents.read("millrace.distill.prompts").stream().map(AllStagesServiceTest::raw)
                 .filter(r -> r.getSource().getName().equals(requestId)).toList();
         assertThat(prompts).hasSize(1);
-        assertThat(prompts.get(0).getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DISTILL);
+        assertThat(prompts.get(0).getStage()).isEqualTo(WireStage.DISTILL);
         assertThat(prompts.get(0).getNormalisedJson()).isEqualTo("{\"messages\":[{\"content\":\"Explain tides. " + m + "\",\"role\":\"user\"}]}");
         assertThat(prompts.get(0).getRecordId()).isEqualTo(LineIngesterTest.sha256Hex("distill\n" + prompts.get(0).getNormalisedJson()));
         assertThat(TopicContents.read("millrace.distill.raw").stream().map(AllStagesServiceTest::raw)
@@ -112,7 +113,7 @@ class AllStagesServiceTest {
         assertThat(mine).hasSize(1);
         assertThat(mine.get(0).getReason()).isEqualTo("DPO_PROMPT_MISMATCH");
         assertThat(mine.get(0).getOriginal().toStringUtf8()).isEqualTo(mismatch);
-        assertThat(mine.get(0).getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DPO);
+        assertThat(mine.get(0).getStage()).isEqualTo(WireStage.DPO);
     }
 
     @Test

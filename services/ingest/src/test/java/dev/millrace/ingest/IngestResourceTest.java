@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.core.record.Stage;
+import dev.millrace.proto.v1.Source;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
@@ -184,11 +185,11 @@ class IngestResourceTest {
     @Test
     void fileSourcesNumberLinesFromTheFirstLine() {
         var sources = IngestResource.sources("data/part-7.jsonl", "1001", "req");
-        assertThat(sources.apply(1)).isEqualTo(dev.millrace.proto.v1.Source.newBuilder().setKind("file").setName("data/part-7.jsonl").setLine(1001).build());
+        assertThat(sources.apply(1)).isEqualTo(Source.newBuilder().setKind("file").setName("data/part-7.jsonl").setLine(1001).build());
         assertThat(sources.apply(5).getLine()).isEqualTo(1005);
         assertThat(IngestResource.sources("data.jsonl", null, "req").apply(2).getLine()).isEqualTo(2);
         assertThat(IngestResource.sources(null, null, "req").apply(2))
-                .isEqualTo(dev.millrace.proto.v1.Source.newBuilder().setKind("http").setName("req").setLine(2).build());
+                .isEqualTo(Source.newBuilder().setKind("http").setName("req").setLine(2).build());
     }
 
     private double count(String name) {

@@ -11,6 +11,7 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.proto.v1.WireStage;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -95,7 +96,7 @@ class IngestServiceTest {
             assertThat(r.getRecordId()).isEqualTo(RecordId.of(Stage.SFT, conversation.normalised()));
             assertThat(r.getNormalisedJson()).isEqualTo(RecordId.canonicalJson(conversation.normalised()));
             assertThat(r.getRecordId()).isEqualTo(LineIngesterTest.sha256Hex("sft\n" + r.getNormalisedJson()));
-            assertThat(r.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(r.getStage()).isEqualTo(WireStage.SFT);
             assertThat(r.getSource().getKind()).isEqualTo("http");
             assertThat(r.getIngestedAtMs()).isPositive();
             assertThat(r.getFormat()).isEqualTo(r.getSource().getLine() == 5 ? "openai" : "minimind");
@@ -116,7 +117,7 @@ class IngestServiceTest {
             assertThat(d.getReason()).isEqualTo(reasons.get(n));
             assertThat(d.getOriginal().toByteArray()).as("original bytes of line " + n).isEqualTo(bad.get(n));
             assertThat(d.getService()).isEqualTo("ingest");
-            assertThat(d.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(d.getStage()).isEqualTo(WireStage.SFT);
             assertThat(d.getMessage()).isNotBlank();
         }
     }

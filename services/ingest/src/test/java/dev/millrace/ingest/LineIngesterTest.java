@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.record.Stage;
-import dev.millrace.proto.v1.Source;
-import dev.millrace.streams.Topics;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.proto.v1.Source;
+import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.Topics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -49,7 +50,7 @@ class LineIngesterTest {
         assertThat(a.getRecordId()).isEqualTo(sha256Hex("sft\n" + canonical)).isEqualTo(b.getRecordId());
         assertThat(a.getFormat()).isEqualTo("minimind");
         assertThat(b.getFormat()).isEqualTo("openai");
-        assertThat(a.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+        assertThat(a.getStage()).isEqualTo(WireStage.SFT);
         assertThat(a.getIngestedAtMs()).isEqualTo(42L);
         assertThat(a.getSource().getKind()).isEqualTo("http");
         assertThat(a.getSource().getName()).isEqualTo("req-1");
@@ -97,7 +98,7 @@ class LineIngesterTest {
         assertThat(out.rejected().get(0).getOriginal().toStringUtf8()).isEqualTo(lines[0]);
         for (DeadLetter letter : out.rejected()) {
             assertThat(letter.getService()).isEqualTo("ingest");
-            assertThat(letter.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(letter.getStage()).isEqualTo(WireStage.SFT);
             assertThat(letter.getRecordId()).isEmpty();
             assertThat(letter.getMessage()).isNotBlank();
             assertThat(letter.getSource().getName()).isEqualTo("req-2");

@@ -11,6 +11,7 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.Topics;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -36,10 +37,10 @@ class StageLinesTest {
         assertThat(r.getNormalisedJson()).isEqualTo("{\"text\":\"<|im_start|>Hello world\"}");
         assertThat(r.getRecordId()).isEqualTo(LineIngesterTest.sha256Hex("pretrain\n" + r.getNormalisedJson()));
         assertThat(r.getFormat()).isEqualTo("text");
-        assertThat(r.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.PRETRAIN);
+        assertThat(r.getStage()).isEqualTo(WireStage.PRETRAIN);
         assertThat(r.getTeacherId()).isEmpty();
         assertThat(out.rejected()).extracting(DeadLetter::getReason).containsExactly("WRONG_TYPE", "UNKNOWN_FORMAT");
-        assertThat(out.rejected()).allSatisfy(d -> assertThat(d.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.PRETRAIN));
+        assertThat(out.rejected()).allSatisfy(d -> assertThat(d.getStage()).isEqualTo(WireStage.PRETRAIN));
     }
 
     @Test
@@ -80,7 +81,7 @@ class StageLinesTest {
         assertThat(out.accepted()).allSatisfy(a -> {
             assertThat(a.topic()).isEqualTo("millrace.distill.prompts");
             assertThat(a.prompt()).isTrue();
-            assertThat(a.record().getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DISTILL);
+            assertThat(a.record().getStage()).isEqualTo(WireStage.DISTILL);
             assertThat(a.record().getTeacherId()).isEmpty();
         });
         assertThat(records.subList(0, 3)).extracting(RawRecord::getNormalisedJson).containsOnly(canonical);

@@ -25,9 +25,11 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.Topics;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -209,7 +211,7 @@ class AllStagesEndToEndTest {
         for (Batch batch : batches.get(Stage.PRETRAIN)) {
             assertThat(batch.getPacked()).as(batch.getBatchId()).isTrue();
             assertBatchShape(batch);
-            for (dev.millrace.proto.v1.Row row : batch.getRowsList()) {
+            for (BatchRow row : batch.getRowsList()) {
                 if (row.getFiller()) {
                     continue;
                 }
@@ -262,8 +264,8 @@ class AllStagesEndToEndTest {
             assertBatchShape(batch);
             assertThat(batch.getRejectedRowsList()).as("rejected rows of %s", batch.getBatchId()).hasSize(B);
             for (int i = 0; i < B; i++) {
-                dev.millrace.proto.v1.Row chosen = batch.getRows(i);
-                dev.millrace.proto.v1.Row rejected = batch.getRejectedRows(i);
+                BatchRow chosen = batch.getRows(i);
+                BatchRow rejected = batch.getRejectedRows(i);
                 assertThat(rejected.getFiller()).as("slot %d of %s: both sides filler or neither", i, batch.getBatchId()).isEqualTo(chosen.getFiller());
                 if (chosen.getFiller()) {
                     continue;
@@ -287,7 +289,7 @@ class AllStagesEndToEndTest {
         Map<String, Integer> seen = new HashMap<>();
         for (Batch batch : batches.get(Stage.DISTILL)) {
             assertBatchShape(batch);
-            for (dev.millrace.proto.v1.Row row : batch.getRowsList()) {
+            for (BatchRow row : batch.getRowsList()) {
                 if (!row.getFiller()) {
                     String id = row.getRecords(0).getRecordId();
                     assertThat(rows).containsKey(id);
@@ -304,7 +306,7 @@ class AllStagesEndToEndTest {
     @Test
     void distillPromptsGoToTheTeacherTopicOnly() {
         assertThat(prompts).hasSize(DISTILL_PROMPTS);
-        assertThat(prompts).allSatisfy(p -> assertThat(p.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DISTILL));
+        assertThat(prompts).allSatisfy(p -> assertThat(p.getStage()).isEqualTo(WireStage.DISTILL));
         assertThat(prompts).extracting(RawRecord::getNormalisedJson)
                 .anyMatch(j -> j.contains("What is a mill race?")).anyMatch(j -> j.contains("Why is the sky blue?"));
         Set<String> promptIds = prompts.stream().map(RawRecord::getRecordId).collect(Collectors.toSet());
@@ -318,7 +320,7 @@ class AllStagesEndToEndTest {
     @Test
     void everyBadLineIsExactlyOneDeadLetterWithItsReason() throws InvalidProtocolBufferException {
         for (Stage stage : expected.keySet()) {
-            dev.millrace.proto.v1.Stage wire = dev.millrace.proto.v1.Stage.valueOf(stage.name());
+            WireStage wire = WireStage.valueOf(stage.name());
             List<DeadLetter> mine = deadLetters.stream().filter(d -> d.getStage() == wire).toList();
             for (Expected e : expected.get(stage)) {
                 if (e.ingestReason() != null) {
@@ -486,7 +488,7 @@ class AllStagesEndToEndTest {
                 org.assertj.core.data.Offset.offset(1e-9));
     }
 
-    private static void assertSameRow(dev.millrace.proto.v1.Row actual, Row want, String what) {
+    private static void assertSameRow(BatchRow actual, Row want, String what) {
         assertThat(RowCodec.ids(actual)).as("input_ids of %s", what).containsExactly(want.ids());
         assertThat(RowCodec.unpackMask(actual.getLossMask(), T)).as("loss_mask of %s", what).containsExactly(want.mask());
         assertThat(actual.getNonpadTokens()).as("nonpad_tokens of %s", what).isEqualTo(want.realLength());

@@ -4,33 +4,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.millrace.cli.Millrace;
-import dev.millrace.proto.v1.Batch;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.cli.Millrace;
 import dev.millrace.cli.local.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.PipelineOutput;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.Prepared;
-import dev.millrace.core.prepare.SftPreparer;
-import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.SftOptions;
+import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.it.Expectations.Kind;
 import dev.millrace.it.Expectations.Line;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.WireStage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -115,7 +116,7 @@ class BadRecordPerReasonTest {
                 + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(12) + "\"}, {\"role\": \"assistant\", \"content\": \"Noted.\"}]}"));
         // Rendered for another tokenizer folder, written straight to sft.templated: tokenize refuses it.
         c.add(new Case(Reason.TOKENIZER_MISMATCH, "tokenize", Via.TOPIC, TemplatedRecord.newBuilder().setRecordId("tokenizer-mismatch-record")
-                .setStage(dev.millrace.proto.v1.Stage.SFT).setTokenizerFingerprint("another-tokenizer-folder")
+                .setStage(WireStage.SFT).setTokenizerFingerprint("another-tokenizer-folder")
                 .addSides(RenderedSide.newBuilder().setText("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n").setAssistantMessages(1))
                 .setSource(Source.newBuilder().setKind("test").setName("foreign-producer").setLine(1)).build().toByteArray()));
         // Not a protobuf message at all (a truncated varint), written straight to sft.raw: chat-template cannot read it.
@@ -216,7 +217,7 @@ class BadRecordPerReasonTest {
                 Case c = e.getValue();
                 Line line = expected.lines.get((int) (e.getKey() - 1));
                 List<DeadLetter> mine = c.via() == Via.INGEST
-                        ? letters.stream().filter(d -> d.getService().equals("ingest") && d.getStage() == dev.millrace.proto.v1.Stage.SFT
+                        ? letters.stream().filter(d -> d.getService().equals("ingest") && d.getStage() == WireStage.SFT
                                 && d.getSource().getLine() == e.getKey()).toList()
                         : letters.stream().filter(d -> d.getRecordId().equals(line.recordId())).toList();
                 assertThat(mine).as("dead letters for line %d (%s)", e.getKey(), c.reason()).hasSize(1);
@@ -351,7 +352,7 @@ class BadRecordPerReasonTest {
             assertThat(answer.errors()).extracting(e -> e.line() + " " + e.reason()).containsExactly(mismatchLine + " DPO_PROMPT_MISMATCH");
             long good = lines.size() - 1;
             assertThat(answer.accepted()).isEqualTo(good);
-            List<DeadLetter> mine = letters.stream().filter(d -> d.getStage() == dev.millrace.proto.v1.Stage.DPO).toList();
+            List<DeadLetter> mine = letters.stream().filter(d -> d.getStage() == WireStage.DPO).toList();
             assertThat(mine).as("DPO dead letters").hasSize(1);
             assertThat(mine.get(0).getReason()).isEqualTo(Reason.DPO_PROMPT_MISMATCH.name());
             assertThat(mine.get(0).getService()).isEqualTo("ingest");
@@ -370,7 +371,7 @@ class BadRecordPerReasonTest {
                         Batch b = read.value();
                         assertThat(b.getRejectedRowsCount()).as("rejected rows of %s", b.getBatchId()).isEqualTo(b.getRowsCount());
                         for (int i = 0; i < b.getRowsCount(); i++) {
-                            Row chosen = b.getRows(i);
+                            BatchRow chosen = b.getRows(i);
                             if (chosen.getFiller()) {
                                 continue;
                             }

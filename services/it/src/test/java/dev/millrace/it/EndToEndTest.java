@@ -14,10 +14,11 @@ import dev.millrace.core.wire.RowCodec;
 import dev.millrace.it.Expectations.Kind;
 import dev.millrace.it.Expectations.Line;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.WireStage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -149,7 +150,7 @@ class EndToEndTest {
     @Test
     void everyGoodRecordIsInExactlyOneBatchRow() {
         Map<String, Integer> rowsPerId = new HashMap<>();
-        for (Row row : realRows()) {
+        for (BatchRow row : realRows()) {
             assertThat(row.getRecordsList()).as("records of an unpacked row").hasSize(1);
             rowsPerId.merge(row.getRecords(0).getRecordId(), 1, Integer::sum);
         }
@@ -164,7 +165,7 @@ class EndToEndTest {
     @Test
     void everyRowEqualsWhatPrepareGivesOffline() {
         Map<String, Line> good = expected.goodById();
-        for (Row row : realRows()) {
+        for (BatchRow row : realRows()) {
             String id = row.getRecords(0).getRecordId();
             Line line = good.get(id);
             assertThat(line).as("a good line for record %s", id).isNotNull();
@@ -182,17 +183,17 @@ class EndToEndTest {
         assertThat(batches).extracting(Batch::getBatchId).doesNotHaveDuplicates();
         for (Batch batch : batches) {
             String b = batch.getBatchId();
-            assertThat(batch.getStage()).as(b).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(batch.getStage()).as(b).isEqualTo(WireStage.SFT);
             assertThat(batch.getSeqLen()).as(b).isEqualTo(T);
             assertThat(batch.getRowsList()).as("rows of %s", b).hasSize(B);
             assertThat(batch.getPacked()).as(b).isFalse();
             assertThat(batch.getTokenizerFingerprint()).as(b).isEqualTo(expected.fingerprint);
-            List<Row> real = batch.getRowsList().stream().filter(r -> !r.getFiller()).toList();
+            List<BatchRow> real = batch.getRowsList().stream().filter(r -> !r.getFiller()).toList();
             assertThat(real).as("real rows of %s", b).isNotEmpty();
             assertThat(batch.getRealRows()).as("real_rows of %s", b).isEqualTo(real.size());
-            assertThat(batch.getNonpadTokens()).as(b).isEqualTo(real.stream().mapToLong(Row::getNonpadTokens).sum());
-            assertThat(batch.getTrainedTokens()).as(b).isEqualTo(real.stream().mapToLong(Row::getTrainedTokens).sum());
-            for (Row row : batch.getRowsList()) {
+            assertThat(batch.getNonpadTokens()).as(b).isEqualTo(real.stream().mapToLong(BatchRow::getNonpadTokens).sum());
+            assertThat(batch.getTrainedTokens()).as(b).isEqualTo(real.stream().mapToLong(BatchRow::getTrainedTokens).sum());
+            for (BatchRow row : batch.getRowsList()) {
                 assertThat(row.getInputIdsCount()).as("ids in a row of %s", b).isEqualTo(T);
                 if (row.getFiller()) {
                     assertThat(RowCodec.ids(row)).as("filler row of %s is all padding", b).containsOnly(expected.padId);
@@ -218,7 +219,7 @@ class EndToEndTest {
             DeadLetter d = mine.get(0);
             assertThat(d.getReason()).as("reason of line %d", line.number()).isEqualTo(line.reason().name());
             assertThat(d.getOriginal().toByteArray()).as("original bytes of line %d", line.number()).isEqualTo(line.bytes());
-            assertThat(d.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.SFT);
+            assertThat(d.getStage()).isEqualTo(WireStage.SFT);
             assertThat(d.getMessage()).as("message of line %d", line.number()).isNotBlank();
         }
         assertThat(atIngest).as("dead letters raised at ingest").hasSize(expected.of(Kind.INGEST_REJECT).size());
@@ -255,8 +256,8 @@ class EndToEndTest {
         assertThat(system.deadServices()).as("processes that exited during the run").isEmpty();
     }
 
-    private List<Row> realRows() {
-        List<Row> rows = new ArrayList<>();
+    private List<BatchRow> realRows() {
+        List<BatchRow> rows = new ArrayList<>();
         batches.forEach(b -> b.getRowsList().stream().filter(r -> !r.getFiller()).forEach(rows::add));
         return rows;
     }

@@ -11,8 +11,8 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.it.Expectations.Line;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
-import dev.millrace.proto.v1.Row;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,7 +73,7 @@ final class PipelineChecks {
         Map<String, Integer> rowsPerId = new TreeMap<>();
         for (Batch batch : batches) {
             assertThat(batch.getTokenizerFingerprint()).as(batch.getBatchId()).isEqualTo(expected.fingerprint);
-            for (Row row : batch.getRowsList()) {
+            for (BatchRow row : batch.getRowsList()) {
                 if (row.getFiller()) {
                     continue;
                 }

@@ -2,7 +2,7 @@ package dev.millrace.lossmask;
 
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
-import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.BatchRow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,8 +42,8 @@ final class BatchMetrics {
 
     void sent(Batch batch, long nowMs) {
         batches.increment();
-        fillerRows.increment(batch.getRowsList().stream().filter(Row::getFiller).count()
-                + batch.getRejectedRowsList().stream().filter(Row::getFiller).count());
+        fillerRows.increment(batch.getRowsList().stream().filter(BatchRow::getFiller).count()
+                + batch.getRejectedRowsList().stream().filter(BatchRow::getFiller).count());
         nonPadTokens.increment(batch.getNonpadTokens());
         trainedTokens.increment(batch.getTrainedTokens());
         nonPadShare.record(batch.getNonpadShare());
@@ -52,8 +52,8 @@ final class BatchMetrics {
     }
 
     /** Packed rows just made; each of their record refs is one example. */
-    void packed(List<Row> rows) {
+    void packed(List<BatchRow> rows) {
         packedRows.increment(rows.size());
-        packedExamples.increment(rows.stream().mapToInt(Row::getRecordsCount).sum());
+        packedExamples.increment(rows.stream().mapToInt(BatchRow::getRecordsCount).sum());
     }
 }

@@ -6,12 +6,12 @@ import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TopicOffset;
-import dev.millrace.streams.Sides;
+import dev.millrace.streams.SideCount;
 import dev.millrace.streams.StepProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
@@ -107,12 +107,12 @@ abstract class BatchingProcessor extends StepProcessor {
     /** Turns one record into rows and adds them ({@link #addRow}, {@link #addPair}), or rejects it. */
     protected abstract void accept(TokenizedRecord in, long now) throws RecordRejected;
 
-    protected void addRow(Row row, long now) {
+    protected void addRow(BatchRow row, long now) {
         Batch open = assembler.add(openBatch(), nextBatchId(), row, now);
         keepOrSend(open, now);
     }
 
-    protected void addPair(Row chosen, Row rejected, long now) {
+    protected void addPair(BatchRow chosen, BatchRow rejected, long now) {
         Batch open = assembler.addPair(openBatch(), nextBatchId(), chosen, rejected, now);
         keepOrSend(open, now);
     }
@@ -153,7 +153,7 @@ abstract class BatchingProcessor extends StepProcessor {
 
     /** The input's one side (DPO: two), or a malformed-message dead letter. */
     protected static void expectSides(TokenizedRecord in, Stage stage) {
-        Sides.check(stage, in.getSidesCount());
+        SideCount.check(stage, in.getSidesCount());
     }
 
     /** Lineage of a row: the record, where its raw form was read, and (pretrain split) which window. */

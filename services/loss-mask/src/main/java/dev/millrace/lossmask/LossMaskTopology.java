@@ -71,11 +71,11 @@ public class LossMaskTopology {
                 DpoSides sides = new DpoSides(new SftPreparer(folder, StageSettings.sftOptions(stage, seqLen)));
                 step = s -> new PairProcessor(s, sides, assembler, folder.fingerprint(), linger, registry);
             } else {
-                ExampleRule rule = stage == Stage.PRETRAIN
-                        ? ExampleRule.pretrain(StageSettings.pretrainPreparer(folder, stage, seqLen))
-                        : ExampleRule.conversation(new SftPreparer(folder, StageSettings.sftOptions(stage, seqLen)));
+                RecordMasker masker = stage == Stage.PRETRAIN
+                        ? RecordMasker.pretrain(StageSettings.pretrainPreparer(folder, stage, seqLen))
+                        : RecordMasker.conversation(new SftPreparer(folder, StageSettings.sftOptions(stage, seqLen)));
                 RowProcessor.Packing pack = packing ? packing(stage, folder, registry) : null;
-                step = s -> new RowProcessor(s, rule, pack, assembler, folder.fingerprint(), linger, registry);
+                step = s -> new RowProcessor(s, masker, pack, assembler, folder.fingerprint(), linger, registry);
             }
             StepTopology.addStep(topology, stage, topics.tokenized(stage), topics.batches(stage), topics.dlq(), step,
                     Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchingProcessor.storeName(stage)),

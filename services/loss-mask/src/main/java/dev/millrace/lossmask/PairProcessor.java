@@ -7,8 +7,8 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.wire.RowCodec;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.streams.WireSpans;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,7 +43,7 @@ final class PairProcessor extends BatchingProcessor {
         addPair(row(pair.chosen(), ref, in), row(pair.rejected(), ref, in), now);
     }
 
-    private static Row row(SftPreparer.Masked side, RecordRef ref, TokenizedRecord in) {
+    private static BatchRow row(SftPreparer.Masked side, RecordRef ref, TokenizedRecord in) {
         List<String> warnings = new ArrayList<>(in.getWarningsList());
         side.warnings().forEach(w -> warnings.add(w.name()));
         return RowCodec.toProto(side.row(), List.of(ref), List.of()).toBuilder().addAllWarnings(warnings).build();

@@ -6,7 +6,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.wire.RowCodec;
-import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.TokenizedRecord;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -24,7 +24,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * batches when it is full or has lingered.
  */
 final class RowProcessor extends BatchingProcessor {
-    private final ExampleRule rule;
+    private final RecordMasker masker;
     private final Packing packing;
     private PackBuffer buffer;
     private TaskId taskId;
@@ -38,10 +38,10 @@ final class RowProcessor extends BatchingProcessor {
     }
 
     /** @param packing null: one row per example, padded to T */
-    RowProcessor(Stage stage, ExampleRule rule, Packing packing, BatchAssembler assembler, String fingerprint,
+    RowProcessor(Stage stage, RecordMasker masker, Packing packing, BatchAssembler assembler, String fingerprint,
                  Duration linger, MeterRegistry registry) {
         super(stage, assembler, fingerprint, linger, registry);
-        this.rule = rule;
+        this.masker = masker;
         this.packing = packing;
     }
 
@@ -70,7 +70,7 @@ final class RowProcessor extends BatchingProcessor {
 
     @Override
     protected void accept(TokenizedRecord in, long now) throws RecordRejected {
-        for (Example example : rule.examples(in)) {
+        for (MaskedExample example : masker.mask(in)) {
             List<String> warnings = new ArrayList<>(in.getWarningsList());
             for (Warning w : example.warnings()) {
                 warnings.add(w.name());
@@ -94,8 +94,8 @@ final class RowProcessor extends BatchingProcessor {
         super.tick(now);
     }
 
-    private void addPacked(List<Row> rows, long now) {
-        for (Row row : rows) {
+    private void addPacked(List<BatchRow> rows, long now) {
+        for (BatchRow row : rows) {
             addRow(row, now);
         }
         batchMetrics().packed(rows);

@@ -8,6 +8,7 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class DistillTopologyTest {
             for (int token : d.folder.tokenizer().ids(text)) {
                 side.addIds(token);
             }
-            d.send(Stage.DISTILL, "a1", TokenizedRecord.newBuilder().setRecordId("a1").setStage(dev.millrace.proto.v1.Stage.DISTILL)
+            d.send(Stage.DISTILL, "a1", TokenizedRecord.newBuilder().setRecordId("a1").setStage(WireStage.DISTILL)
                     .setTeacherId("teacher-7").setTokenizerFingerprint(d.folder.fingerprint()).setRaw(Driver.RAW)
                     .addSides(side).build().toByteArray());
 
@@ -32,7 +33,7 @@ class DistillTopologyTest {
             assertThat(batches).hasSize(1);
             Batch batch = batches.get(0);
             assertThat(batch.getBatchId()).isEqualTo("distill-p0-00000000");
-            assertThat(batch.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DISTILL);
+            assertThat(batch.getStage()).isEqualTo(WireStage.DISTILL);
             SftPreparer sft = new SftPreparer(d.folder, new SftOptions(Stage.SFT, Driver.T, null));
             Rows.assertIs(batch.getRows(0), sft.mask(d.folder.tokenizer().ids(text), null).row());
             assertThat(batch.getRows(0).getRecords(0).getRaw()).isEqualTo(Driver.RAW);

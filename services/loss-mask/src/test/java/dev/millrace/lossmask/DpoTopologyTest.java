@@ -10,6 +10,7 @@ import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class DpoTopologyTest {
     }
 
     private static TokenizedRecord pair(Driver d, String id, String chosen, String rejected) {
-        return TokenizedRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.DPO)
+        return TokenizedRecord.newBuilder().setRecordId(id).setStage(WireStage.DPO)
                 .setTokenizerFingerprint(d.folder.fingerprint()).setRaw(Driver.RAW)
                 .addSides(side(d, chosen)).addSides(side(d, rejected)).build();
     }

@@ -11,12 +11,14 @@ import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.Wrap;
+import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -60,7 +62,7 @@ class LossMaskServiceTest {
 
     @Test
     void aLoneRecordIsSentAfterTheLingerInAFullSizeBatch() throws Exception {
-        TokenizedRecord.Builder in = TokenizedRecord.newBuilder().setRecordId("id-1").setStage(Stage.SFT);
+        TokenizedRecord.Builder in = TokenizedRecord.newBuilder().setRecordId("id-1").setStage(WireStage.SFT);
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {
             in.setTokenizerFingerprint(folder.fingerprint());
             in.addSides(side(folder.tokenizer().ids("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nhello<|im_end|>\n")));
@@ -98,7 +100,7 @@ class LossMaskServiceTest {
                     side.addIds(id);
                 }
                 TopicClient.send(bootstrap(), "millrace.pretrain.tokenized", "t" + i, TokenizedRecord.newBuilder()
-                        .setRecordId("t" + i).setStage(Stage.PRETRAIN).setTokenizerFingerprint(folder.fingerprint())
+                        .setRecordId("t" + i).setStage(WireStage.PRETRAIN).setTokenizerFingerprint(folder.fingerprint())
                         .addSides(side).build().toByteArray());
                 List<Row> windows = core.rows(wrapped);
                 for (int k = 0; k < windows.size(); k++) {
@@ -112,7 +114,7 @@ class LossMaskServiceTest {
 
         List<Batch> batches = batches("millrace.pretrain.batches", (expected.size() + 1) / 2);
 
-        List<dev.millrace.proto.v1.Row> rows = new ArrayList<>();
+        List<BatchRow> rows = new ArrayList<>();
         for (Batch b : batches) {
             assertThat(b.getPacked()).isTrue();
             b.getRowsList().stream().filter(r -> !r.getFiller()).forEach(rows::add);
@@ -135,12 +137,12 @@ class LossMaskServiceTest {
         Row rejectedRow;
         int padId;
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {
-            SftPreparer core = new SftPreparer(folder, new SftOptions(dev.millrace.core.record.Stage.DPO, T, null));
+            SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DPO, T, null));
             chosenRow = core.mask(folder.tokenizer().ids(chosen), null).row();
             rejectedRow = core.mask(folder.tokenizer().ids(rejected), null).row();
             padId = folder.padId();
             TopicClient.send(bootstrap(), "millrace.dpo.tokenized", "p1", TokenizedRecord.newBuilder().setRecordId("p1")
-                    .setStage(Stage.DPO).setTokenizerFingerprint(folder.fingerprint())
+                    .setStage(WireStage.DPO).setTokenizerFingerprint(folder.fingerprint())
                     .addSides(side(folder.tokenizer().ids(chosen))).addSides(side(folder.tokenizer().ids(rejected)))
                     .build().toByteArray());
         }

@@ -4,15 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
+import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
-import dev.millrace.proto.v1.Row;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.proto.v1.WireStage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -56,7 +57,7 @@ class LossMaskTopologyTest {
         batches = driver.createOutputTopic("millrace.sft.batches", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic("millrace.dlq", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         folder = TokenizerFolder.bundled();
-        preparer = new SftPreparer(folder, new SftOptions(dev.millrace.core.record.Stage.SFT, T, null));
+        preparer = new SftPreparer(folder, new SftOptions(Stage.SFT, T, null));
     }
 
     @AfterEach
@@ -70,7 +71,7 @@ class LossMaskTopologyTest {
         for (int token : folder.tokenizer().ids(text)) {
             side.addIds(token);
         }
-        return TokenizedRecord.newBuilder().setRecordId(id).setStage(Stage.SFT).setTokenizerFingerprint(fingerprint)
+        return TokenizedRecord.newBuilder().setRecordId(id).setStage(WireStage.SFT).setTokenizerFingerprint(fingerprint)
                 .setRaw(TopicOffset.newBuilder().setTopic("millrace.sft.raw").setPartition(0).setOffset(7)).addSides(side).build();
     }
 
@@ -106,7 +107,7 @@ class LossMaskTopologyTest {
         assertThat(lingered.getRowsCount()).isEqualTo(B);
         assertThat(lingered.getRealRows()).isEqualTo(1);
         assertRowIsCores(lingered.getRows(0), texts.get(2), "r2");
-        Row filler = lingered.getRows(1);
+        BatchRow filler = lingered.getRows(1);
         assertThat(filler.getFiller()).isTrue();
         assertThat(filler.getInputIdsList()).hasSize(T).containsOnly(folder.padId());
         assertThat(RowCodec.unpackMask(filler.getLossMask(), T)).containsOnly(0);
@@ -114,7 +115,7 @@ class LossMaskTopologyTest {
         assertThat(dlq.isEmpty()).isTrue();
     }
 
-    private void assertRowIsCores(Row row, String text, String id) throws Exception {
+    private void assertRowIsCores(BatchRow row, String text, String id) throws Exception {
         SftPreparer.Masked expected = preparer.mask(folder.tokenizer().ids(text), null);
         assertThat(RowCodec.ids(row)).containsExactly(expected.row().ids());
         assertThat(RowCodec.unpackMask(row.getLossMask(), T)).containsExactly(expected.row().mask());

@@ -10,9 +10,11 @@ import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.kafkalocal.LocalKafka;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -89,7 +91,7 @@ class PackingRestartTest {
             for (int id : settings.folder().tokenizer().ids(chat(i))) {
                 side.addIds(id);
             }
-            records.add(TokenizedRecord.newBuilder().setRecordId("r" + i).setStage(dev.millrace.proto.v1.Stage.SFT)
+            records.add(TokenizedRecord.newBuilder().setRecordId("r" + i).setStage(WireStage.SFT)
                     .setTokenizerFingerprint(settings.folder().fingerprint()).addSides(side).build());
         }
 
@@ -102,7 +104,7 @@ class PackingRestartTest {
 
         try (KafkaStreams second = start(settings, appId, Files.createTempDirectory(dir, "state-2"))) {
             send(records.subList(5, records.size()));
-            List<dev.millrace.proto.v1.Row> rows = awaitRows(records.size(), Duration.ofSeconds(90));
+            List<BatchRow> rows = awaitRows(records.size(), Duration.ofSeconds(90));
 
             SftPreparer core = new SftPreparer(settings.folder(), new SftOptions(STAGE, T, null));
             Packer packer = new Packer(T, settings.folder().padId(), BUFFER);
@@ -197,12 +199,12 @@ class PackingRestartTest {
     }
 
     /** The real rows of the batches, once they hold {@code examples} record refs (or the timeout passed). */
-    private static List<dev.millrace.proto.v1.Row> awaitRows(int examples, Duration timeout) throws Exception {
+    private static List<BatchRow> awaitRows(int examples, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        List<dev.millrace.proto.v1.Row> rows = List.of();
+        List<BatchRow> rows = List.of();
         while (System.nanoTime() < deadline) {
             rows = readBatches().stream().flatMap(b -> b.getRowsList().stream()).filter(r -> !r.getFiller()).toList();
-            if (rows.stream().mapToInt(dev.millrace.proto.v1.Row::getRecordsCount).sum() >= examples) {
+            if (rows.stream().mapToInt(BatchRow::getRecordsCount).sum() >= examples) {
                 return rows;
             }
             Thread.sleep(200);

@@ -10,7 +10,9 @@ import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.core.record.Stage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
@@ -46,13 +48,13 @@ class PackingTopologyTest {
         for (int token : d.folder.tokenizer().ids(text)) {
             side.addIds(token);
         }
-        return TokenizedRecord.newBuilder().setRecordId(id).setStage(dev.millrace.core.wire.WireStage.toProto(stage))
+        return TokenizedRecord.newBuilder().setRecordId(id).setStage(StageCodec.toWire(stage))
                 .setTokenizerFingerprint(d.folder.fingerprint()).setRaw(Driver.RAW.toBuilder().setOffset(rawOffset))
                 .addSides(side).build();
     }
 
-    private static List<dev.millrace.proto.v1.Row> realRows(List<Batch> batches) {
-        List<dev.millrace.proto.v1.Row> rows = new ArrayList<>();
+    private static List<BatchRow> realRows(List<Batch> batches) {
+        List<BatchRow> rows = new ArrayList<>();
         batches.forEach(b -> b.getRowsList().stream().filter(r -> !r.getFiller()).forEach(rows::add));
         return rows;
     }
@@ -87,7 +89,7 @@ class PackingTopologyTest {
 
             List<Batch> batches = new ArrayList<>(early);
             batches.addAll(d.batches(Stage.SFT));
-            List<dev.millrace.proto.v1.Row> rows = realRows(batches);
+            List<BatchRow> rows = realRows(batches);
             assertThat(rows).hasSize(expected.size());
             for (int r = 0; r < rows.size(); r++) {
                 Rows.assertIs(rows.get(r), expected.get(r));
@@ -97,7 +99,7 @@ class PackingTopologyTest {
                 }
                 assertThat(rows.get(r).getRecordsList()).containsExactlyElementsOf(refs);
             }
-            assertThat(rows.stream().mapToInt(dev.millrace.proto.v1.Row::getRecordsCount).sum()).isEqualTo(CHATS.size());
+            assertThat(rows.stream().mapToInt(BatchRow::getRecordsCount).sum()).isEqualTo(CHATS.size());
             assertThat(rows).anySatisfy(r -> assertThat(r.getRecordsCount()).isGreaterThan(1));
             for (Batch b : batches) {
                 assertThat(b.getPacked()).isTrue();
@@ -139,7 +141,7 @@ class PackingTopologyTest {
             d.advance(Driver.PACK_LINGER);
             d.advance(Driver.LINGER);
 
-            List<dev.millrace.proto.v1.Row> rows = realRows(d.batches(Stage.PRETRAIN));
+            List<BatchRow> rows = realRows(d.batches(Stage.PRETRAIN));
 
             assertThat(rows).hasSize(expected.size());
             for (int r = 0; r < rows.size(); r++) {
@@ -164,7 +166,7 @@ class PackingTopologyTest {
             d.advance(Duration.ofMillis(Driver.LINGER.toMillis()));
 
             List<Batch> batches = d.batches(Stage.DISTILL);
-            List<dev.millrace.proto.v1.Row> rows = realRows(batches);
+            List<BatchRow> rows = realRows(batches);
             assertThat(rows).hasSize(expected.size());
             for (int r = 0; r < rows.size(); r++) {
                 Rows.assertIs(rows.get(r), expected.get(r));

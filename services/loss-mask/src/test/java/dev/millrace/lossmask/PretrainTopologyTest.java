@@ -7,10 +7,12 @@ import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,7 @@ class PretrainTopologyTest {
         for (int token : wrapped.ids()) {
             side.addIds(token);
         }
-        return TokenizedRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.PRETRAIN)
+        return TokenizedRecord.newBuilder().setRecordId(id).setStage(WireStage.PRETRAIN)
                 .setTokenizerFingerprint(d.folder.fingerprint()).setRaw(Driver.RAW).addSides(side).build();
     }
 
@@ -42,7 +44,7 @@ class PretrainTopologyTest {
             assertThat(batches).hasSize(1);
             Batch batch = batches.get(0);
             assertThat(batch.getBatchId()).isEqualTo("pretrain-p0-00000000");
-            assertThat(batch.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.PRETRAIN);
+            assertThat(batch.getStage()).isEqualTo(WireStage.PRETRAIN);
             assertThat(batch.getPacked()).isFalse();
             Rows.assertIs(batch.getRows(0), core.rows(core.wrap(SHORT)).get(0));
             List<Row> longRows = core.rows(core.wrap(LONG));
@@ -66,10 +68,10 @@ class PretrainTopologyTest {
             d.send(Stage.PRETRAIN, "short", record(d, "short", core.wrap(SHORT)).toByteArray());
             d.advance(Driver.LINGER);
 
-            List<dev.millrace.proto.v1.Row> rows = new ArrayList<>();
+            List<BatchRow> rows = new ArrayList<>();
             d.batches(Stage.PRETRAIN).forEach(b -> rows.addAll(b.getRowsList()));
 
-            List<dev.millrace.proto.v1.Row> real = rows.stream().filter(r -> !r.getFiller()).toList();
+            List<BatchRow> real = rows.stream().filter(r -> !r.getFiller()).toList();
             assertThat(real).hasSize(windows.size() + 1);
             for (int k = 0; k < windows.size(); k++) {
                 Rows.assertIs(real.get(k), windows.get(k));

@@ -2,9 +2,10 @@ package dev.millrace.lossmask;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.millrace.core.mask.Row;
 import dev.millrace.core.pack.PackedRow;
 import dev.millrace.core.wire.RowCodec;
-import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.BatchRow;
 import java.util.Arrays;
 
 /** Assertions that a wire row is the row core made. */
@@ -12,7 +13,7 @@ final class Rows {
     private Rows() {
     }
 
-    static void assertIs(Row wire, dev.millrace.core.mask.Row expected) {
+    static void assertIs(BatchRow wire, Row expected) {
         int t = expected.seqLen();
         assertThat(RowCodec.ids(wire)).containsExactly(expected.ids());
         assertThat(RowCodec.unpackMask(wire.getLossMask(), t)).containsExactly(expected.mask());
@@ -23,7 +24,7 @@ final class Rows {
         assertThat(wire.getPositionIdsList()).isEmpty();
     }
 
-    static void assertIs(Row wire, PackedRow expected) {
+    static void assertIs(BatchRow wire, PackedRow expected) {
         int t = expected.seqLen();
         assertThat(RowCodec.ids(wire)).containsExactly(expected.ids());
         assertThat(RowCodec.unpackMask(wire.getLossMask(), t)).containsExactly(expected.mask());
@@ -34,7 +35,7 @@ final class Rows {
         assertThat(wire.getFiller()).isFalse();
     }
 
-    static void assertFiller(Row wire, int seqLen, int padId) {
+    static void assertFiller(BatchRow wire, int seqLen, int padId) {
         assertThat(wire.getFiller()).isTrue();
         assertThat(wire.getInputIdsList()).hasSize(seqLen).containsOnly(padId);
         assertThat(RowCodec.unpackMask(wire.getLossMask(), seqLen)).containsOnly(0);
@@ -42,11 +43,11 @@ final class Rows {
     }
 
     /** The real tokens of a padded row (what the packer takes). */
-    static int[] realIds(dev.millrace.core.mask.Row row) {
+    static int[] realIds(Row row) {
         return Arrays.copyOf(row.ids(), row.realLength());
     }
 
-    static int[] realMask(dev.millrace.core.mask.Row row) {
+    static int[] realMask(Row row) {
         return Arrays.copyOf(row.mask(), row.realLength());
     }
 }

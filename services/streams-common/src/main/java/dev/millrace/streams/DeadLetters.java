@@ -3,7 +3,7 @@ package dev.millrace.streams;
 import com.google.protobuf.ByteString;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TopicOffset;
@@ -17,7 +17,7 @@ public final class DeadLetters {
                                 Source source, String recordId, TopicOffset input) {
         DeadLetter.Builder b = DeadLetter.newBuilder()
                 .setService(service)
-                .setStage(WireStage.toProto(stage))
+                .setStage(StageCodec.toWire(stage))
                 .setReason(reason.name())
                 .setMessage(message == null ? "" : message)
                 .setOriginal(ByteString.copyFrom(original == null ? new byte[0] : original))

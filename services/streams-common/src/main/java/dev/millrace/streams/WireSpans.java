@@ -12,7 +12,7 @@ public final class WireSpans {
     private WireSpans() {
     }
 
-    public static RenderedSide side(SftPreparer.Rendered rendered, int assistantMessages) {
+    public static RenderedSide side(SftPreparer.TemplatedConversation rendered, int assistantMessages) {
         RenderedSide.Builder b = RenderedSide.newBuilder().setText(rendered.text()).setAssistantMessages(assistantMessages);
         if (rendered.assistantSpans() != null) {
             b.setAssistantSpansKnown(true);

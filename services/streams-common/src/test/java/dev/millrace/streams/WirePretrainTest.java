@@ -27,11 +27,11 @@ class WirePretrainTest {
 
     @Test
     void aDpoRecordHasTwoSidesEveryOtherOne() {
-        assertThat(Sides.of(Stage.DPO)).isEqualTo(2);
-        assertThat(Sides.of(Stage.PRETRAIN)).isEqualTo(1);
-        Sides.check(Stage.SFT, 1);
-        assertThatThrownBy(() -> Sides.check(Stage.DPO, 1)).isInstanceOf(IllegalArgumentException.class)
+        assertThat(SideCount.of(Stage.DPO)).isEqualTo(2);
+        assertThat(SideCount.of(Stage.PRETRAIN)).isEqualTo(1);
+        SideCount.check(Stage.SFT, 1);
+        assertThatThrownBy(() -> SideCount.check(Stage.DPO, 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a dpo record has 2 sides (chosen, then rejected), this one has 1");
-        assertThatThrownBy(() -> Sides.check(Stage.DISTILL, 2)).hasMessage("a distill record has 1 side, this one has 2");
+        assertThatThrownBy(() -> SideCount.check(Stage.DISTILL, 2)).hasMessage("a distill record has 1 side, this one has 2");
     }
 }

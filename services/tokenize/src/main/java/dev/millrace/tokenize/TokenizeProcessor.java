@@ -10,8 +10,8 @@ import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.SideCount;
 import dev.millrace.streams.StepProcessor;
-import dev.millrace.streams.Sides;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -39,7 +39,7 @@ final class TokenizeProcessor extends StepProcessor {
             throw new RecordRejected(Reason.TOKENIZER_MISMATCH, "the record was rendered for tokenizer folder "
                     + in.getTokenizerFingerprint() + " but this service tokenizes with " + fingerprint);
         }
-        Sides.check(stage, in.getSidesCount());
+        SideCount.check(stage, in.getSidesCount());
         TokenizedRecord.Builder out = TokenizedRecord.newBuilder()
                 .setRecordId(in.getRecordId())
                 .setStage(in.getStage())

@@ -8,11 +8,12 @@ import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.Wrap;
+import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.RenderedSide;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.WireSpans;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
@@ -49,7 +50,7 @@ class TokenizeServiceTest {
 
     @Test
     void tokenizesRecordsFromTheTemplatedTopic() throws Exception {
-        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("id-1").setStage(Stage.SFT).setTokenizerFingerprint(fingerprint())
+        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("id-1").setStage(WireStage.SFT).setTokenizerFingerprint(fingerprint())
                 .addSides(RenderedSide.newBuilder().setText("<|im_start|>assistant\nok<|im_end|>\n")).build();
 
         TokenizedRecord t = roundTrip("sft", in);
@@ -85,7 +86,7 @@ class TokenizeServiceTest {
             TemplatedRecord in = TokenizeStagesTest.dpo("d-1", folder);
             TokenizedRecord t = roundTrip("dpo", in);
 
-            SftPreparer core = new SftPreparer(folder, new SftOptions(dev.millrace.core.record.Stage.DPO, 2, null));
+            SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DPO, 2, null));
             assertThat(t.getSidesList()).hasSize(2);
             for (int i = 0; i < 2; i++) {
                 SftPreparer.Tokenized expected = core.tokenize(in.getSides(i).getText(), WireSpans.textSpans(in.getSides(i)));
@@ -97,7 +98,7 @@ class TokenizeServiceTest {
 
     @Test
     void aDistillAnswerKeepsItsTeacherId() throws Exception {
-        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("t-1").setStage(Stage.DISTILL).setTokenizerFingerprint(fingerprint())
+        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("t-1").setStage(WireStage.DISTILL).setTokenizerFingerprint(fingerprint())
                 .setTeacherId("teacher-9").addSides(RenderedSide.newBuilder().setText("<|im_start|>assistant\nok<|im_end|>\n")).build();
 
         TokenizedRecord t = roundTrip("distill", in);

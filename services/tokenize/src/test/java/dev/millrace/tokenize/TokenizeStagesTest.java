@@ -10,11 +10,12 @@ import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.WirePretrain;
 import dev.millrace.streams.WireSpans;
@@ -70,7 +71,7 @@ class TokenizeStagesTest {
 
     /** A pretrain record as chat-template writes it: one side, the text as given. */
     static TemplatedRecord pretrain(String id, String text, String fingerprint) {
-        return TemplatedRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.PRETRAIN)
+        return TemplatedRecord.newBuilder().setRecordId(id).setStage(WireStage.PRETRAIN)
                 .setTokenizerFingerprint(fingerprint).addSides(WirePretrain.side(text)).build();
     }
 
@@ -78,7 +79,7 @@ class TokenizeStagesTest {
     static TemplatedRecord dpo(String id, TokenizerFolder folder) throws Exception {
         DpoPair pair = (DpoPair) TestRecords.parsed(Stage.DPO, DPO);
         SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DPO, 2, null));
-        return TemplatedRecord.newBuilder().setRecordId(id).setStage(dev.millrace.proto.v1.Stage.DPO)
+        return TemplatedRecord.newBuilder().setRecordId(id).setStage(WireStage.DPO)
                 .setTokenizerFingerprint(folder.fingerprint())
                 .addSides(WireSpans.side(core.template(pair.chosen()), 1))
                 .addSides(WireSpans.side(core.template(pair.rejected()), 1)).build();
@@ -112,7 +113,7 @@ class TokenizeStagesTest {
         assertThat(plain.getSides(0).getIdsList()).startsWith(folder.bosId()).endsWith(folder.eosId())
                 .hasSize(folder.tokenizer().ids("Hello").length + 2);
         assertThat(plain.getSides(0).getEosAdded()).isTrue();
-        assertThat(plain.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.PRETRAIN);
+        assertThat(plain.getStage()).isEqualTo(WireStage.PRETRAIN);
         assertThat(dlq.isEmpty()).isTrue();
     }
 
@@ -133,14 +134,14 @@ class TokenizeStagesTest {
             assertThat(side.getEosAdded()).isFalse();
         }
         assertThat(out.getSides(0).getIdsList()).isNotEqualTo(out.getSides(1).getIdsList());
-        assertThat(out.getStage()).isEqualTo(dev.millrace.proto.v1.Stage.DPO);
+        assertThat(out.getStage()).isEqualTo(WireStage.DPO);
     }
 
     @Test
     void aDistillAnswerIsTokenizedLikeSftAndKeepsItsTeacherId() throws Exception {
         SftPreparer core = new SftPreparer(folder, new SftOptions(Stage.DISTILL, 2, null));
-        SftPreparer.Rendered rendered = core.template((Conversation) TestRecords.parsed(Stage.DISTILL, DISTILL));
-        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("t").setStage(WireStage.toProto(Stage.DISTILL))
+        SftPreparer.TemplatedConversation rendered = core.template((Conversation) TestRecords.parsed(Stage.DISTILL, DISTILL));
+        TemplatedRecord in = TemplatedRecord.newBuilder().setRecordId("t").setStage(StageCodec.toWire(Stage.DISTILL))
                 .setTokenizerFingerprint(folder.fingerprint()).setTeacherId("teacher-3").addSides(WireSpans.side(rendered, 1)).build();
 
         TokenizedRecord out = tokenize(Stage.DISTILL, in);

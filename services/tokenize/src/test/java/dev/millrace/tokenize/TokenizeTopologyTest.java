@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RenderedSide;
-import dev.millrace.proto.v1.Stage;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.WireStage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Optional;
@@ -51,7 +51,7 @@ class TokenizeTopologyTest {
     }
 
     private TemplatedRecord record(String id, String fingerprint) {
-        return TemplatedRecord.newBuilder().setRecordId(id).setStage(Stage.SFT).setTokenizerFingerprint(fingerprint)
+        return TemplatedRecord.newBuilder().setRecordId(id).setStage(WireStage.SFT).setTokenizerFingerprint(fingerprint)
                 .addSides(RenderedSide.newBuilder().setText(TEXT).setAssistantMessages(1)).addWarnings("SPECIAL_TOKEN_IN_CONTENT").build();
     }
 

@@ -1,12 +1,13 @@
 package dev.millrace.cli.local;
 
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.WireStage;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
@@ -51,7 +52,7 @@ public final class OutputTally {
     public void addBatch(Batch batch) {
         batches++;
         packed |= batch.getPacked();
-        for (Row row : batch.getRowsList()) {
+        for (BatchRow row : batch.getRowsList()) {
             if (fill(row, batch.getSeqLen())) {
                 for (RecordRef ref : row.getRecordsList()) {
                     if (ref.getWindow() == 0) {
@@ -62,13 +63,13 @@ public final class OutputTally {
                 }
             }
         }
-        for (Row row : batch.getRejectedRowsList()) {
+        for (BatchRow row : batch.getRejectedRowsList()) {
             fill(row, batch.getSeqLen());
         }
     }
 
     /** Adds a real row's tokens to the fill; false for a filler row. */
-    private boolean fill(Row row, int seqLen) {
+    private boolean fill(BatchRow row, int seqLen) {
         if (row.getFiller()) {
             return false;
         }
@@ -101,9 +102,9 @@ public final class OutputTally {
      * topic it was read from ({@code <prefix>.<stage>.<step>}); empty when neither tells.
      */
     public static Optional<Stage> stageOf(DeadLetter letter) {
-        dev.millrace.proto.v1.Stage wire = letter.getStage();
-        if (wire != dev.millrace.proto.v1.Stage.STAGE_UNSPECIFIED && wire != dev.millrace.proto.v1.Stage.UNRECOGNIZED) {
-            return Optional.of(WireStage.fromProto(wire));
+        WireStage wire = letter.getStage();
+        if (wire != WireStage.STAGE_UNSPECIFIED && wire != WireStage.UNRECOGNIZED) {
+            return Optional.of(StageCodec.fromWire(wire));
         }
         String[] parts = letter.hasInput() ? letter.getInput().getTopic().split("\\.") : new String[0];
         String named = parts.length >= 3 ? parts[parts.length - 2] : "";

@@ -2,10 +2,11 @@ package dev.millrace.cli.ops;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.core.record.Stage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TopicOffset;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +71,7 @@ public final class BatchTrace {
 
     /** The trace lines of a batch, in row order (DPO: chosen rows, then rejected rows). */
     public static List<Line> lines(TopicScan scan, Batch batch) {
-        Stage stage = dev.millrace.core.wire.WireStage.fromProto(batch.getStage());
+        Stage stage = StageCodec.fromWire(batch.getStage());
         boolean dpo = stage == Stage.DPO;
         Map<TopicOffset, Object> raws = new HashMap<>();
         List<Line> lines = new ArrayList<>();
@@ -81,9 +82,9 @@ public final class BatchTrace {
         return lines;
     }
 
-    private static void addRows(TopicScan scan, List<Row> rows, String side, Stage stage, Map<TopicOffset, Object> raws, List<Line> lines) {
+    private static void addRows(TopicScan scan, List<BatchRow> rows, String side, Stage stage, Map<TopicOffset, Object> raws, List<Line> lines) {
         for (int i = 0; i < rows.size(); i++) {
-            Row row = rows.get(i);
+            BatchRow row = rows.get(i);
             if (row.getFiller() || row.getRecordsCount() == 0) {
                 lines.add(new Line(i, side, true, null, null, null, null, null));
                 continue;

@@ -2,7 +2,7 @@ package dev.millrace.cli.ops;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,7 +21,7 @@ public final class DeadLetterScan {
         }
 
         public Stage stage() {
-            return WireStage.fromProto(letter.getStage());
+            return StageCodec.fromWire(letter.getStage());
         }
     }
 
@@ -36,7 +36,7 @@ public final class DeadLetterScan {
             if (reason != null && !reason.equals(e.letter().getReason())) {
                 return false;
             }
-            if (stage != null && e.letter().getStage() != WireStage.toProto(stage)) {
+            if (stage != null && e.letter().getStage() != StageCodec.toWire(stage)) {
                 return false;
             }
             if (positions == null || positions.isEmpty()) {

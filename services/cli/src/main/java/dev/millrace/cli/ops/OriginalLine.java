@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.TemplatedRecord;
@@ -50,7 +50,7 @@ public final class OriginalLine {
     public static Resolved of(TopicScan scan, DeadLetter letter) {
         Stage stage;
         try {
-            stage = WireStage.fromProto(letter.getStage());
+            stage = StageCodec.fromWire(letter.getStage());
         } catch (IllegalArgumentException e) {
             return Resolved.none("the dead letter names no stage");
         }

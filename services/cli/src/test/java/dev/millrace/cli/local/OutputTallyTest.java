@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.proto.v1.WireStage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -17,24 +18,24 @@ import org.junit.jupiter.api.Test;
 
 class OutputTallyTest {
 
-    private static Row row(String id, int nonPad, int trained) {
-        return Row.newBuilder().addRecords(RecordRef.newBuilder().setRecordId(id)).setNonpadTokens(nonPad).setTrainedTokens(trained).build();
+    private static BatchRow row(String id, int nonPad, int trained) {
+        return BatchRow.newBuilder().addRecords(RecordRef.newBuilder().setRecordId(id)).setNonpadTokens(nonPad).setTrainedTokens(trained).build();
     }
 
     /** A packed row (several records) or a pretrain window (one record, window k). */
-    private static Row row(int nonPad, int trained, RecordRef... refs) {
-        return Row.newBuilder().addAllRecords(List.of(refs)).setNonpadTokens(nonPad).setTrainedTokens(trained).build();
+    private static BatchRow row(int nonPad, int trained, RecordRef... refs) {
+        return BatchRow.newBuilder().addAllRecords(List.of(refs)).setNonpadTokens(nonPad).setTrainedTokens(trained).build();
     }
 
     private static RecordRef ref(String id, int window) {
         return RecordRef.newBuilder().setRecordId(id).setWindow(window).build();
     }
 
-    private static Row filler() {
-        return Row.newBuilder().setFiller(true).setLossMask(ByteString.copyFrom(new byte[2])).build();
+    private static BatchRow filler() {
+        return BatchRow.newBuilder().setFiller(true).setLossMask(ByteString.copyFrom(new byte[2])).build();
     }
 
-    private static Batch batch(String id, Row... rows) {
+    private static Batch batch(String id, BatchRow... rows) {
         return Batch.newBuilder().setBatchId(id).setSeqLen(10).addAllRows(List.of(rows)).build();
     }
 
@@ -155,7 +156,7 @@ class OutputTallyTest {
 
     @Test
     void aDeadLetterBelongsToItsStageOrTheStageOfItsInputTopic() {
-        assertThat(OutputTally.stageOf(DeadLetter.newBuilder().setStage(dev.millrace.proto.v1.Stage.DPO).build())).contains(Stage.DPO);
+        assertThat(OutputTally.stageOf(DeadLetter.newBuilder().setStage(WireStage.DPO).build())).contains(Stage.DPO);
         assertThat(OutputTally.stageOf(downstream("d"))).contains(Stage.SFT);
         assertThat(OutputTally.stageOf(DeadLetter.newBuilder()
                 .setInput(TopicOffset.newBuilder().setTopic("my.prefix.pretrain.templated")).build())).contains(Stage.PRETRAIN);

@@ -2,9 +2,9 @@ package dev.millrace.core.batch;
 
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.wire.RowCodec;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.Batch;
-import dev.millrace.proto.v1.Row;
+import dev.millrace.proto.v1.BatchRow;
 import java.util.List;
 
 /**
@@ -49,7 +49,7 @@ public final class BatchAssembler {
     }
 
     /** Adds a row to {@code open} (null: start a new batch) and returns the new open batch. */
-    public Batch add(Batch open, String batchId, Row row, long nowMs) {
+    public Batch add(Batch open, String batchId, BatchRow row, long nowMs) {
         if (stage == Stage.DPO) {
             throw new IllegalArgumentException("a DPO batch takes pairs (addPair), not single rows");
         }
@@ -58,7 +58,7 @@ public final class BatchAssembler {
     }
 
     /** DPO: adds a chosen row and its rejected row at the same index of {@code rows} and {@code rejected_rows}. */
-    public Batch addPair(Batch open, String batchId, Row chosen, Row rejected, long nowMs) {
+    public Batch addPair(Batch open, String batchId, BatchRow chosen, BatchRow rejected, long nowMs) {
         if (stage != Stage.DPO) {
             throw new IllegalArgumentException("only DPO batches hold pairs; this one is for " + stage.id());
         }
@@ -67,7 +67,7 @@ public final class BatchAssembler {
         return builder(open, batchId, nowMs).addRows(chosen).addRejectedRows(rejected).build();
     }
 
-    private void checkLength(Row row) {
+    private void checkLength(BatchRow row) {
         if (row.getInputIdsCount() != seqLen) {
             throw new IllegalArgumentException("row has " + row.getInputIdsCount() + " ids, expected T=" + seqLen);
         }
@@ -77,7 +77,7 @@ public final class BatchAssembler {
         return open == null
                 ? Batch.newBuilder()
                         .setBatchId(batchId)
-                        .setStage(WireStage.toProto(stage))
+                        .setStage(StageCodec.toWire(stage))
                         .setTokenizerFingerprint(tokenizerFingerprint)
                         .setSeqLen(seqLen)
                         .setPacked(packed)
@@ -105,7 +105,7 @@ public final class BatchAssembler {
                 .setTrainedTokens(totals.trained)
                 .setNonpadShare(slots == 0 ? 0.0 : totals.nonPad / slots)
                 .setTrainedShare(slots == 0 ? 0.0 : totals.trained / slots);
-        Row filler = RowCodec.filler(seqLen, padId);
+        BatchRow filler = RowCodec.filler(seqLen, padId);
         while (b.getRowsCount() < batchSize) {
             b.addRows(filler);
             if (stage == Stage.DPO) {
@@ -128,8 +128,8 @@ public final class BatchAssembler {
         long nonPad;
         long trained;
 
-        void add(List<Row> rows) {
-            for (Row row : rows) {
+        void add(List<BatchRow> rows) {
+            for (BatchRow row : rows) {
                 this.rows++;
                 nonPad += row.getNonpadTokens();
                 trained += row.getTrainedTokens();

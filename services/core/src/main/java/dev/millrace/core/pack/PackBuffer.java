@@ -1,9 +1,10 @@
 package dev.millrace.core.pack;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.core.mask.Row;
 import dev.millrace.core.wire.RowCodec;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,7 +54,7 @@ public final class PackBuffer {
      * truncated to T) with the records it came from. Returns the packed rows when the buffer has
      * just become full, else none.
      */
-    public List<Row> add(dev.millrace.core.mask.Row example, List<RecordRef> records, List<String> warnings, long nowMs) {
+    public List<BatchRow> add(Row example, List<RecordRef> records, List<String> warnings, long nowMs) {
         if (example.seqLen() != seqLen) {
             throw new IllegalArgumentException("example row has " + example.seqLen() + " positions, expected T=" + seqLen);
         }
@@ -61,7 +62,7 @@ public final class PackBuffer {
         if (n == 0) {
             throw new IllegalArgumentException("an example must have at least one token");
         }
-        Row.Builder entry = Row.newBuilder()
+        BatchRow.Builder entry = BatchRow.newBuilder()
                 .setLossMask(RowCodec.packMask(Arrays.copyOf(example.mask(), n)))
                 .addAllRecords(records)
                 .addAllWarnings(warnings);
@@ -88,22 +89,22 @@ public final class PackBuffer {
     }
 
     /** Packs every buffered example into rows (in the order {@link Packer} gives) and empties the buffer. */
-    public List<Row> flush() {
+    public List<BatchRow> flush() {
         long start = get(START, 0);
         long next = get(NEXT, 0);
         if (next == start) {
             return List.of();
         }
         Packer packer = new Packer(seqLen, padId, bufferSize);
-        Map<Long, Row> examples = new HashMap<>();
+        Map<Long, BatchRow> examples = new HashMap<>();
         List<PackedRow> packed = new ArrayList<>();
         for (long seq = start; seq < next; seq++) {
-            Row e = example(seq);
+            BatchRow e = example(seq);
             examples.put(seq, e);
             packed.addAll(packer.add(RowCodec.ids(e), RowCodec.unpackMask(e.getLossMask(), e.getInputIdsCount()), seq));
         }
         packed.addAll(packer.finish());
-        List<Row> rows = new ArrayList<>(packed.size());
+        List<BatchRow> rows = new ArrayList<>(packed.size());
         for (PackedRow row : packed) {
             List<RecordRef> records = new ArrayList<>();
             List<String> warnings = new ArrayList<>();
@@ -121,13 +122,13 @@ public final class PackBuffer {
         return rows;
     }
 
-    private Row example(long seq) {
+    private BatchRow example(long seq) {
         byte[] bytes = store.get(key(seq));
         if (bytes == null) {
             throw new IllegalStateException("pack buffer entry " + seq + " is missing from the state store");
         }
         try {
-            return Row.parseFrom(bytes);
+            return BatchRow.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("pack buffer entry " + seq + " in the state store is unreadable", e);
         }

@@ -1,8 +1,8 @@
 package dev.millrace.core.pack;
 
 import dev.millrace.core.wire.RowCodec;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
-import dev.millrace.proto.v1.Row;
 import java.util.List;
 
 /** Packed rows on the wire: a {@link RowCodec} row plus segment and position ids, one record ref per example. */
@@ -14,8 +14,8 @@ public final class PackedRowCodec {
      * @param records one reference per example, in the row's order
      * @param warnings the examples' warnings (each kept once)
      */
-    public static Row toProto(PackedRow row, List<RecordRef> records, List<String> warnings) {
-        Row.Builder b = Row.newBuilder()
+    public static BatchRow toProto(PackedRow row, List<RecordRef> records, List<String> warnings) {
+        BatchRow.Builder b = BatchRow.newBuilder()
                 .setLossMask(RowCodec.packMask(row.mask()))
                 .setNonpadTokens(row.realLength())
                 .setTrainedTokens(row.asRow().trainedTokens())

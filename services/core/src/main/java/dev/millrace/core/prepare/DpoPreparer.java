@@ -44,7 +44,7 @@ public final class DpoPreparer implements LinePreparer {
 
     private Prepared.Side side(String name, Conversation conversation, List<Warning> warnings) throws RecordRejected {
         return onSide(name, () -> {
-            SftPreparer.Rendered rendered = sides.template(conversation);
+            SftPreparer.TemplatedConversation rendered = sides.template(conversation);
             SftPreparer.Tokenized tokenized = sides.tokenize(rendered);
             SftPreparer.Masked masked = sides.mask(tokenized.ids(), tokenized.assistantTokenSpans());
             warnings.addAll(rendered.warnings());

@@ -64,7 +64,7 @@ public final class SftPreparer implements LinePreparer {
     public Prepared prepare(RawLine line) {
         try {
             Conversation conversation = read(line.bytes());
-            Rendered rendered = template(conversation);
+            TemplatedConversation rendered = template(conversation);
             Tokenized tokenized = tokenize(rendered);
             Masked masked = mask(tokenized.ids(), tokenized.assistantTokenSpans());
             List<Warning> warnings = new ArrayList<>(rendered.warnings());
@@ -101,7 +101,7 @@ public final class SftPreparer implements LinePreparer {
      * rule a template that is not prefix-consistent rejects the record; under the pattern rule the
      * spans only serve the cross-check, so they are left out (null) when they cannot be computed.
      */
-    public Rendered template(Conversation conversation) throws RecordRejected {
+    public TemplatedConversation template(Conversation conversation) throws RecordRejected {
         List<Warning> warnings = new ArrayList<>();
         String special = specialTokenText(conversation);
         if (special != null) {
@@ -122,11 +122,11 @@ public final class SftPreparer implements LinePreparer {
             }
             spans = null;
         }
-        return new Rendered(text, warnings, spans);
+        return new TemplatedConversation(text, warnings, spans);
     }
 
     /** Step 3 (tokenize): the ids of the whole text, no special tokens added, nothing cut; spans mapped to tokens. */
-    public Tokenized tokenize(Rendered rendered) {
+    public Tokenized tokenize(TemplatedConversation rendered) {
         return tokenize(rendered.text(), rendered.assistantSpans());
     }
 
@@ -167,8 +167,8 @@ public final class SftPreparer implements LinePreparer {
     }
 
     /** A rendered conversation, its content warnings, and the assistant turns' text spans (null: unknown). */
-    public record Rendered(String text, List<Warning> warnings, List<Span> assistantSpans) {
-        public Rendered {
+    public record TemplatedConversation(String text, List<Warning> warnings, List<Span> assistantSpans) {
+        public TemplatedConversation {
             warnings = List.copyOf(warnings);
             assistantSpans = assistantSpans == null ? null : List.copyOf(assistantSpans);
         }

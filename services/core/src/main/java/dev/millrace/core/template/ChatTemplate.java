@@ -5,8 +5,8 @@ import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.template.jinja.HfEnvironment;
 import dev.millrace.core.template.jinja.JinjaError;
+import dev.millrace.core.template.jinja.RenderedTemplate;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,10 +42,6 @@ public final class ChatTemplate {
         return config;
     }
 
-    /** The rendered text and the code-point spans its {@code {% generation %}} blocks produced. */
-    public record Rendered(String text, List<int[]> generationSpans) {
-    }
-
     public String render(Conversation conversation, boolean addGenerationPrompt) throws RecordRejected {
         return render(conversation, addGenerationPrompt, Map.of());
     }
@@ -61,13 +57,13 @@ public final class ChatTemplate {
     }
 
     /** Like {@link #render(Conversation, boolean, Map)}, also reporting {@code {% generation %}} spans. */
-    public Rendered renderWithGenerationSpans(Conversation conversation, boolean addGenerationPrompt,
-                                              Map<String, ?> extraVariables) throws RecordRejected {
+    public RenderedTemplate renderWithGenerationSpans(Conversation conversation, boolean addGenerationPrompt,
+                                                      Map<String, ?> extraVariables) throws RecordRejected {
         return render(conversation, addGenerationPrompt, extraVariables, true);
     }
 
-    private Rendered render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables,
-                            boolean trackGeneration) throws RecordRejected {
+    private RenderedTemplate render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables,
+                                    boolean trackGeneration) throws RecordRejected {
         for (String key : extraVariables.keySet()) {
             if (RESERVED.contains(key)) {
                 throw new IllegalArgumentException("'" + key + "' is set by the renderer, not an extra variable");
@@ -86,8 +82,7 @@ public final class ChatTemplate {
         bindings.put("documents", null);
         bindings.put("add_generation_prompt", addGenerationPrompt);
         try {
-            HfEnvironment.Rendered out = environment.render(compile(source), bindings, trackGeneration);
-            return new Rendered(out.text(), out.generationSpans());
+            return environment.render(compile(source), bindings, trackGeneration);
         } catch (JinjaError e) {
             throw new RecordRejected(Reason.TEMPLATE_ERROR, describe(e));
         }

@@ -3,6 +3,7 @@ package dev.millrace.core.wire;
 import com.google.protobuf.ByteString;
 import dev.millrace.core.mask.Row;
 import dev.millrace.core.record.Warning;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import java.util.List;
 
@@ -14,8 +15,8 @@ public final class RowCodec {
     private RowCodec() {
     }
 
-    public static dev.millrace.proto.v1.Row toProto(Row row, List<RecordRef> records, List<Warning> warnings) {
-        dev.millrace.proto.v1.Row.Builder b = dev.millrace.proto.v1.Row.newBuilder()
+    public static BatchRow toProto(Row row, List<RecordRef> records, List<Warning> warnings) {
+        BatchRow.Builder b = BatchRow.newBuilder()
                 .setLossMask(packMask(row.mask()))
                 .setNonpadTokens(row.realLength())
                 .setTrainedTokens(row.trainedTokens())
@@ -28,8 +29,8 @@ public final class RowCodec {
     }
 
     /** A row that only completes a batch: all padding, all-zero mask, flagged. */
-    public static dev.millrace.proto.v1.Row filler(int seqLen, int padId) {
-        dev.millrace.proto.v1.Row.Builder b = dev.millrace.proto.v1.Row.newBuilder()
+    public static BatchRow filler(int seqLen, int padId) {
+        BatchRow.Builder b = BatchRow.newBuilder()
                 .setFiller(true)
                 .setLossMask(packMask(new int[seqLen]));
         for (int i = 0; i < seqLen; i++) {
@@ -59,7 +60,7 @@ public final class RowCodec {
         return mask;
     }
 
-    public static int[] ids(dev.millrace.proto.v1.Row row) {
+    public static int[] ids(BatchRow row) {
         int[] ids = new int[row.getInputIdsCount()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = row.getInputIds(i);

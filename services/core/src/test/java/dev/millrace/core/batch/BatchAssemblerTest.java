@@ -7,6 +7,7 @@ import dev.millrace.core.mask.Row;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import java.util.Arrays;
 import java.util.List;
@@ -17,7 +18,7 @@ class BatchAssemblerTest {
     private static final int PAD = 0;
 
     /** A wire row of {@code real} tokens of which the last {@code trained} are trained. */
-    private static dev.millrace.proto.v1.Row row(String id, int real, int trained) {
+    private static BatchRow row(String id, int real, int trained) {
         int[] ids = new int[real];
         int[] mask = new int[real];
         Arrays.fill(ids, 7);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.core.mask.Row;
 import dev.millrace.core.wire.RowCodec;
+import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,10 +70,10 @@ class PackBufferTest {
         return rows;
     }
 
-    private static void assertSame(List<dev.millrace.proto.v1.Row> wire, List<PackedRow> expected) {
+    private static void assertSame(List<BatchRow> wire, List<PackedRow> expected) {
         assertThat(wire).hasSize(expected.size());
         for (int r = 0; r < wire.size(); r++) {
-            dev.millrace.proto.v1.Row w = wire.get(r);
+            BatchRow w = wire.get(r);
             PackedRow p = expected.get(r);
             assertThat(RowCodec.ids(w)).containsExactly(p.ids());
             assertThat(RowCodec.unpackMask(w.getLossMask(), T)).containsExactly(p.mask());
@@ -94,7 +95,7 @@ class PackBufferTest {
         int[] lengths = {5, 11, 3, 16, 7, 2, 9, 4};
         MapStore store = new MapStore();
         PackBuffer buffer = new PackBuffer(store, T, PAD, 4);
-        List<dev.millrace.proto.v1.Row> rows = new ArrayList<>();
+        List<BatchRow> rows = new ArrayList<>();
         List<Integer> sizesAfterAdd = new ArrayList<>();
         for (int i = 0; i < lengths.length; i++) {
             rows.addAll(buffer.add(example(i, lengths[i]), List.of(ref(i)), List.of(), 0));
@@ -114,7 +115,7 @@ class PackBufferTest {
             lengths[i] = 1 + random.nextInt(T);
         }
         PackBuffer running = new PackBuffer(new MapStore(), T, PAD, 8);
-        List<dev.millrace.proto.v1.Row> uninterrupted = new ArrayList<>();
+        List<BatchRow> uninterrupted = new ArrayList<>();
         for (int i = 0; i < lengths.length; i++) {
             uninterrupted.addAll(running.add(example(i, lengths[i]), List.of(ref(i)), List.of(), 0));
         }
@@ -124,7 +125,7 @@ class PackBufferTest {
         // is restored, and the examples processed after that commit, whose output was aborted, come again.
         MapStore store = new MapStore();
         PackBuffer crashed = new PackBuffer(store, T, PAD, 8);
-        List<dev.millrace.proto.v1.Row> committed = new ArrayList<>();
+        List<BatchRow> committed = new ArrayList<>();
         for (int i = 0; i <= 20; i++) {
             committed.addAll(crashed.add(example(i, lengths[i]), List.of(ref(i)), List.of(), 0));
         }
@@ -153,7 +154,7 @@ class PackBufferTest {
 
         assertThat(buffer.lingered(1_049, 50)).isFalse();
         assertThat(buffer.lingered(1_050, 50)).isTrue();
-        List<dev.millrace.proto.v1.Row> rows = buffer.flush();
+        List<BatchRow> rows = buffer.flush();
 
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).getRecordsList()).extracting(RecordRef::getRecordId, RecordRef::getWindow)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.template.jinja.RenderedTemplate;
 import dev.millrace.core.testing.PythonReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -237,7 +238,7 @@ class JinjaSemanticsParityTest {
             String error = null;
             List<int[]> spans = List.of();
             try {
-                ChatTemplate.Rendered r = template.renderWithGenerationSpans(new Conversation(c.messages, c.tools), c.addGenerationPrompt, c.vars);
+                RenderedTemplate r = template.renderWithGenerationSpans(new Conversation(c.messages, c.tools), c.addGenerationPrompt, c.vars);
                 actual = r.text();
                 spans = r.generationSpans();
             } catch (RecordRejected e) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.template.jinja.RenderedTemplate;
 import dev.millrace.core.testing.PythonReference;
 import dev.millrace.core.testing.SharedData;
 import dev.millrace.core.tokenizer.TokenizerFolder;
@@ -66,7 +67,7 @@ class TemplateParityTest {
         int withSpans = 0;
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
-            ChatTemplate.Rendered r = template.renderWithGenerationSpans(new Conversation(c.messages(), c.tools()), c.addGenerationPrompt(), c.vars());
+            RenderedTemplate r = template.renderWithGenerationSpans(new Conversation(c.messages(), c.tools()), c.addGenerationPrompt(), c.vars());
             assertThat(r.text()).as(c.label()).isEqualTo(python.get(i).text());
             List<List<Integer>> spans = new ArrayList<>();
             r.generationSpans().forEach(span -> spans.add(List.of(span[0], span[1])));

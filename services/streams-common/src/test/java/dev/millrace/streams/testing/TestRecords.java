@@ -6,7 +6,7 @@ import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
-import dev.millrace.core.wire.WireStage;
+import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 
@@ -26,7 +26,7 @@ public final class TestRecords {
         ParsedRecord record = read.record();
         return RawRecord.newBuilder()
                 .setRecordId(RecordId.of(stage, record.normalised()))
-                .setStage(WireStage.toProto(stage))
+                .setStage(StageCodec.toWire(stage))
                 .setFormat(read.format().id())
                 .setNormalisedJson(RecordId.canonicalJson(record.normalised()))
                 .setSource(Source.newBuilder().setKind("http").setName("test").setLine(1))

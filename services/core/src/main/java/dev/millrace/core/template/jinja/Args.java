@@ -67,13 +67,13 @@ final class Args {
         if (o instanceof String s) {
             return s;
         }
-        throw JinjaError.type(what + " must be str, not " + Py.typeName(o));
+        throw JinjaError.type(what + " must be str, not " + PyValues.typeName(o));
     }
 
     static long integer(Object o, String what) {
-        if (Py.isInt(o)) {
-            return Py.toIndex(o, what);
+        if (PyValues.isInt(o)) {
+            return PyValues.toIndex(o, what);
         }
-        throw JinjaError.type("'" + Py.typeName(o) + "' object cannot be interpreted as an integer");
+        throw JinjaError.type("'" + PyValues.typeName(o) + "' object cannot be interpreted as an integer");
     }
 }

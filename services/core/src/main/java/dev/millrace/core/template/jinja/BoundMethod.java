@@ -12,6 +12,6 @@ record BoundMethod(Object self, String name) implements PyCallable {
 
     @Override
     public String toString() {
-        return "<built-in method " + name + " of " + Py.typeName(self) + " object>";
+        return "<built-in method " + name + " of " + PyValues.typeName(self) + " object>";
     }
 }

@@ -18,10 +18,10 @@ final class Calls {
         if (fn instanceof MacroFunction macro) {
             return callMacro(macro, args, kwargs);
         }
-        if (Py.isUndefined(fn)) {
+        if (PyValues.isUndefined(fn)) {
             throw Undefined.errorFor(fn);
         }
-        throw JinjaError.type("'" + Py.typeName(fn) + "' object is not callable");
+        throw JinjaError.type("'" + PyValues.typeName(fn) + "' object is not callable");
     }
 
     static Object callMacro(MacroFunction macro, List<Object> args, Map<String, Object> kwargs) {

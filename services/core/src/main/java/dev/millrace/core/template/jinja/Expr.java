@@ -31,7 +31,7 @@ interface Expr {
     record GetAttr(Expr object, String name) implements Expr {
         @Override
         public Object eval(Env env) {
-            return Py.getattr(object.eval(env), name);
+            return PyValues.getattr(object.eval(env), name);
         }
 
         @Override
@@ -44,7 +44,7 @@ interface Expr {
         @Override
         public Object eval(Env env) {
             Object obj = object.eval(env);
-            return Py.getitem(obj, key.eval(env));
+            return PyValues.getitem(obj, key.eval(env));
         }
 
         @Override
@@ -154,9 +154,9 @@ interface Expr {
         public Object eval(Env env) {
             Object v = operand.eval(env);
             return switch (op) {
-                case NEG -> Py.neg(v);
-                case POS -> Py.pos(v);
-                case NOT -> !Py.truth(v);
+                case NEG -> PyArithmetic.neg(v);
+                case POS -> PyArithmetic.pos(v);
+                case NOT -> !PyValues.truth(v);
             };
         }
 
@@ -174,14 +174,14 @@ interface Expr {
             Object a = left.eval(env);
             Object b = right.eval(env);
             return switch (op) {
-                case ADD -> Py.add(a, b);
-                case SUB -> Py.sub(a, b);
-                case MUL -> Py.mul(a, b);
-                case DIV -> Py.truediv(a, b);
-                case FLOORDIV -> Py.floordiv(a, b);
-                case MOD -> Py.mod(a, b);
-                case POW -> Py.pow(a, b);
-                case CONCAT -> Py.str(a) + Py.str(b);
+                case ADD -> PyArithmetic.add(a, b);
+                case SUB -> PyArithmetic.sub(a, b);
+                case MUL -> PyArithmetic.mul(a, b);
+                case DIV -> PyArithmetic.truediv(a, b);
+                case FLOORDIV -> PyArithmetic.floordiv(a, b);
+                case MOD -> PyArithmetic.mod(a, b);
+                case POW -> PyArithmetic.pow(a, b);
+                case CONCAT -> PyText.str(a) + PyText.str(b);
             };
         }
 
@@ -195,7 +195,7 @@ interface Expr {
         @Override
         public Object eval(Env env) {
             Object a = left.eval(env);
-            return Py.truth(a) ? right.eval(env) : a;
+            return PyValues.truth(a) ? right.eval(env) : a;
         }
 
         @Override
@@ -208,7 +208,7 @@ interface Expr {
         @Override
         public Object eval(Env env) {
             Object a = left.eval(env);
-            return Py.truth(a) ? a : right.eval(env);
+            return PyValues.truth(a) ? a : right.eval(env);
         }
 
         @Override
@@ -234,14 +234,14 @@ interface Expr {
 
         static boolean compare(String op, Object a, Object b) {
             return switch (op) {
-                case "==" -> Py.eq(a, b);
-                case "!=" -> !Py.eq(a, b);
-                case "<" -> Py.compare(a, b, op) < 0;
-                case "<=" -> Py.compare(a, b, op) <= 0;
-                case ">" -> Py.compare(a, b, op) > 0;
-                case ">=" -> Py.compare(a, b, op) >= 0;
-                case "in" -> Py.contains(b, a);
-                case "notin" -> !Py.contains(b, a);
+                case "==" -> PyComparison.eq(a, b);
+                case "!=" -> !PyComparison.eq(a, b);
+                case "<" -> PyComparison.compare(a, b, op) < 0;
+                case "<=" -> PyComparison.compare(a, b, op) <= 0;
+                case ">" -> PyComparison.compare(a, b, op) > 0;
+                case ">=" -> PyComparison.compare(a, b, op) >= 0;
+                case "in" -> PyValues.contains(b, a);
+                case "notin" -> !PyValues.contains(b, a);
                 default -> throw new IllegalStateException(op);
             };
         }
@@ -259,7 +259,7 @@ interface Expr {
     record CondExpr(Expr test, Expr then, Expr otherwise) implements Expr {
         @Override
         public Object eval(Env env) {
-            if (Py.truth(test.eval(env))) {
+            if (PyValues.truth(test.eval(env))) {
                 return then.eval(env);
             }
             return otherwise == null ? Undefined.because("the inline if-expression on evaluated to false and no else section was defined.") : otherwise.eval(env);
@@ -302,9 +302,9 @@ interface Expr {
             for (int i = 0; i < keys.size(); i++) {
                 Object k = keys.get(i).eval(env);
                 if (k instanceof List<?> && !(k instanceof PyTuple) || k instanceof Map<?, ?>) {
-                    throw JinjaError.type("unhashable type: '" + Py.typeName(k) + "'");
+                    throw JinjaError.type("unhashable type: '" + PyValues.typeName(k) + "'");
                 }
-                Object existing = Py.findKeyOrSelf(out, k);
+                Object existing = PyValues.findKeyOrSelf(out, k);
                 out.put(existing, values.get(i).eval(env));
             }
             return out;

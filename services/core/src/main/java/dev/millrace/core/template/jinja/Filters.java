@@ -48,30 +48,30 @@ final class Filters {
         register((v, a, e) -> Json.dumps(v, a), "tojson");
         register((v, a, e) -> {
             a.max(0);
-            if (Py.isUndefined(v)) {
+            if (PyValues.isUndefined(v)) {
                 throw Undefined.errorFor(v);
             }
             if (v instanceof Double d) {
                 return Math.abs(d);
             }
-            if (Py.isInt(v)) {
-                return Py.normInt(Py.toBig(v).abs());
+            if (PyValues.isInt(v)) {
+                return PyValues.normInt(PyValues.toBig(v).abs());
             }
-            throw JinjaError.type("bad operand type for abs(): '" + Py.typeName(v) + "'");
+            throw JinjaError.type("bad operand type for abs(): '" + PyValues.typeName(v) + "'");
         }, "abs");
         register((v, a, e) -> {
             String name = Args.string(a.required(0, "name"), "attribute name");
             if (v instanceof java.util.Map<?, ?> && !Methods.has(v, name)) {
                 return Undefined.attribute(v, name);
             }
-            return Py.getattr(v, name);
+            return PyValues.getattr(v, name);
         }, "attr");
         register((v, a, e) -> {
             long size = Args.integer(a.required(0, "linecount"), "linecount");
-            Object fill = a.opt(1, "fill_with", Py.NONE);
+            Object fill = a.opt(1, "fill_with", PyValues.NONE);
             List<Object> out = new ArrayList<>();
             List<Object> tmp = new ArrayList<>();
-            for (Object item : Py.iterate(v)) {
+            for (Object item : PyValues.iterate(v)) {
                 if (tmp.size() == size) {
                     out.add(tmp);
                     tmp = new ArrayList<>();
@@ -79,7 +79,7 @@ final class Filters {
                 tmp.add(item);
             }
             if (!tmp.isEmpty()) {
-                if (fill != Py.NONE && tmp.size() < size) {
+                if (fill != PyValues.NONE && tmp.size() < size) {
                     while (tmp.size() < size) {
                         tmp.add(fill);
                     }
@@ -88,26 +88,26 @@ final class Filters {
             }
             return out;
         }, "batch");
-        register((v, a, e) -> Strings.capitalize(Py.str(v)), "capitalize");
-        register((v, a, e) -> Strings.call(Py.str(v), "center", new Args("center", List.of(a.opt(0, "width", 80L)), Map.of())), "center");
-        register((v, a, e) -> Py.len(v), "length", "count");
+        register((v, a, e) -> Strings.capitalize(PyText.str(v)), "capitalize");
+        register((v, a, e) -> Strings.call(PyText.str(v), "center", new Args("center", List.of(a.opt(0, "width", 80L)), Map.of())), "center");
+        register((v, a, e) -> PyValues.len(v), "length", "count");
         register((v, a, e) -> {
             a.max(2).onlyKeywords("default_value", "boolean");
             Object fallback = a.opt(0, "default_value", "");
-            boolean bool = Py.truth(a.opt(1, "boolean", false));
-            return Py.isUndefined(v) || (bool && !Py.truth(v)) ? fallback : v;
+            boolean bool = PyValues.truth(a.opt(1, "boolean", false));
+            return PyValues.isUndefined(v) || (bool && !PyValues.truth(v)) ? fallback : v;
         }, "default", "d");
         register(Filters::dictsort, "dictsort");
         register((v, a, e) -> escape(v), "escape", "e", "forceescape");
         register((v, a, e) -> {
-            List<Object> items = Py.iterate(v);
+            List<Object> items = PyValues.iterate(v);
             return items.isEmpty() ? Undefined.because("No first item, sequence was empty.") : items.get(0);
         }, "first");
         register((v, a, e) -> {
-            if (Py.isUndefined(v)) {
+            if (PyValues.isUndefined(v)) {
                 throw Undefined.errorFor(v);
             }
-            List<Object> items = Py.iterate(v);
+            List<Object> items = PyValues.iterate(v);
             return items.isEmpty() ? Undefined.because("No last item, sequence was empty.") : items.get(items.size() - 1);
         }, "last");
         register((v, a, e) -> toFloat(v, a.opt(0, "default", 0.0)), "float");
@@ -117,61 +117,61 @@ final class Filters {
                 throw JinjaError.runtime("can't handle positional and keyword arguments at the same time");
             }
             Object args = a.keywords.isEmpty() ? new PyTuple(a.positional) : new LinkedHashMap<>(a.keywords);
-            return Py.mod(Py.str(v), args);
+            return PyArithmetic.mod(PyText.str(v), args);
         }, "format");
         register(Filters::indent, "indent");
         register((v, a, e) -> {
-            if (Py.isUndefined(v)) {
+            if (PyValues.isUndefined(v)) {
                 return List.of();
             }
             if (!(v instanceof Map<?, ?> map)) {
                 throw JinjaError.runtime("Can only get item pairs from a mapping.");
             }
             List<Object> out = new ArrayList<>();
-            map.forEach((k, x) -> out.add(PyTuple.of(Py.element(k), Py.element(x))));
+            map.forEach((k, x) -> out.add(PyTuple.of(PyValues.element(k), PyValues.element(x))));
             return out;
         }, "items");
         register((v, a, e) -> {
-            String sep = Py.str(a.opt(0, "d", ""));
-            Object attribute = a.opt(1, "attribute", Py.NONE);
+            String sep = PyText.str(a.opt(0, "d", ""));
+            Object attribute = a.opt(1, "attribute", PyValues.NONE);
             StringBuilder sb = new StringBuilder();
             boolean first = true;
-            for (Object item : Py.iterate(v)) {
+            for (Object item : PyValues.iterate(v)) {
                 if (!first) {
                     sb.append(sep);
                 }
                 first = false;
-                sb.append(Py.str(attribute == Py.NONE ? item : attrGetter(item, attribute, null)));
+                sb.append(PyText.str(attribute == PyValues.NONE ? item : attrGetter(item, attribute, null)));
             }
             return sb.toString();
         }, "join");
-        register((v, a, e) -> Py.iterate(v), "list");
-        register((v, a, e) -> Methods.lower(Py.str(v)), "lower");
-        register((v, a, e) -> Methods.upper(Py.str(v)), "upper");
-        register((v, a, e) -> jinjaTitle(Py.str(v)), "title");
+        register((v, a, e) -> PyValues.iterate(v), "list");
+        register((v, a, e) -> Methods.lower(PyText.str(v)), "lower");
+        register((v, a, e) -> Methods.upper(PyText.str(v)), "upper");
+        register((v, a, e) -> jinjaTitle(PyText.str(v)), "title");
         register((v, a, e) -> {
-            Object chars = a.opt(0, "chars", Py.NONE);
-            return Strings.strip(Py.str(v), chars == Py.NONE ? null : Args.string(chars, "chars"), true, true);
+            Object chars = a.opt(0, "chars", PyValues.NONE);
+            return Strings.strip(PyText.str(v), chars == PyValues.NONE ? null : Args.string(chars, "chars"), true, true);
         }, "trim");
         register((v, a, e) -> {
-            String s = Py.str(v);
-            String old = Py.str(a.required(0, "old"));
-            String rep = Py.str(a.required(1, "new"));
-            Object count = a.opt(2, "count", Py.NONE);
-            return Strings.replace(s, old, rep, count == Py.NONE ? -1 : Args.integer(count, "count"));
+            String s = PyText.str(v);
+            String old = PyText.str(a.required(0, "old"));
+            String rep = PyText.str(a.required(1, "new"));
+            Object count = a.opt(2, "count", PyValues.NONE);
+            return Strings.replace(s, old, rep, count == PyValues.NONE ? -1 : Args.integer(count, "count"));
         }, "replace");
         register((v, a, e) -> {
             if (v instanceof String s) {
                 return new StringBuilder(s).reverse().toString();
             }
-            List<Object> items = Py.iterate(v);
+            List<Object> items = PyValues.iterate(v);
             java.util.Collections.reverse(items);
             return items;
         }, "reverse");
         register(Filters::round, "round");
-        register((v, a, e) -> Py.str(v), "safe", "string");
+        register((v, a, e) -> PyText.str(v), "safe", "string");
         register((v, a, e) -> {
-            Matcher m = Pattern.compile("(<!--.*?-->|<[^>]*>)", Pattern.DOTALL).matcher(Py.str(v));
+            Matcher m = Pattern.compile("(<!--.*?-->|<[^>]*>)", Pattern.DOTALL).matcher(PyText.str(v));
             String stripped = m.replaceAll("");
             List<Object> words = Strings.splitWhitespace(unescape(stripped), -1);
             StringBuilder sb = new StringBuilder();
@@ -184,15 +184,15 @@ final class Filters {
             return sb.toString();
         }, "striptags");
         register((v, a, e) -> {
-            Object attribute = a.opt(0, "attribute", Py.NONE);
+            Object attribute = a.opt(0, "attribute", PyValues.NONE);
             Object total = a.opt(1, "start", 0L);
-            for (Object item : Py.iterate(v)) {
-                total = Py.add(total, attribute == Py.NONE ? item : attrGetter(item, attribute, null));
+            for (Object item : PyValues.iterate(v)) {
+                total = PyArithmetic.add(total, attribute == PyValues.NONE ? item : attrGetter(item, attribute, null));
             }
             return total;
         }, "sum");
         register(Filters::truncate, "truncate");
-        register((v, a, e) -> (long) Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(Py.str(v)).results().count(), "wordcount");
+        register((v, a, e) -> (long) Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(PyText.str(v)).results().count(), "wordcount");
         register((v, a, e) -> sorted(v, a, "sort"), "sort");
         register((v, a, e) -> unique(v, a), "unique");
         register((v, a, e) -> minMax(v, a, true), "min");
@@ -204,8 +204,8 @@ final class Filters {
         register((v, a, e) -> select(v, a, e, true, false), "rejectattr");
         register((v, a, e) -> {
             long slices = Args.integer(a.required(0, "slices"), "slices");
-            Object fill = a.opt(1, "fill_with", Py.NONE);
-            List<Object> seq = Py.iterate(v);
+            Object fill = a.opt(1, "fill_with", PyValues.NONE);
+            List<Object> seq = PyValues.iterate(v);
             int length = seq.size();
             int perSlice = (int) (length / slices);
             int withExtra = (int) (length % slices);
@@ -218,7 +218,7 @@ final class Filters {
                 }
                 int end = offset + (i + 1) * perSlice;
                 List<Object> tmp = new ArrayList<>(seq.subList(start, end));
-                if (fill != Py.NONE && i >= withExtra) {
+                if (fill != PyValues.NONE && i >= withExtra) {
                     tmp.add(fill);
                 }
                 out.add(tmp);
@@ -235,7 +235,7 @@ final class Filters {
     // --- helpers ---------------------------------------------------------------------------------
 
     static String escape(Object v) {
-        String s = Py.str(v);
+        String s = PyText.str(v);
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -283,8 +283,8 @@ final class Filters {
         if (v instanceof Double) {
             return v;
         }
-        if (Py.isInt(v)) {
-            return Py.toDouble(v);
+        if (PyValues.isInt(v)) {
+            return PyValues.toDouble(v);
         }
         if (v instanceof String s) {
             String t = Strings.strip(s, null, true, true).replace("_", "");
@@ -315,14 +315,14 @@ final class Filters {
                     digits = digits.substring(2);
                 }
                 if (!digits.isEmpty() && !t.startsWith("_") && !t.endsWith("_") && !t.contains("__")) {
-                    return Py.normInt(new BigInteger(digits, (int) base));
+                    return PyValues.normInt(new BigInteger(digits, (int) base));
                 }
             } catch (NumberFormatException ignored) {
                 // fall through to float(), as Jinja2 does
             }
             Object f = toFloat(v, null);
             if (f instanceof Double d && !d.isNaN() && !d.isInfinite()) {
-                return Py.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger());
+                return PyValues.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger());
             }
             return fallback;
         }
@@ -330,20 +330,20 @@ final class Filters {
             if (d.isNaN() || d.isInfinite()) {
                 return fallback;
             }
-            return Py.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger());
+            return PyValues.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger());
         }
-        if (Py.isInt(v)) {
-            return Py.normInt(Py.toBig(v));
+        if (PyValues.isInt(v)) {
+            return PyValues.normInt(PyValues.toBig(v));
         }
         return fallback;
     }
 
     private static Object indent(Object v, Args a, Env env) {
         Object width = a.opt(0, "width", 4L);
-        boolean first = Py.truth(a.opt(1, "first", false));
-        boolean blank = Py.truth(a.opt(2, "blank", false));
+        boolean first = PyValues.truth(a.opt(1, "first", false));
+        boolean blank = PyValues.truth(a.opt(2, "blank", false));
         String indention = width instanceof String w ? w : " ".repeat((int) Math.max(0, Args.integer(width, "width")));
-        String s = Py.str(v) + "\n";
+        String s = PyText.str(v) + "\n";
         List<String> lines = Strings.splitlines(s, false);
         String rv;
         if (blank) {
@@ -367,38 +367,38 @@ final class Filters {
 
     private static Object round(Object v, Args a, Env env) {
         long precision = Args.integer(a.opt(0, "precision", 0L), "precision");
-        String method = Py.str(a.opt(1, "method", "common"));
+        String method = PyText.str(a.opt(1, "method", "common"));
         if (!Set.of("common", "ceil", "floor").contains(method)) {
             throw JinjaError.runtime("method must be common, ceil or floor");
         }
-        if (Py.isUndefined(v)) {
+        if (PyValues.isUndefined(v)) {
             throw Undefined.errorFor(v);
         }
-        if (!Py.isNumber(v)) {
-            throw JinjaError.type("type " + Py.typeName(v) + " doesn't define __round__ method");
+        if (!PyValues.isNumber(v)) {
+            throw JinjaError.type("type " + PyValues.typeName(v) + " doesn't define __round__ method");
         }
         if (method.equals("common")) {
-            if (Py.isInt(v)) {
-                return Py.normInt(Py.toBig(v));
+            if (PyValues.isInt(v)) {
+                return PyValues.normInt(PyValues.toBig(v));
             }
-            double d = Py.toDouble(v);
+            double d = PyValues.toDouble(v);
             if (Double.isNaN(d) || Double.isInfinite(d)) {
                 return d;
             }
             return new BigDecimal(d).setScale((int) precision, RoundingMode.HALF_EVEN).doubleValue();
         }
         double factor = Math.pow(10, precision);
-        double x = Py.toDouble(v) * factor;
+        double x = PyValues.toDouble(v) * factor;
         return (method.equals("ceil") ? Math.ceil(x) : Math.floor(x)) / factor;
     }
 
     private static Object truncate(Object v, Args a, Env env) {
-        String s = Py.str(v);
+        String s = PyText.str(v);
         long length = Args.integer(a.opt(0, "length", 255L), "length");
-        boolean killwords = Py.truth(a.opt(1, "killwords", false));
-        String end = Py.str(a.opt(2, "end", "..."));
-        Object leewayArg = a.opt(3, "leeway", Py.NONE);
-        long leeway = leewayArg == Py.NONE ? 5 : Args.integer(leewayArg, "leeway");
+        boolean killwords = PyValues.truth(a.opt(1, "killwords", false));
+        String end = PyText.str(a.opt(2, "end", "..."));
+        Object leewayArg = a.opt(3, "leeway", PyValues.NONE);
+        long leeway = leewayArg == PyValues.NONE ? 5 : Args.integer(leewayArg, "leeway");
         int endLen = end.codePointCount(0, end.length());
         if (length < endLen) {
             throw new JinjaError("AssertionError", "expected length >= " + endLen + ", got " + length);
@@ -429,8 +429,8 @@ final class Filters {
         }
         Object v = item;
         for (Object p : parts) {
-            v = Py.getitem(v, p);
-            if (fallback != null && Py.isUndefined(v)) {
+            v = PyValues.getitem(v, p);
+            if (fallback != null && PyValues.isUndefined(v)) {
                 v = fallback;
             }
         }
@@ -442,9 +442,9 @@ final class Filters {
     }
 
     private static Object dictsort(Object v, Args a, Env env) {
-        boolean caseSensitive = Py.truth(a.opt(0, "case_sensitive", false));
-        String by = Py.str(a.opt(1, "by", "key"));
-        boolean reverse = Py.truth(a.opt(2, "reverse", false));
+        boolean caseSensitive = PyValues.truth(a.opt(0, "case_sensitive", false));
+        String by = PyText.str(a.opt(1, "by", "key"));
+        boolean reverse = PyValues.truth(a.opt(2, "reverse", false));
         if (!(v instanceof Map<?, ?> map)) {
             throw JinjaError.type("dictsort filter needs a mapping");
         }
@@ -454,30 +454,30 @@ final class Filters {
             default -> throw new JinjaError("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
         };
         List<Object> items = new ArrayList<>();
-        map.forEach((k, x) -> items.add(PyTuple.of(Py.element(k), Py.element(x))));
-        Comparator<Object> cmp = (x, y) -> Py.compare(sortKey(((PyTuple) x).get(pos), caseSensitive),
+        map.forEach((k, x) -> items.add(PyTuple.of(PyValues.element(k), PyValues.element(x))));
+        Comparator<Object> cmp = (x, y) -> PyComparison.compare(sortKey(((PyTuple) x).get(pos), caseSensitive),
                 sortKey(((PyTuple) y).get(pos), caseSensitive), "<");
         items.sort(reverse ? cmp.reversed() : cmp);
         return items;
     }
 
     private static List<Object> sorted(Object v, Args a, String name) {
-        boolean reverse = Py.truth(a.opt(0, "reverse", false));
-        boolean caseSensitive = Py.truth(a.opt(1, "case_sensitive", false));
-        Object attribute = a.opt(2, "attribute", Py.NONE);
-        List<Object> items = Py.iterate(v);
+        boolean reverse = PyValues.truth(a.opt(0, "reverse", false));
+        boolean caseSensitive = PyValues.truth(a.opt(1, "case_sensitive", false));
+        Object attribute = a.opt(2, "attribute", PyValues.NONE);
+        List<Object> items = PyValues.iterate(v);
         List<Object> attrs = new ArrayList<>();
-        if (attribute != Py.NONE) {
-            for (String part : Py.str(attribute).split(",")) {
+        if (attribute != PyValues.NONE) {
+            for (String part : PyText.str(attribute).split(",")) {
                 attrs.add(part.strip());
             }
         }
         Comparator<Object> cmp = (x, y) -> {
             if (attrs.isEmpty()) {
-                return Py.compare(sortKey(x, caseSensitive), sortKey(y, caseSensitive), "<");
+                return PyComparison.compare(sortKey(x, caseSensitive), sortKey(y, caseSensitive), "<");
             }
             for (Object attr : attrs) {
-                int c = Py.compare(sortKey(attrGetter(x, attr, null), caseSensitive), sortKey(attrGetter(y, attr, null), caseSensitive), "<");
+                int c = PyComparison.compare(sortKey(attrGetter(x, attr, null), caseSensitive), sortKey(attrGetter(y, attr, null), caseSensitive), "<");
                 if (c != 0) {
                     return c;
                 }
@@ -490,15 +490,15 @@ final class Filters {
     }
 
     private static List<Object> unique(Object v, Args a) {
-        boolean caseSensitive = Py.truth(a.opt(0, "case_sensitive", false));
-        Object attribute = a.opt(1, "attribute", Py.NONE);
+        boolean caseSensitive = PyValues.truth(a.opt(0, "case_sensitive", false));
+        Object attribute = a.opt(1, "attribute", PyValues.NONE);
         List<Object> out = new ArrayList<>();
         List<Object> seen = new ArrayList<>();
-        for (Object item : Py.iterate(v)) {
-            Object key = sortKey(attribute == Py.NONE ? item : attrGetter(item, attribute, null), caseSensitive);
+        for (Object item : PyValues.iterate(v)) {
+            Object key = sortKey(attribute == PyValues.NONE ? item : attrGetter(item, attribute, null), caseSensitive);
             boolean dup = false;
             for (Object s : seen) {
-                dup |= Py.eq(s, key);
+                dup |= PyComparison.eq(s, key);
             }
             if (!dup) {
                 seen.add(key);
@@ -509,17 +509,17 @@ final class Filters {
     }
 
     private static Object minMax(Object v, Args a, boolean min) {
-        boolean caseSensitive = Py.truth(a.opt(0, "case_sensitive", false));
-        Object attribute = a.opt(1, "attribute", Py.NONE);
-        List<Object> items = Py.iterate(v);
+        boolean caseSensitive = PyValues.truth(a.opt(0, "case_sensitive", false));
+        Object attribute = a.opt(1, "attribute", PyValues.NONE);
+        List<Object> items = PyValues.iterate(v);
         if (items.isEmpty()) {
             return Undefined.because("No aggregated item, sequence was empty.");
         }
         Object best = items.get(0);
         for (Object item : items.subList(1, items.size())) {
-            Object kb = sortKey(attribute == Py.NONE ? best : attrGetter(best, attribute, null), caseSensitive);
-            Object ki = sortKey(attribute == Py.NONE ? item : attrGetter(item, attribute, null), caseSensitive);
-            int c = Py.compare(ki, kb, "<");
+            Object kb = sortKey(attribute == PyValues.NONE ? best : attrGetter(best, attribute, null), caseSensitive);
+            Object ki = sortKey(attribute == PyValues.NONE ? item : attrGetter(item, attribute, null), caseSensitive);
+            int c = PyComparison.compare(ki, kb, "<");
             if (min ? c < 0 : c > 0) {
                 best = item;
             }
@@ -528,7 +528,7 @@ final class Filters {
     }
 
     private static Object mapFilter(Object v, Args a, Env env) {
-        List<Object> items = Py.iterate(v);
+        List<Object> items = PyValues.iterate(v);
         List<Object> out = new ArrayList<>(items.size());
         if (a.positional.isEmpty() && a.keywords.containsKey("attribute")) {
             Object attribute = a.keywords.get("attribute");
@@ -541,7 +541,7 @@ final class Filters {
         if (a.positional.isEmpty()) {
             throw JinjaError.runtime("map requires a filter argument");
         }
-        String name = Py.str(a.positional.get(0));
+        String name = PyText.str(a.positional.get(0));
         Fn fn = get(name);
         if (fn == null) {
             throw JinjaError.runtime("No filter named '" + name + "' found.");
@@ -554,7 +554,7 @@ final class Filters {
     }
 
     private static Object select(Object v, Args a, Env env, boolean byAttr, boolean keep) {
-        List<Object> items = Py.iterate(v);
+        List<Object> items = PyValues.iterate(v);
         int off = 0;
         Object attribute = null;
         if (byAttr) {
@@ -567,7 +567,7 @@ final class Filters {
         Tests.Fn test = null;
         Args testArgs = null;
         if (a.positional.size() > off) {
-            String name = Py.str(a.positional.get(off));
+            String name = PyText.str(a.positional.get(off));
             test = Tests.get(name);
             if (test == null) {
                 throw JinjaError.runtime("No test named '" + name + "' found.");
@@ -577,7 +577,7 @@ final class Filters {
         List<Object> out = new ArrayList<>();
         for (Object item : items) {
             Object x = byAttr ? attrGetter(item, attribute, null) : item;
-            boolean ok = test == null ? Py.truth(x) : test.test(x, testArgs);
+            boolean ok = test == null ? PyValues.truth(x) : test.test(x, testArgs);
             if (ok == keep) {
                 out.add(item);
             }

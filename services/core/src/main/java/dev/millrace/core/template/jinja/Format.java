@@ -31,9 +31,9 @@ final class Format {
                 if (close < 0 || named == null) {
                     throw JinjaError.type("format requires a mapping");
                 }
-                value = Py.getKey(named, format.substring(i + 1, close));
-                if (value == Py.MISSING_VALUE) {
-                    throw new JinjaError("KeyError", Py.repr(format.substring(i + 1, close)));
+                value = PyValues.getKey(named, format.substring(i + 1, close));
+                if (value == PyValues.MISSING) {
+                    throw new JinjaError("KeyError", PyText.repr(format.substring(i + 1, close)));
                 }
                 i = close + 1;
             } else {
@@ -99,25 +99,25 @@ final class Format {
         String sign = flags.indexOf('+') >= 0 ? "+" : flags.indexOf(' ') >= 0 ? " " : "";
         switch (conv) {
             case 's' -> {
-                String s = Py.str(value);
+                String s = PyText.str(value);
                 return precision >= 0 && precision < s.length() ? s.substring(0, precision) : s;
             }
             case 'r', 'a' -> {
-                return Py.repr(value);
+                return PyText.repr(value);
             }
             case 'd', 'i', 'u' -> {
-                if (!Py.isNumber(value)) {
-                    throw JinjaError.type("%" + conv + " format: a real number is required, not " + Py.typeName(value));
+                if (!PyValues.isNumber(value)) {
+                    throw JinjaError.type("%" + conv + " format: a real number is required, not " + PyValues.typeName(value));
                 }
-                Object n = value instanceof Double d ? Py.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger()) : Py.toBig(value);
+                Object n = value instanceof Double d ? PyValues.normInt(new BigDecimal(d).setScale(0, RoundingMode.DOWN).toBigInteger()) : PyValues.toBig(value);
                 String s = n.toString();
                 return s.startsWith("-") ? s : sign + s;
             }
             case 'f', 'F', 'e', 'E', 'g', 'G' -> {
-                if (!Py.isNumber(value)) {
-                    throw JinjaError.type("must be real number, not " + Py.typeName(value));
+                if (!PyValues.isNumber(value)) {
+                    throw JinjaError.type("must be real number, not " + PyValues.typeName(value));
                 }
-                double d = Py.toDouble(value);
+                double d = PyValues.toDouble(value);
                 int p = precision < 0 ? 6 : precision;
                 String s;
                 if (conv == 'f' || conv == 'F') {
@@ -128,17 +128,17 @@ final class Format {
                 return s.startsWith("-") ? s : sign + s;
             }
             case 'x', 'X', 'o' -> {
-                if (!Py.isInt(value)) {
-                    throw JinjaError.type("%" + conv + " format: an integer is required, not " + Py.typeName(value));
+                if (!PyValues.isInt(value)) {
+                    throw JinjaError.type("%" + conv + " format: an integer is required, not " + PyValues.typeName(value));
                 }
-                String s = Py.toBig(value).toString(conv == 'o' ? 8 : 16);
+                String s = PyValues.toBig(value).toString(conv == 'o' ? 8 : 16);
                 return conv == 'X' ? s.toUpperCase(java.util.Locale.ROOT) : s;
             }
             case 'c' -> {
                 if (value instanceof String s && s.codePointCount(0, s.length()) == 1) {
                     return s;
                 }
-                return new String(Character.toChars((int) Py.toIndex(value, "%c")));
+                return new String(Character.toChars((int) PyValues.toIndex(value, "%c")));
             }
             default -> throw JinjaError.value("unsupported format character '" + conv + "'");
         }
@@ -190,11 +190,11 @@ final class Format {
                     value = args.get(k);
                 } else {
                     if (!kwargs.containsKey(field)) {
-                        throw new JinjaError("KeyError", Py.repr(field));
+                        throw new JinjaError("KeyError", PyText.repr(field));
                     }
                     value = kwargs.get(field);
                 }
-                out.append("r".equals(conversion) ? Py.repr(value) : Py.str(value));
+                out.append("r".equals(conversion) ? PyText.repr(value) : PyText.str(value));
                 i = close + 1;
             } else if (c == '}') {
                 throw JinjaError.value("Single '}' encountered in format string");

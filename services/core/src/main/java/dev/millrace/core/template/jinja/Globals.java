@@ -42,8 +42,8 @@ final class Globals {
                 if (args.get(0) instanceof Map<?, ?> m) {
                     out.putAll(m);
                 } else {
-                    for (Object pair : Py.iterate(args.get(0))) {
-                        List<Object> kv = Py.iterate(pair);
+                    for (Object pair : PyValues.iterate(args.get(0))) {
+                        List<Object> kv = PyValues.iterate(pair);
                         out.put(kv.get(0), kv.get(1));
                     }
                 }
@@ -58,15 +58,15 @@ final class Globals {
             }
             if (args.size() == 1) {
                 if (!(args.get(0) instanceof Map<?, ?> m)) {
-                    throw JinjaError.type("'" + Py.typeName(args.get(0)) + "' object is not iterable");
+                    throw JinjaError.type("'" + PyValues.typeName(args.get(0)) + "' object is not iterable");
                 }
-                m.forEach((k, v) -> ns.attributes.put(Py.str(k), Py.element(v)));
+                m.forEach((k, v) -> ns.attributes.put(PyText.str(k), PyValues.element(v)));
             }
             ns.attributes.putAll(kwargs);
             return ns;
         });
         g.put("joiner", (PyCallable) (args, kwargs) -> {
-            String sep = Py.str(new Args("joiner", args, kwargs).opt(0, "sep", ", "));
+            String sep = PyText.str(new Args("joiner", args, kwargs).opt(0, "sep", ", "));
             boolean[] used = {false};
             return (PyCallable) (a, k) -> {
                 if (!used[0]) {
@@ -77,7 +77,7 @@ final class Globals {
             };
         });
         g.put("raise_exception", (PyCallable) (args, kwargs) -> {
-            throw new JinjaError("TemplateError", args.isEmpty() ? "" : Py.str(args.get(0)));
+            throw new JinjaError("TemplateError", args.isEmpty() ? "" : PyText.str(args.get(0)));
         });
         g.put("strftime_now", (PyCallable) (args, kwargs) -> {
             if (args.size() != 1) {

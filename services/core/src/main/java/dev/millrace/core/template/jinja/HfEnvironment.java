@@ -68,10 +68,6 @@ public final class HfEnvironment {
         }
     }
 
-    /** Text and the [start, end) code-point spans {% generation %} blocks produced. */
-    public record Rendered(String text, List<int[]> generationSpans) {
-    }
-
     /** Parses and checks a template as Jinja2 compiles it; a problem is a {@link JinjaError}. */
     public Compiled compile(String source) {
         // Jinja2's lexer: every newline sequence becomes "\n"; one trailing newline is dropped.
@@ -96,9 +92,9 @@ public final class HfEnvironment {
     }
 
     /** Renders with these variables (plain Java values; null means None). */
-    public Rendered render(Compiled template, Map<String, ?> variables, boolean trackGeneration) {
+    public RenderedTemplate render(Compiled template, Map<String, ?> variables, boolean trackGeneration) {
         Map<String, Object> bindings = new HashMap<>();
-        variables.forEach((k, v) -> bindings.put(k, Py.fromJava(v)));
+        variables.forEach((k, v) -> bindings.put(k, PyValues.fromJava(v)));
         HfInterpreter in = interpreter(bindings, trackGeneration, false);
         String text;
         JinjavaInterpreter.pushCurrent(in);
@@ -112,7 +108,7 @@ public final class HfEnvironment {
             JinjavaInterpreter.popCurrent();
         }
         if (!trackGeneration) {
-            return new Rendered(text, List.of());
+            return new RenderedTemplate(text, List.of());
         }
         return spans(text);
     }
@@ -138,7 +134,7 @@ public final class HfEnvironment {
         return new JinjaError("TemplateRuntimeError", String.valueOf(root.getMessage()));
     }
 
-    private static Rendered spans(String marked) {
+    private static RenderedTemplate spans(String marked) {
         StringBuilder clean = new StringBuilder(marked.length());
         List<int[]> spans = new ArrayList<>();
         int depth = 0;
@@ -160,6 +156,6 @@ public final class HfEnvironment {
                 pos++;
             }
         }
-        return new Rendered(clean.toString(), spans);
+        return new RenderedTemplate(clean.toString(), spans);
     }
 }

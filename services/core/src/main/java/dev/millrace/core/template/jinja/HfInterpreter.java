@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * A Jinjava interpreter whose expressions are Jinja2 expressions with Python semantics
- * ({@link Parser}, {@link Py}) and whose output of a value is Python's {@code str()}.
+ * ({@link Parser}, {@link PyValues}) and whose output of a value is Python's {@code str()}.
  */
 final class HfInterpreter extends JinjavaInterpreter implements Env {
     enum LoopControl { NONE, BREAK, CONTINUE }
@@ -84,7 +84,7 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
 
     @Override
     public String getAsString(Object object) {
-        return Py.str(object);
+        return PyText.str(object);
     }
 
     @Override

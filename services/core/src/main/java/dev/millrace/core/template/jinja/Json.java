@@ -28,23 +28,23 @@ final class Json {
     /** The filter: {@code tojson(value, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}. */
     static String dumps(Object value, Args a) {
         a.max(4).onlyKeywords("ensure_ascii", "indent", "separators", "sort_keys");
-        boolean ensureAscii = Py.truth(a.opt(0, "ensure_ascii", false));
-        Object indentArg = a.opt(1, "indent", Py.NONE);
-        Object separators = a.opt(2, "separators", Py.NONE);
-        boolean sortKeys = Py.truth(a.opt(3, "sort_keys", false));
+        boolean ensureAscii = PyValues.truth(a.opt(0, "ensure_ascii", false));
+        Object indentArg = a.opt(1, "indent", PyValues.NONE);
+        Object separators = a.opt(2, "separators", PyValues.NONE);
+        boolean sortKeys = PyValues.truth(a.opt(3, "sort_keys", false));
         String indent = null;
-        if (indentArg != Py.NONE && !Py.isUndefined(indentArg)) {
+        if (indentArg != PyValues.NONE && !PyValues.isUndefined(indentArg)) {
             if (indentArg instanceof String s) {
                 indent = s;
-            } else if (Py.isInt(indentArg)) {
-                indent = " ".repeat((int) Math.max(0, Py.toIndex(indentArg, "indent")));
+            } else if (PyValues.isInt(indentArg)) {
+                indent = " ".repeat((int) Math.max(0, PyValues.toIndex(indentArg, "indent")));
             } else {
-                throw JinjaError.type("can't multiply sequence by non-int of type '" + Py.typeName(indentArg) + "'");
+                throw JinjaError.type("can't multiply sequence by non-int of type '" + PyValues.typeName(indentArg) + "'");
             }
         }
         String item = indent == null ? ", " : ",";
         String key = ": ";
-        if (separators != Py.NONE && !Py.isUndefined(separators)) {
+        if (separators != PyValues.NONE && !PyValues.isUndefined(separators)) {
             if (!(separators instanceof List<?> seps) || seps.size() != 2) {
                 throw JinjaError.value("separators must be a (item_separator, key_separator) pair");
             }
@@ -64,7 +64,7 @@ final class Json {
     }
 
     void write(StringBuilder sb, Object v, int level) {
-        if (v == Py.NONE) {
+        if (v == PyValues.NONE) {
             sb.append("null");
         } else if (v instanceof Boolean b) {
             sb.append(b ? "true" : "false");
@@ -73,7 +73,7 @@ final class Json {
         } else if (v instanceof Long || v instanceof BigInteger || v instanceof Integer) {
             sb.append(v);
         } else if (v instanceof Double d) {
-            sb.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
+            sb.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : PyText.floatRepr(d));
         } else if (v instanceof List<?> list) {
             if (list.isEmpty()) {
                 sb.append("[]");
@@ -87,7 +87,7 @@ final class Json {
                 if (indent != null) {
                     newline(sb, level + 1);
                 }
-                write(sb, Py.element(list.get(i)), level + 1);
+                write(sb, PyValues.element(list.get(i)), level + 1);
             }
             if (indent != null) {
                 newline(sb, level);
@@ -100,7 +100,7 @@ final class Json {
             }
             List<Map.Entry<?, ?>> entries = new ArrayList<>(map.entrySet());
             if (sortKeys) {
-                entries.sort((x, y) -> Py.compare(Py.element(x.getKey()), Py.element(y.getKey()), "<"));
+                entries.sort((x, y) -> PyComparison.compare(PyValues.element(x.getKey()), PyValues.element(y.getKey()), "<"));
             }
             sb.append('{');
             boolean first = true;
@@ -112,16 +112,16 @@ final class Json {
                 if (indent != null) {
                     newline(sb, level + 1);
                 }
-                string(sb, key(Py.element(e.getKey())));
+                string(sb, key(PyValues.element(e.getKey())));
                 sb.append(keySeparator);
-                write(sb, Py.element(e.getValue()), level + 1);
+                write(sb, PyValues.element(e.getValue()), level + 1);
             }
             if (indent != null) {
                 newline(sb, level);
             }
             sb.append('}');
         } else {
-            throw JinjaError.type("Object of type " + Py.typeName(v) + " is not JSON serializable");
+            throw JinjaError.type("Object of type " + PyValues.typeName(v) + " is not JSON serializable");
         }
     }
 
@@ -132,16 +132,16 @@ final class Json {
         if (k instanceof Boolean b) {
             return b ? "true" : "false";
         }
-        if (k == Py.NONE) {
+        if (k == PyValues.NONE) {
             return "null";
         }
         if (k instanceof Double d) {
-            return Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d);
+            return Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : PyText.floatRepr(d);
         }
-        if (Py.isInt(k)) {
-            return Py.toBig(k).toString();
+        if (PyValues.isInt(k)) {
+            return PyValues.toBig(k).toString();
         }
-        throw JinjaError.type("keys must be str, int, float, bool or None, not " + Py.typeName(k));
+        throw JinjaError.type("keys must be str, int, float, bool or None, not " + PyValues.typeName(k));
     }
 
     private void string(StringBuilder sb, String s) {

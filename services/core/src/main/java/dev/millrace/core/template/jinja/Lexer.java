@@ -75,7 +75,7 @@ final class Lexer {
                 }
             }
             if (!matched) {
-                throw JinjaError.syntax("unexpected char " + Py.repr(String.valueOf(c)) + " at " + i);
+                throw JinjaError.syntax("unexpected char " + PyText.repr(String.valueOf(c)) + " at " + i);
             }
         }
         out.add(new Token(Kind.EOF, "", null, n));
@@ -97,7 +97,7 @@ final class Lexer {
                 i++;
             }
             BigInteger v = new BigInteger(s.substring(digits, i).replace("_", ""), radix);
-            out.add(new Token(Kind.INTEGER, s.substring(start, i), Py.normInt(v), start));
+            out.add(new Token(Kind.INTEGER, s.substring(start, i), PyValues.normInt(v), start));
             return i;
         }
         // Jinja2's float_re: digits, then (.digits)?e[+-]digits or .digits; not preceded by '.'
@@ -131,7 +131,7 @@ final class Lexer {
         if (isFloat) {
             out.add(new Token(Kind.FLOAT, text, Double.parseDouble(clean), start));
         } else {
-            out.add(new Token(Kind.INTEGER, text, Py.normInt(new BigInteger(clean)), start));
+            out.add(new Token(Kind.INTEGER, text, PyValues.normInt(new BigInteger(clean)), start));
         }
         return isFloat ? i : intEnd;
     }

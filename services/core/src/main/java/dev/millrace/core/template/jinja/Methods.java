@@ -47,27 +47,27 @@ final class Methods {
 
     /** {@code obj.name(args)}. */
     static Object call(Object obj, String name, List<Object> args, Map<String, Object> kwargs) {
-        if (Py.isUndefined(obj)) {
+        if (PyValues.isUndefined(obj)) {
             throw Undefined.errorFor(obj);
         }
         if (obj instanceof PyLoop loop) {
             return loop.call(name, args);
         }
         if (obj instanceof PyNamespace || !has(obj, name)) {
-            Object attr = Py.getattr(obj, name);
+            Object attr = PyValues.getattr(obj, name);
             if (attr instanceof PyCallable callable && !(attr instanceof BoundMethod)) {
                 return callable.call(args, kwargs);
             }
             if (attr instanceof com.hubspot.jinjava.lib.fn.MacroFunction macro) {
                 return Calls.callMacro(macro, args, kwargs);
             }
-            if (Py.isUndefined(attr)) {
+            if (PyValues.isUndefined(attr)) {
                 throw Undefined.errorFor(attr);
             }
-            throw JinjaError.type("'" + Py.typeName(attr) + "' object is not callable");
+            throw JinjaError.type("'" + PyValues.typeName(attr) + "' object is not callable");
         }
         if (obj instanceof Map<?, ?> && DICT_MUTATING.contains(name) || obj instanceof List<?> && LIST_MUTATING.contains(name)) {
-            throw JinjaError.security("access to attribute '" + name + "' of '" + Py.typeName(obj) + "' object is unsafe.");
+            throw JinjaError.security("access to attribute '" + name + "' of '" + PyValues.typeName(obj) + "' object is unsafe.");
         }
         Args a = new Args(name, args, kwargs);
         if (obj instanceof String s) {
@@ -83,23 +83,23 @@ final class Methods {
         switch (name) {
             case "get" -> {
                 a.max(2);
-                Object v = Py.getKey(map, a.required(0, "key"));
-                return v == Py.MISSING_VALUE ? a.opt(1, "default", Py.NONE) : v;
+                Object v = PyValues.getKey(map, a.required(0, "key"));
+                return v == PyValues.MISSING ? a.opt(1, "default", PyValues.NONE) : v;
             }
             case "items" -> {
                 a.max(0);
                 List<Object> out = new ArrayList<>();
-                map.forEach((k, v) -> out.add(PyTuple.of(Py.element(k), Py.element(v))));
+                map.forEach((k, v) -> out.add(PyTuple.of(PyValues.element(k), PyValues.element(v))));
                 return out;
             }
             case "keys" -> {
                 a.max(0);
-                return Py.iterate(map);
+                return PyValues.iterate(map);
             }
             case "values" -> {
                 a.max(0);
                 List<Object> out = new ArrayList<>();
-                map.values().forEach(v -> out.add(Py.element(v)));
+                map.values().forEach(v -> out.add(PyValues.element(v)));
                 return out;
             }
             case "copy" -> {
@@ -115,17 +115,17 @@ final class Methods {
             case "index" -> {
                 Object x = a.required(0, "value");
                 for (int i = 0; i < list.size(); i++) {
-                    if (Py.eq(Py.element(list.get(i)), x)) {
+                    if (PyComparison.eq(PyValues.element(list.get(i)), x)) {
                         return (long) i;
                     }
                 }
-                throw JinjaError.value(Py.repr(x) + " is not in list");
+                throw JinjaError.value(PyText.repr(x) + " is not in list");
             }
             case "count" -> {
                 Object x = a.required(0, "value");
                 long n = 0;
                 for (Object o : list) {
-                    if (Py.eq(Py.element(o), x)) {
+                    if (PyComparison.eq(PyValues.element(o), x)) {
                         n++;
                     }
                 }

@@ -153,7 +153,7 @@ final class Parser {
     }
 
     private JinjaError fail(String message) {
-        return JinjaError.syntax(message + " (in expression " + Py.repr(source.strip()) + ")");
+        return JinjaError.syntax(message + " (in expression " + PyText.repr(source.strip()) + ")");
     }
 
     private void expectOp(String op) {
@@ -393,7 +393,7 @@ final class Parser {
                 return switch (t.text()) {
                     case "true", "True" -> new Expr.Const(true);
                     case "false", "False" -> new Expr.Const(false);
-                    case "none", "None" -> new Expr.Const(Py.NONE);
+                    case "none", "None" -> new Expr.Const(PyValues.NONE);
                     default -> new Expr.Name(t.text());
                 };
             }

@@ -42,7 +42,7 @@ final class PyLoop {
         }
         if (name.equals("changed")) {
             List<Object> value = List.copyOf(args.stream().map(a -> a == null ? Undefined.ANONYMOUS : a).toList());
-            boolean changed = !changedCalled || !Objects.equals(Py.repr(value), Py.repr(lastChanged));
+            boolean changed = !changedCalled || !Objects.equals(PyText.repr(value), PyText.repr(lastChanged));
             changedCalled = true;
             lastChanged = value;
             return changed;

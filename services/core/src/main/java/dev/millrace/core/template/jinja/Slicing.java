@@ -21,19 +21,19 @@ final class Slicing {
         List<?> list = (List<?>) seq;
         List<Object> out = new ArrayList<>();
         for (int i : indices(list.size(), slice)) {
-            out.add(Py.element(list.get(i)));
+            out.add(PyValues.element(list.get(i)));
         }
         return seq instanceof PyTuple ? new PyTuple(out) : out;
     }
 
     private static Long bound(Object o) {
-        if (o == null || o == Py.NONE) {
+        if (o == null || o == PyValues.NONE) {
             return null;
         }
-        if (Py.isUndefined(o)) {
+        if (PyValues.isUndefined(o)) {
             throw JinjaError.type("slice indices must be integers or None or have an __index__ method");
         }
-        return Py.toIndex(o, "slice indices");
+        return PyValues.toIndex(o, "slice indices");
     }
 
     /** The indices {@code range(len)[slice]} selects, as CPython's PySlice_AdjustIndices does. */

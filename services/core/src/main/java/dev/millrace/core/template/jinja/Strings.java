@@ -19,13 +19,13 @@ final class Strings {
         switch (name) {
             case "strip", "lstrip", "rstrip" -> {
                 a.max(1);
-                Object chars = a.opt(0, "chars", Py.NONE);
-                return strip(s, chars == Py.NONE ? null : Args.string(chars, name + " arg"),
+                Object chars = a.opt(0, "chars", PyValues.NONE);
+                return strip(s, chars == PyValues.NONE ? null : Args.string(chars, name + " arg"),
                         !name.equals("rstrip"), !name.equals("lstrip"));
             }
             case "startswith", "endswith" -> {
                 Object prefix = a.required(0, "prefix");
-                String sub = substring(s, a.opt(1, "start", Py.NONE), a.opt(2, "end", Py.NONE));
+                String sub = substring(s, a.opt(1, "start", PyValues.NONE), a.opt(2, "end", PyValues.NONE));
                 if (prefix instanceof PyTuple t) {
                     for (Object p : t) {
                         if (matches(sub, Args.string(p, "tuple for " + name + " item"), name)) {
@@ -35,15 +35,15 @@ final class Strings {
                     return false;
                 }
                 if (!(prefix instanceof String p)) {
-                    throw JinjaError.type(name + " first arg must be str or a tuple of str, not " + Py.typeName(prefix));
+                    throw JinjaError.type(name + " first arg must be str or a tuple of str, not " + PyValues.typeName(prefix));
                 }
                 return matches(sub, p, name);
             }
             case "split", "rsplit" -> {
                 a.max(2);
-                Object sep = a.opt(0, "sep", Py.NONE);
+                Object sep = a.opt(0, "sep", PyValues.NONE);
                 long max = Args.integer(a.opt(1, "maxsplit", -1L), "maxsplit");
-                if (sep == Py.NONE) {
+                if (sep == PyValues.NONE) {
                     return name.equals("split") ? splitWhitespace(s, max) : rsplitWhitespace(s, max);
                 }
                 String sp = Args.string(sep, "must be str or None, not");
@@ -53,7 +53,7 @@ final class Strings {
                 return name.equals("split") ? split(s, sp, max) : rsplit(s, sp, max);
             }
             case "splitlines" -> {
-                return splitlines(s, Py.truth(a.opt(0, "keepends", false)));
+                return splitlines(s, PyValues.truth(a.opt(0, "keepends", false)));
             }
             case "upper" -> {
                 return Methods.upper(s);
@@ -82,7 +82,7 @@ final class Strings {
             case "find", "rfind", "index", "rindex" -> {
                 String sub = Args.string(a.required(0, "sub"), "must be str, not");
                 int[] cps = s.codePoints().toArray();
-                int[] range = range(cps.length, a.opt(1, "start", Py.NONE), a.opt(2, "end", Py.NONE));
+                int[] range = range(cps.length, a.opt(1, "start", PyValues.NONE), a.opt(2, "end", PyValues.NONE));
                 String hay = new String(cps, range[0], Math.max(0, range[1] - range[0]));
                 int at = name.startsWith("r") ? hay.lastIndexOf(sub) : hay.indexOf(sub);
                 if (range[1] < range[0] || at < 0) {
@@ -95,7 +95,7 @@ final class Strings {
             }
             case "count" -> {
                 String sub = Args.string(a.required(0, "sub"), "must be str, not");
-                String hay = substring(s, a.opt(1, "start", Py.NONE), a.opt(2, "end", Py.NONE));
+                String hay = substring(s, a.opt(1, "start", PyValues.NONE), a.opt(2, "end", PyValues.NONE));
                 if (sub.isEmpty()) {
                     return (long) hay.codePointCount(0, hay.length()) + 1;
                 }
@@ -107,10 +107,10 @@ final class Strings {
             }
             case "join" -> {
                 StringBuilder sb = new StringBuilder();
-                List<Object> items = Py.iterate(a.required(0, "iterable"));
+                List<Object> items = PyValues.iterate(a.required(0, "iterable"));
                 for (int i = 0; i < items.size(); i++) {
                     if (!(items.get(i) instanceof String item)) {
-                        throw JinjaError.type("sequence item " + i + ": expected str instance, " + Py.typeName(items.get(i)) + " found");
+                        throw JinjaError.type("sequence item " + i + ": expected str instance, " + PyValues.typeName(items.get(i)) + " found");
                     }
                     if (i > 0) {
                         sb.append(s);
@@ -194,7 +194,7 @@ final class Strings {
 
     /** s[start:end] by code points, with None meaning the string's own bound. */
     private static String substring(String s, Object start, Object end) {
-        if (start == Py.NONE && end == Py.NONE) {
+        if (start == PyValues.NONE && end == PyValues.NONE) {
             return s;
         }
         int[] cps = s.codePoints().toArray();
@@ -203,8 +203,8 @@ final class Strings {
     }
 
     private static int[] range(int length, Object start, Object end) {
-        int st = start == Py.NONE ? 0 : clamp(Args.integer(start, "start"), length);
-        int en = end == Py.NONE ? length : clamp(Args.integer(end, "end"), length);
+        int st = start == PyValues.NONE ? 0 : clamp(Args.integer(start, "start"), length);
+        int en = end == PyValues.NONE ? length : clamp(Args.integer(end, "end"), length);
         return new int[] {st, en};
     }
 
@@ -454,7 +454,7 @@ final class Strings {
             }
             case "isprintable" -> {
                 for (int c : cps) {
-                    if (!Py.isPrintable(c)) {
+                    if (!PyText.isPrintable(c)) {
                         return false;
                     }
                 }

@@ -35,7 +35,7 @@ final class Tags {
             in.getContext().put(targets.get(0), value);
             return;
         }
-        List<Object> items = Py.iterate(value);
+        List<Object> items = PyValues.iterate(value);
         if (items.size() < targets.size()) {
             throw JinjaError.value("not enough values to unpack (expected " + targets.size() + ", got " + items.size() + ")");
         }
@@ -70,13 +70,13 @@ final class Tags {
                 }
                 target.add(child);
             }
-            List<Object> items = Py.iterate(h.iterable().eval(in));
+            List<Object> items = PyValues.iterate(h.iterable().eval(in));
             if (h.filter() != null) {
                 List<Object> kept = new ArrayList<>();
                 for (Object item : items) {
                     try (var scope = in.enterScope()) {
                         assign(in, h.targets(), h.unpack(), item);
-                        if (Py.truth(h.filter().eval(in))) {
+                        if (PyValues.truth(h.filter().eval(in))) {
                             kept.add(item);
                         }
                     }
@@ -119,7 +119,7 @@ final class Tags {
         @Override
         public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
             HfInterpreter in = HfInterpreter.of(interpreter);
-            boolean taken = Py.truth(in.eval(tagNode.getHelpers()));
+            boolean taken = PyValues.truth(in.eval(tagNode.getHelpers()));
             boolean done = taken;
             List<Node> branch = new ArrayList<>();
             for (Node child : tagNode.getChildren()) {
@@ -127,7 +127,7 @@ final class Tags {
                     if (taken) {
                         break;
                     }
-                    taken = !done && Py.truth(in.eval(((TagNode) child).getHelpers()));
+                    taken = !done && PyValues.truth(in.eval(((TagNode) child).getHelpers()));
                     done |= taken;
                     continue;
                 }
@@ -232,7 +232,7 @@ final class Tags {
             try (var scope = in.enterScope()) {
                 body = in.renderNodes(tagNode.getChildren());
             }
-            return Py.str(chain.applyChain(body, in));
+            return PyText.str(chain.applyChain(body, in));
         }
     }
 

@@ -19,10 +19,10 @@ public final class Undefined {
     }
 
     static Undefined attribute(Object owner, Object name) {
-        String ownerType = Py.objectTypeRepr(owner);
+        String ownerType = PyValues.objectTypeRepr(owner);
         return new Undefined(name instanceof String
-                ? ownerType + " has no attribute " + Py.repr(name)
-                : ownerType + " has no element " + Py.repr(name));
+                ? ownerType + " has no attribute " + PyText.repr(name)
+                : ownerType + " has no element " + PyText.repr(name));
     }
 
     static Undefined because(String hint) {

@@ -6,11 +6,11 @@ import dev.millrace.proto.v1.RecordRef;
 import java.util.List;
 
 /**
- * One example a tokenized record gives: its row of T positions as the stage's rule made it
+ * One masked example a tokenized record gives: its row of T positions as the stage's rule made it
  * (truncated and padded), its lineage, and the warnings the rule found.
  */
-record Example(Row row, RecordRef ref, List<Warning> warnings) {
-    Example {
+record MaskedExample(Row row, RecordRef ref, List<Warning> warnings) {
+    MaskedExample {
         warnings = List.copyOf(warnings);
     }
 }

@@ -11,19 +11,19 @@ import dev.millrace.streams.WireSpans;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A single-sequence stage's loss-mask rule (core's): one tokenized record to its examples. */
+/** A single-sequence stage's loss-mask rule (core's): one tokenized record to its masked examples. */
 @FunctionalInterface
-interface ExampleRule {
+interface RecordMasker {
 
-    List<Example> examples(TokenizedRecord in) throws RecordRejected;
+    List<MaskedExample> mask(TokenizedRecord in) throws RecordRejected;
 
     /** sft and distill: the assistant mask, truncation and padding ({@link SftPreparer#mask}). */
-    static ExampleRule conversation(SftPreparer preparer) {
+    static RecordMasker conversation(SftPreparer preparer) {
         return in -> {
             BatchingProcessor.expectSides(in, preparer.options().stage());
             TokenizedSide side = in.getSides(0);
             SftPreparer.Masked masked = preparer.mask(BatchingProcessor.ids(side.getIdsList()), WireSpans.tokenSpans(side));
-            return List.of(new Example(masked.row(), BatchingProcessor.ref(in, 0), masked.warnings()));
+            return List.of(new MaskedExample(masked.row(), BatchingProcessor.ref(in, 0), masked.warnings()));
         };
     }
 
@@ -31,14 +31,14 @@ interface ExampleRule {
      * pretrain: the side's ids are the wrapped sequence; {@link PretrainPreparer#rows} truncates
      * it to one row or splits it into windows, each an example whose ref names its window.
      */
-    static ExampleRule pretrain(PretrainPreparer preparer) {
+    static RecordMasker pretrain(PretrainPreparer preparer) {
         return in -> {
             BatchingProcessor.expectSides(in, Stage.PRETRAIN);
             TokenizedSide side = in.getSides(0);
             var rows = preparer.rows(WirePretrain.wrapped(side));
-            List<Example> examples = new ArrayList<>(rows.size());
+            List<MaskedExample> examples = new ArrayList<>(rows.size());
             for (int k = 0; k < rows.size(); k++) {
-                examples.add(new Example(rows.get(k), BatchingProcessor.ref(in, k), List.of()));
+                examples.add(new MaskedExample(rows.get(k), BatchingProcessor.ref(in, k), List.of()));
             }
             return examples;
         };

@@ -6,8 +6,8 @@ import dev.millrace.core.record.Stage;
  * How many sides a record has on the templated and tokenized topics: a DPO pair two (chosen, then
  * rejected), every other record one (a conversation, or a pretrain text).
  */
-public final class Sides {
-    private Sides() {
+public final class SideCount {
+    private SideCount() {
     }
 
     public static int of(Stage stage) {
