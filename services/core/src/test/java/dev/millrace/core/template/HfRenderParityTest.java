@@ -11,6 +11,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.testing.PythonReference;
 import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -27,7 +28,7 @@ class HfRenderParityTest {
 
     @Test
     void conformanceInputsRenderLikePython() throws Exception {
-        Path minimind = SharedData.minimindTokenizer();
+        Path minimind = TestTokenizers.minimind();
         for (String file : List.of("sft-512.input.jsonl", "sft-128.input.jsonl")) {
             assertSameAsPython(minimind, Files.readAllBytes(SharedData.conformance(file)), file, 5);
         }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.testing.PythonReference;
-import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +35,7 @@ class TemplateParityTest {
     Stream<DynamicTest> everyKnownTemplateRendersLikePython() throws Exception {
         List<Path> folders = new ArrayList<>();
         folders.add(TokenizerFolder.bundledPath());
-        folders.add(SharedData.minimindTokenizer());
+        folders.add(TestTokenizers.minimind());
         try (Stream<Path> dirs = Files.list(resource("templates"))) {
             dirs.filter(d -> Files.exists(d.resolve("tokenizer_config.json"))).sorted().forEach(folders::add);
         }
