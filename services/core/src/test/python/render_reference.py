@@ -172,9 +172,9 @@ def record_messages(line):
     """Messages and tools of one input line, as MiniMind's SFT dataset hands them to the template.
 
     ``{"messages": [...], "tools": ...}`` is taken as is. In ``{"conversations": [...]}`` a system
-    message's ``tools`` (a JSON string or a list) are the tools, an assistant's ``tool_calls`` given as a
+    message's non-empty ``tools`` (a JSON string or a list) are the tools, ``tool_calls`` given as a
     JSON string are parsed, and when no message has a role the roles alternate user, assistant, ...
-    Every other key stays on its message.
+    Every key stays on its message (the system message keeps its ``tools``, as in MiniMind).
     """
     record = json.loads(line)
     if "conversations" not in record:

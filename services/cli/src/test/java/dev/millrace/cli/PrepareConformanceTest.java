@@ -16,7 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code ./millrace prepare} against {@code ../shared/conformance/minimind} exactly as its README
+ * {@code ./millrace prepare} against the external conformance set {@code ../shared/conformance/minimind}
+ * (through {@link SharedData}: skipped when absent, a failure under CI=true) exactly as its README
  * says: one run per file, argument parsing and the byte-level line reader included, text, ids and
  * unshifted masks compared for equality; each bad line of stage sft run as its own file.
  */

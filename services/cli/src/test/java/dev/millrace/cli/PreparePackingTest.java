@@ -22,7 +22,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code prepare --packing on} (SEMANTICS.md, Packing): fill shares and that packing only rearranges whole rows. */
+/** {@code prepare --packing on} (docs/semantics.md#packing): fill shares and that packing only rearranges whole rows. */
 class PreparePackingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Where and why the pattern rule and the span rule differ (SEMANTICS.md, SFT rules 4-5), case by
+ * Where and why the pattern rule and the span rule differ (docs/semantics.md, SFT rules 4 and 5), case by
  * case, with MiniMind's real tokenizer; and how Millrace keeps a fooled pattern from producing a
  * silently wrong mask.
  */

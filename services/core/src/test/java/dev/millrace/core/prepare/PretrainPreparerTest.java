@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Pretrain rows (SEMANTICS.md): bos/eos wrapping, room kept for added tokens, padding by position. */
+/** Pretrain rows (docs/semantics.md#pretrain): bos/eos wrapping, room kept for added tokens, padding by position. */
 class PretrainPreparerTest {
     private static TokenizerFolder folder;
 
