@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
  * to ingest over HTTP (distill answers with a demo teacher id), reads the batches, dead letters and
  * distill prompts ({@code read_committed}) until every accepted record is in a batch row, a
  * downstream dead letter or the prompts topic (or was a duplicate), prints progress and tables to
- * standard error and one CLI.md summary line per stage, in stage order, to standard output, and
+ * standard error and one summary line per stage (docs/cli.md#demo), in stage order, to standard output, and
  * stops everything it started. Packing is on for pretrain and SFT, off for DPO and distill.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code ./millrace}: the command-line entry point. Standard output carries only the documented
- * output (CLI.md); logs and progress go to standard error. Usage errors exit with 2.
+ * output (docs/cli.md); logs and progress go to standard error. Usage errors exit with 2.
  */
 @Command(name = "millrace", mixinStandardHelpOptions = true, version = "millrace 0.1.0",
         description = "Streaming data preparation for LLM training.",

@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./millrace prepare}: prints, for each line of a JSONL file, what the trainer would receive
- * (CLI.md), using the same core code as the services, without Kafka.
+ * (docs/cli.md#prepare), using the same core code as the services, without Kafka.
  */
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = "Print what the trainer would receive for each record of a JSONL file.")

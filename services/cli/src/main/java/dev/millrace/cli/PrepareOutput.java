@@ -60,7 +60,7 @@ final class PrepareOutput {
         write(line);
     }
 
-    /** {@code --packing on}: one line per packed row (CLI.md). */
+    /** {@code --packing on}: one line per packed row (docs/cli.md#prepare). */
     void packed(long rowNumber, PackedRow row) {
         ObjectNode line = JSON.createObjectNode();
         line.put("row", rowNumber);

@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The prepare contract of CLI.md that does not need reference data: exit codes, line numbers, stats, explain. */
+/** The prepare contract of docs/cli.md that does not need reference data: exit codes, line numbers, stats, explain. */
 class PrepareCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String GOOD = "{\"conversations\":[{\"role\":\"user\",\"content\":\"Hi there\"},{\"role\":\"assistant\",\"content\":\"Hello! How can I help?\"}]}";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code ./millrace prepare} against {@code ../shared/conformance/minimind} exactly as its README
+ * {@code ./millrace prepare} against the external conformance set {@code ../shared/conformance/minimind}
+ * (through {@link SharedData}: skipped when absent, a failure under CI=true) exactly as its README
  * says: one run per file, argument parsing and the byte-level line reader included, text, ids and
  * unshifted masks compared for equality; each bad line of stage sft run as its own file.
  */
@@ -25,7 +27,7 @@ class PrepareConformanceTest {
     @ParameterizedTest(name = "{0} --mask-rule {2}")
     @CsvSource({"sft-512, 512, pattern", "sft-128, 128, pattern", "sft-512, 512, span", "sft-128, 128, span"})
     void sftCasesMatchByteForByte(String name, int seqLen, String maskRule) throws Exception {
-        Path tokenizer = SharedData.minimindTokenizer();
+        Path tokenizer = TestTokenizers.minimind();
         Path input = SharedData.conformance(name + ".input.jsonl");
         List<String> expected = Files.readAllLines(SharedData.conformance(name + ".expected.jsonl"));
 
@@ -51,7 +53,7 @@ class PrepareConformanceTest {
     @Test
     void pretrainCasesMatchByteForByte() throws Exception {
         List<String> expected = Files.readAllLines(SharedData.conformance("pretrain-128.expected.jsonl"));
-        CliRun run = CliRun.of("prepare", "--stage", "pretrain", "--tokenizer", SharedData.minimindTokenizer().toString(),
+        CliRun run = CliRun.of("prepare", "--stage", "pretrain", "--tokenizer", TestTokenizers.minimind().toString(),
                 "--seq-len", "128", "--input", SharedData.conformance("pretrain-128.input.jsonl").toString());
 
         assertThat(run.exitCode()).as(run.err()).isZero();
@@ -71,7 +73,7 @@ class PrepareConformanceTest {
     @CsvSource({"pattern", "span"})
     void dpoCasesMatchByteForByteOnBothSides(String maskRule) throws Exception {
         List<String> expected = Files.readAllLines(SharedData.conformance("dpo-512.expected.jsonl"));
-        CliRun run = CliRun.of("prepare", "--stage", "dpo", "--tokenizer", SharedData.minimindTokenizer().toString(),
+        CliRun run = CliRun.of("prepare", "--stage", "dpo", "--tokenizer", TestTokenizers.minimind().toString(),
                 "--seq-len", "512", "--input", SharedData.conformance("dpo-512.input.jsonl").toString(), "--mask-rule", maskRule);
 
         assertThat(run.exitCode()).as(run.err()).isZero();
@@ -91,7 +93,7 @@ class PrepareConformanceTest {
 
     @Test
     void everyBadLineGivesItsReason(@TempDir Path dir) throws Exception {
-        Path tokenizer = SharedData.minimindTokenizer();
+        Path tokenizer = TestTokenizers.minimind();
         List<byte[]> raw = rawLines(Files.readAllBytes(SharedData.conformance("bad.jsonl")));
         List<String> expected = Files.readAllLines(SharedData.conformance("bad.expected.jsonl"));
         int checked = 0;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -21,7 +22,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code prepare --packing on} (SEMANTICS.md, Packing): fill shares and that packing only rearranges whole rows. */
+/** {@code prepare --packing on} (docs/semantics.md#packing): fill shares and that packing only rearranges whole rows. */
 class PreparePackingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -30,7 +31,7 @@ class PreparePackingTest {
 
     @Test
     void sft512PacksTheSameTokensIntoFarFewerRows() throws Exception {
-        Path tokenizer = SharedData.minimindTokenizer();
+        Path tokenizer = TestTokenizers.minimind();
         Path input = SharedData.conformance("sft-512.input.jsonl");
         int t = 512;
         String[] base = {"prepare", "--stage", "sft", "--tokenizer", tokenizer.toString(), "--seq-len", "512", "--input", input.toString()};

@@ -10,7 +10,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 
 /**
- * Tells a distillation prompt (ARCHITECTURE.md: a conversation that ends in a user turn and has no
+ * Tells a distillation prompt (docs/semantics.md#distillation: a conversation that ends in a user turn and has no
  * assistant message, for the teacher to answer) from a bad record. Core reads distill records with
  * the SFT rules, which reject a conversation without an assistant message as
  * {@code NO_TRAINABLE_TOKENS}; that check is the last of the role rules, so such a record passed all

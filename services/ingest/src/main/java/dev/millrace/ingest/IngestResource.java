@@ -24,7 +24,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * {@code POST /v1/{stage}/records} (CLI.md, "HTTP ingest"): every good line is produced to
+ * {@code POST /v1/{stage}/records} (docs/cli.md#http-ingest): every good line is produced to
  * {@code <stage>.raw} (a distill prompt to {@code distill.prompts}), every bad one to the dead-letter
  * topic, and the answer comes only once the broker has acknowledged all of them, so a 200 or 422
  * means nothing is left in flight.

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ./millrace demo}, run in-process: it starts the whole system for every stage, feeds each
- * stage its bundled sample, prints one CLI.md summary line per stage in stage order on standard
+ * stage its bundled sample, prints one summary line per stage (docs/cli.md#demo) in stage order on standard
  * output and stops everything it started. The numbers must be what offline preparation of the same
  * files gives ({@link DemoExpectations}; duplicates of a record id counted once: the system drops
  * them). Packed stages (pretrain, sft) move whole examples into fewer rows, so their row count is

@@ -97,7 +97,7 @@ record DemoExpectations(Stage stage, long records, long rejected, long prompts, 
 
     /**
      * Trained positions when the same examples are packed into {@code packedRows} rows: each example
-     * that does not start a row loses its first position's mask (SEMANTICS.md, Packing). When every
+     * that does not start a row loses its first position's mask (docs/semantics.md#packing). When every
      * example trains its first position (pretrain) that is all but one per row; when none does
      * (conversations start with an untrained template token) nothing changes.
      */

@@ -159,7 +159,7 @@ class EndToEndTest {
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue() + " rows, input lines "
                         + repeated.getOrDefault(e.getKey(), List.of())));
         assertThat(moreThanOnce).as("record ids in more than one batch row: exact duplicates (the same record id) must be dropped "
-                + "downstream (ARCHITECTURE.md: chat-template drops exact duplicates; CLI.md: re-sending is harmless)").isEmpty();
+                + "downstream (docs/architecture.md: chat-template drops exact duplicates; docs/cli.md: re-sending is harmless)").isEmpty();
     }
 
     @Test

@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * Batch metrics per stage: batches sent, filler rows, non-pad and trained tokens, each batch's fill
- * shares as the batch reports them ({@code Batch.nonpad_share}, {@code trained_share}: CLI.md's
- * definitions over real rows, DPO over both sides), how long a batch waited to fill, and with
+ * shares as the batch reports them ({@code Batch.nonpad_share}, {@code trained_share}: docs/semantics.md#fill,
+ * over real rows, DPO over both sides), how long a batch waited to fill, and with
  * packing the examples and packed rows made (examples per row = their ratio).
  */
 final class BatchMetrics {

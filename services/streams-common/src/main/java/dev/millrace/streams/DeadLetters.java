@@ -34,7 +34,7 @@ public final class DeadLetters {
         return b.build();
     }
 
-    /** The key of a dead letter: its record id, or its source when it has none (ARCHITECTURE.md). */
+    /** The key of a dead letter: its record id, or its source when it has none (docs/architecture.md#topics). */
     public static String key(DeadLetter letter) {
         if (!letter.getRecordId().isEmpty()) {
             return letter.getRecordId();

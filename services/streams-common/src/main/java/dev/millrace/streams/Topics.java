@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Topic names of ARCHITECTURE.md: {@code <prefix>.<stage>.<step>}, {@code <prefix>.distill.prompts}
+ * Topic names (docs/architecture.md#topics): {@code <prefix>.<stage>.<step>}, {@code <prefix>.distill.prompts}
  * and {@code <prefix>.dlq}; the prefix is {@code millrace} unless configured otherwise.
  */
 public record Topics(String prefix) {

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Posts NDJSON to the ingest service's {@code POST /v1/{stage}/records} (CLI.md, HTTP ingest). */
+/** Posts NDJSON to the ingest service's {@code POST /v1/{stage}/records} (docs/cli.md#http-ingest). */
 public final class IngestClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;

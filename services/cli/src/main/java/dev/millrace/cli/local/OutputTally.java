@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Counts over what the pipeline produced for one stage (CLI.md definitions): records in real
+ * Counts over what the pipeline produced for one stage (definitions of docs/cli.md#demo): records in real
  * (non-filler) batch rows, dead letters raised downstream of ingest, distill prompts, batches, and
  * the fill shares {@code nonpad_share} = non-padding tokens / (real rows x T) and
  * {@code trained_share} = trained tokens / (real rows x T). Also decides when every accepted record
@@ -158,7 +158,7 @@ public final class OutputTally {
         return expectedIds.stream().filter(id -> !covered.contains(id)).count();
     }
 
-    /** The CLI.md summary line. */
+    /** The summary line of docs/cli.md#demo. */
     public String summaryLine(String stage, long ingestRejected) {
         return String.format(Locale.ROOT, "stage=%s records=%d rejected=%d batches=%d nonpad_share=%.3f trained_share=%.3f packing=%s",
                 stage, recordsInRows, ingestRejected + downstreamDeadLetters, batches, nonPadShare(), trainedShare(),

@@ -18,7 +18,7 @@ import java.util.List;
 
 /**
  * Re-submits lines to ingest: {@code POST /v1/{stage}/records?resubmit=true}, plus {@code &teacher=}
- * for distill answers (CLI.md). {@code resubmit=true} marks the records as re-sent on purpose, so
+ * for distill answers (docs/cli.md#http-ingest). {@code resubmit=true} marks the records as re-sent on purpose, so
  * chat-template does not drop one whose id it saw before (e.g. when it was dead-lettered further
  * downstream and re-sent unchanged after a fix of the template or a setting).
  */

@@ -91,7 +91,7 @@ public final class BatchAssembler {
 
     /**
      * Completes the batch to exactly B rows (DPO: B pairs) with filler rows and sets its totals and
-     * fill shares (CLI.md): non-pad and trained tokens over the real rows' T slots; for DPO over
+     * fill shares (docs/semantics.md#fill): non-pad and trained tokens over the real rows' T slots; for DPO over
      * the chosen and rejected real rows together. Filler rows never count.
      */
     public Batch close(Batch open) {

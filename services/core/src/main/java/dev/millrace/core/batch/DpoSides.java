@@ -8,7 +8,7 @@ import dev.millrace.core.record.Stage;
 import java.util.List;
 
 /**
- * The loss-mask step of a DPO pair (SEMANTICS.md, DPO), as {@code DpoPreparer} does it for
+ * The loss-mask step of a DPO pair (docs/semantics.md#dpo), as {@code DpoPreparer} does it for
  * {@code prepare}: chosen and rejected are each masked, truncated and padded with the SFT step
  * ({@link SftPreparer#mask}); a side left without a trainable token rejects the whole pair, with a
  * message naming the side.

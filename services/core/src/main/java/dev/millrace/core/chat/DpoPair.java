@@ -12,7 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A DPO pair (SEMANTICS.md, DPO): two conversations that share their prompt, every message before
+ * A DPO pair (docs/semantics.md#dpo): two conversations that share their prompt, every message before
  * the last assistant message (and the tools), and each have an assistant message. Build one with
  * {@link #of}, which rejects a pair that breaks the rule; the constructor enforces the same rule
  * with an {@link IllegalArgumentException}.

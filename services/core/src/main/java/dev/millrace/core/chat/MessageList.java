@@ -18,8 +18,8 @@ import java.util.Set;
  * types, the seed's positional roles when no message has a role, MiniMind's tool-use fields, then
  * {@link RoleRules}. Content is never coerced: a number is {@code WRONG_TYPE}, not a string.
  *
- * <p>MiniMind tool use (as its {@code SFTDataset.create_chat_prompt} and {@code hf_render.py}'s
- * {@code minimind_messages} do): a non-empty {@code tools} value on a system message (a JSON
+ * <p>MiniMind tool use (as its {@code SFTDataset.create_chat_prompt} and the test reference renderer's
+ * {@code record_messages} do): a non-empty {@code tools} value on a system message (a JSON
  * string or a list) becomes the conversation's tools, and a {@code tool_calls} JSON string is
  * parsed. The {@code tools} key is then removed from the system message: templates receive tools
  * separately (neither MiniMind's template nor HF's ChatML-style templates read
@@ -110,7 +110,7 @@ public final class MessageList {
             }
             JsonNode value = e.getValue();
             if (key.equals("tools") && "system".equals(role)) {
-                // As MiniMind (and hf_render) do: an empty tools value ("", [], null) means no tools.
+                // As MiniMind (and the test reference renderer) do: an empty tools value ("", [], null) means no tools.
                 if (isPresent(value)) {
                     tools = tools(value, where + ".tools");
                 }

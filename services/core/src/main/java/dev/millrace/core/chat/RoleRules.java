@@ -8,8 +8,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The role rules of SEMANTICS.md (SFT rule 1), applied after every input format has been mapped
- * onto role/content messages. The first failing rule decides the reason.
+ * The role rules of SFT rule 1 (docs/semantics.md#sft-rule-1-reading-the-conversation), applied
+ * after every input format has been mapped onto role/content messages. The first failing rule
+ * decides the reason.
  */
 public final class RoleRules {
     public static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");

@@ -14,7 +14,7 @@ public record RawLine(long number, byte[] bytes, long length, boolean blank) {
         this(number, bytes, bytes.length, isBlank(bytes));
     }
 
-    /** Blank lines (nothing but ASCII whitespace) are skipped and produce nothing (CLI.md). */
+    /** Blank lines (nothing but ASCII whitespace) are skipped and produce nothing (docs/cli.md#prepare). */
     public boolean isBlank() {
         return blank;
     }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Chooses and applies the mask rule for one sequence. With the pattern rule and known token spans
- * it also runs Millrace's cross-check (SEMANTICS.md, SFT rule 4): the number of assistant headers
+ * it also runs Millrace's cross-check (docs/semantics.md#sft-rule-4-the-pattern-rule): the number of assistant headers
  * followed by at least one real token must equal the number of assistant turns whose text starts
  * inside the row. When it does not, the pattern was fooled (header text typed in content, a reply
  * whose leading whitespace merged with the header newline) and the span rule's mask is used, with

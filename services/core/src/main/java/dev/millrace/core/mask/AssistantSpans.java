@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The span rule (SEMANTICS.md, SFT rule 5), template-agnostic. For the k-th message, if it is an
+ * The span rule (docs/semantics.md#sft-rule-5-the-span-rule), template-agnostic. For the k-th message, if it is an
  * assistant message, its trainable text is {@code render(messages[:k+1])} minus the prefix
  * {@code render(messages[:k], add_generation_prompt=True)}; trainable tokens are those whose
  * code-point offsets lie entirely inside that text. A template whose renders are not prefixes of

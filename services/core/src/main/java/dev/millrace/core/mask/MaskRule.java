@@ -3,7 +3,7 @@ package dev.millrace.core.mask;
 import java.util.Locale;
 
 /**
- * How assistant tokens are found (SEMANTICS.md, SFT rules 4 and 5): MiniMind's token pattern,
+ * How assistant tokens are found (docs/semantics.md, SFT rules 4 and 5): MiniMind's token pattern,
  * or the template-agnostic span rule (prefix-render differences mapped to tokens by offsets).
  */
 public enum MaskRule {

@@ -3,7 +3,7 @@ package dev.millrace.core.mask;
 import dev.millrace.core.tokenizer.Tokenizer;
 
 /**
- * MiniMind's assistant mask (SEMANTICS.md, SFT rule 4): every token after an
+ * MiniMind's assistant mask (docs/semantics.md#sft-rule-4-the-pattern-rule): every token after an
  * {@code <|im_start|>assistant\n} header up to and including the next {@code <|im_end|>\n} is
  * trained; the header and every other token are not. A turn whose close pattern is missing is
  * trained to the end of the sequence.

@@ -36,7 +36,7 @@ public record Row(int[] ids, int[] mask, int realLength, boolean truncated) {
         return sum;
     }
 
-    /** What the trainer sees (SEMANTICS.md): X = ids[0..T-1), Y = ids[1..T), mask = m[1..T). */
+    /** What the trainer sees (docs/semantics.md#shift): X = ids[0..T-1), Y = ids[1..T), mask = m[1..T). */
     public Shifted shift() {
         int t = ids.length;
         return new Shifted(Arrays.copyOfRange(ids, 0, t - 1), Arrays.copyOfRange(ids, 1, t), Arrays.copyOfRange(mask, 1, t));

@@ -2,7 +2,7 @@ package dev.millrace.core.mask;
 
 import java.util.Locale;
 
-/** Which assistant turns are trained (SEMANTICS.md, SFT rule 8): all of them (default) or only the last. */
+/** Which assistant turns are trained (docs/semantics.md#sft-rule-8-train-on): all of them (default) or only the last. */
 public enum TrainOn {
     ALL, LAST;
 

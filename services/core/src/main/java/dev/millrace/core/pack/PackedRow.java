@@ -4,7 +4,7 @@ import dev.millrace.core.mask.Row;
 import java.util.List;
 
 /**
- * One packed row of exactly {@code T} tokens (SEMANTICS.md, Packing): whole examples one after the
+ * One packed row of exactly {@code T} tokens (docs/semantics.md#packing): whole examples one after the
  * other, then padding. {@code mask} is each example's own unshifted mask, except that the first
  * token of every example after the first is 0; {@code segmentIds} are 1, 2, ... per example (0 on
  * padding); {@code positionIds} restart at 0 for each example (0 on padding); {@code lines} are the

@@ -6,7 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Whole-example packing (SEMANTICS.md, Packing): best-fit decreasing over a bounded buffer of
+ * Whole-example packing (docs/semantics.md#packing): best-fit decreasing over a bounded buffer of
  * examples. {@link #add} keeps an example until the buffer holds {@code bufferSize} of them, then
  * packs the whole buffer into rows and returns them; {@link #finish} packs what is left. Examples
  * are never split: one of length T fills a row alone (callers truncate longer ones to T first, as

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The DPO path (SEMANTICS.md, DPO): chosen and rejected are each rendered, encoded, truncated,
+ * The DPO path (docs/semantics.md#dpo): chosen and rejected are each rendered, encoded, truncated,
  * padded and masked exactly as SFT (the same {@link SftPreparer} steps); the pair shares its
  * prompt (checked when it is read) and each side must keep at least one trainable token.
  */

@@ -3,7 +3,7 @@ package dev.millrace.core.prepare;
 import dev.millrace.core.mask.Row;
 
 /**
- * Counts for {@code --stats}, the demo summary and batch metrics (CLI.md): {@code nonpad_share} =
+ * Counts for {@code --stats}, the demo summary and batch metrics (docs/semantics.md#fill): {@code nonpad_share} =
  * non-padding tokens / (rows x T), {@code trained_share} = sum of unshifted masks / (rows x T).
  * Filler rows that only complete a batch are never added here.
  */

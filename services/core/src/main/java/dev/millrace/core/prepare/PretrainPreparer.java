@@ -16,7 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The pretrain path (SEMANTICS.md, Pretrain): {@code ids = [bos] + encode(text)[: T - added] + [eos]},
+ * The pretrain path (docs/semantics.md#pretrain): {@code ids = [bos] + encode(text)[: T - added] + [eos]},
  * right-padded to T; every real position is trained, padding never (decided by position, so a pad
  * id equal to eos still trains the eos). Truncation keeps room for the tokens that are added.
  */

@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole SFT path for one record, from raw bytes to a row (SEMANTICS.md, SFT rules 1-8):
+ * The whole SFT path for one record, from raw bytes to a row (docs/semantics.md#sft, rules 1-8):
  * parse, read the conversation and check roles, render the chat template (and locate each
  * assistant turn's text by prefix renders), encode, mask (pattern rule with its cross-check, or
  * span rule), truncate and pad to T. Each step is a public method so the Kafka services can run
@@ -46,7 +46,7 @@ public final class SftPreparer implements LinePreparer {
         this.assistantMask = new AssistantMask(pattern, rule, options.trainOn());
     }
 
-    /** CLI.md: pattern when the vocabulary has {@code <|im_start|>} and {@code <|im_end|>}, else span. */
+    /** docs/cli.md#prepare: pattern when the vocabulary has {@code <|im_start|>} and {@code <|im_end|>}, else span. */
     public static MaskRule defaultRule(TokenizerFolder folder) {
         return folder.isChatMl() ? MaskRule.PATTERN : MaskRule.SPAN;
     }

@@ -3,7 +3,7 @@ package dev.millrace.core.prepare;
 import java.util.Locale;
 
 /**
- * What to do with special-token text inside message content (SEMANTICS.md, SFT rule 6): HF
+ * What to do with special-token text inside message content (docs/semantics.md#sft-rule-6-special-tokens-in-content): HF
  * tokenizes it as the special token, so by default Millrace does too and counts a warning;
  * {@code reject} makes the record a dead letter instead.
  */

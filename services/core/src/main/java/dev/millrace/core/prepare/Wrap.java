@@ -3,7 +3,7 @@ package dev.millrace.core.prepare;
 import java.util.Locale;
 
 /**
- * Pretrain bos/eos wrapping (SEMANTICS.md): {@code auto} adds bos unless the text already starts
+ * Pretrain bos/eos wrapping (docs/semantics.md#pretrain): {@code auto} adds bos unless the text already starts
  * with the bos token and eos unless it already ends with the eos token (MiniMind's
  * {@code pretrain_hq} texts carry their own); {@code always} and {@code never} do what they say.
  */

@@ -1,9 +1,9 @@
 package dev.millrace.core.record;
 
 /**
- * Every dead-letter reason code Millrace uses, in one place (SEMANTICS.md). The enum names are
+ * Every dead-letter reason code Millrace uses, in one place (docs/reasons.md). The enum names are
  * the wire and CLI codes. {@link #checkedAtIngest()} says whether ingest can decide it without a
- * tokenizer or template (CLI.md); the others arise downstream.
+ * tokenizer or template (docs/cli.md#http-ingest); the others arise downstream.
  */
 public enum Reason {
     INVALID_JSON(true),

@@ -8,7 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Record ids (ARCHITECTURE.md): hex SHA-256 of the stage name, a newline, and the normalised
+ * Record ids (docs/semantics.md#record-ids): hex SHA-256 of the stage name, a newline, and the normalised
  * record's canonical JSON (UTF-8, keys sorted, no insignificant whitespace). Because the input is
  * the normalised record, the same conversation gets the same id whatever format it came in.
  */

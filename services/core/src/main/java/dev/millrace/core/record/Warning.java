@@ -1,6 +1,6 @@
 package dev.millrace.core.record;
 
-/** Non-fatal findings: the record is still trained, and each one is counted (SEMANTICS.md). */
+/** Non-fatal findings: the record is still trained, and each one is counted (docs/reasons.md). */
 public enum Warning {
     /** Truncation cut an assistant turn, or part of one, off the row. */
     ASSISTANT_TURN_TRUNCATED,

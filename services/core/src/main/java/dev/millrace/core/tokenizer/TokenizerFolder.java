@@ -137,7 +137,7 @@ public final class TokenizerFolder implements AutoCloseable {
         return specialId("eos_token");
     }
 
-    /** The pad id; a tokenizer without a pad token pads with its eos id (SEMANTICS.md, SFT rule 3). */
+    /** The pad id; a tokenizer without a pad token pads with its eos id (docs/semantics.md#truncation-and-padding). */
     public int padId() {
         int pad = specialId("pad_token");
         return pad >= 0 ? pad : eosId();

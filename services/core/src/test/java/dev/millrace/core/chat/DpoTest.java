@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** DPO records, both shapes, and the shared-prompt rule of SEMANTICS.md (DPO). */
+/** DPO records, both shapes, and the shared-prompt rule of docs/semantics.md#dpo. */
 class DpoTest {
 
     private static final String Q = "{'role': 'user', 'content': 'q'}";

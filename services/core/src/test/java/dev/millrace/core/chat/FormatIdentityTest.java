@@ -2,20 +2,18 @@ package dev.millrace.core.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.template.ChatTemplate;
 import dev.millrace.core.template.TokenizerConfig;
+import dev.millrace.core.testing.GoldenRenders;
 import dev.millrace.core.testing.PythonReference;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One conversation, one record id, whatever format it came in: record ids hash the normalised
@@ -141,19 +139,28 @@ class FormatIdentityTest {
             + "{% if message['tool_calls'] %}{% for call in message['tool_calls'] %}<tool_call>{{ call['function']['name'] }}({{ call['function']['arguments']['city'] }})</tool_call>{% endfor %}{% endif %}"
             + "<|im_end|>\n{% endif %}{% endfor %}";
 
+    /** The Python reference renders the MiniMind line as MiniMind's SFT dataset prepares it (golden/format-identity/). */
+    private static GoldenRenders toolUseGolden() {
+        String line = MINIMIND_TOOL_USE.replace("\\'", "\u0001").replace('\'', '"').replace("\u0001", "\\\"");
+        ObjectNode request = StrictJson.MAPPER.createObjectNode().put("template", TOOL_TEMPLATE).put("record", line);
+        request.putObject("special");
+        return GoldenRenders.of("format-identity/minimind-tool-use", null, List.of(request));
+    }
+
     @Test
-    void theTemplateSeesTheSameInputForBothShapesAsMiniMindWouldGiveIt(@TempDir Path folder) throws Exception {
+    void theTemplateSeesTheSameInputForBothShapesAsMiniMindWouldGiveIt() throws Exception {
         ChatTemplate template = new ChatTemplate(new TokenizerConfig(Map.of("default", TOOL_TEMPLATE), Map.of(), List.of()));
         String miniMind = template.render(read(MINIMIND_TOOL_USE), false);
 
         assertThat(template.render(read(OPENAI_TOOL_USE), false)).isEqualTo(miniMind);
         assertThat(miniMind).contains("# Tools\nfunction get_weather: object\n").contains("<tool_call>get_weather(Paris)</tool_call>");
 
-        // Python Jinja2 on hf_render.py's minimind_messages (which keeps the raw string on the system message) agrees.
-        Files.writeString(folder.resolve("tokenizer_config.json"),
-                StrictJson.MAPPER.writeValueAsString(Map.of("chat_template", TOOL_TEMPLATE)));
-        List<String> python = PythonReference.renderMiniMindJsonl(folder,
-                (MINIMIND_TOOL_USE.replace("\\'", "\u0001").replace('\'', '"').replace("\u0001", "\\\"") + "\n").getBytes(StandardCharsets.UTF_8));
-        assertThat(python).containsExactly(miniMind);
+        // Python Jinja2 on the messages MiniMind's dataset would make (the raw tools string stays on the system message) agrees.
+        assertThat(toolUseGolden().expected()).extracting(PythonReference.Result::text).containsExactly(miniMind);
+    }
+
+    @Test
+    void goldenFileIsWhatThePythonReferenceRenders() throws Exception {
+        toolUseGolden().assertPythonStillAgrees();
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** SFT rule 1 of SEMANTICS.md as seen from a JSON message list (MiniMind "conversations"). */
+/** SFT rule 1 (docs/semantics.md#sft-rule-1-reading-the-conversation) as seen from a JSON message list (MiniMind "conversations"). */
 class MessageListTest {
 
     /** JSON written with single quotes for readability. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The role-order rows of SFT rule 1 (SEMANTICS.md), on messages already mapped to role/content. */
+/** The role-order rows of SFT rule 1 (docs/semantics.md#sft-rule-1-reading-the-conversation), on messages already mapped to role/content. */
 class RoleRulesTest {
 
     /** Messages from their roles, e.g. {@code roles("system", "user", "assistant")}. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** ShareGPT {@code from}/{@code value} records mapped onto role/content messages (SEMANTICS.md, SFT rule 1). */
+/** ShareGPT {@code from}/{@code value} records mapped onto role/content messages (docs/semantics.md#sft-rule-1-reading-the-conversation). */
 class ShareGptTest {
 
     private static Conversation read(String singleQuoted) throws RecordRejected {

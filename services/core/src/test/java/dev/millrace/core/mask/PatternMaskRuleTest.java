@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 /**
- * SFT rule 4 (SEMANTICS.md) on synthetic ids: open = [1, 10, 11] stands for
+ * SFT rule 4 (docs/semantics.md#sft-rule-4-the-pattern-rule) on synthetic ids: open = [1, 10, 11] stands for
  * {@code <|im_start|>assistant\n}, close = [2, 20] for {@code <|im_end|>\n}; 1 and 2 alone are the
  * special tokens, other small numbers are ordinary text.
  */

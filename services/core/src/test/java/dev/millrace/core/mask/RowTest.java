@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** SFT rule 3 and the shift (SEMANTICS.md): truncation on the right, padding by position. */
+/** SFT rule 3 and the shift (docs/semantics.md#shift): truncation on the right, padding by position. */
 class RowTest {
     private static final int EOS = 2;
 

@@ -117,7 +117,7 @@ class PackingCorpusTest {
         return JSON.createObjectNode().put("role", role).put("content", content);
     }
 
-    /** Real tokens and trained tokens over rows of T (CLI.md's nonpad_share and trained_share). */
+    /** Real tokens and trained tokens over rows of T (nonpad_share and trained_share, docs/semantics.md#fill). */
     private static final class Fill {
         long rows;
         long nonPad;

@@ -11,7 +11,7 @@ import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
-import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Where and why the pattern rule and the span rule differ (SEMANTICS.md, SFT rules 4-5), case by
+ * Where and why the pattern rule and the span rule differ (docs/semantics.md, SFT rules 4 and 5), case by
  * case, with MiniMind's real tokenizer; and how Millrace keeps a fooled pattern from producing a
  * silently wrong mask.
  */
@@ -34,7 +34,7 @@ class MaskRulesTest {
 
     @BeforeAll
     static void load() throws Exception {
-        minimind = TokenizerFolder.open(SharedData.minimindTokenizer());
+        minimind = TokenizerFolder.open(TestTokenizers.minimind());
     }
 
     @AfterAll
@@ -126,7 +126,7 @@ class MaskRulesTest {
      */
     @Test
     void reasoningBlocksInTheHeaderAreTrainedByThePatternButNotByTheSpanRule(@TempDir Path dir) throws Exception {
-        Files.copy(SharedData.minimindTokenizer().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(TestTokenizers.minimind().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         String template = "{% for m in messages %}{% if m.role == 'assistant' %}<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n"
                 + "{{ m.content }}<|im_end|>\\n{% else %}<|im_start|>{{ m.role }}\\n{{ m.content }}<|im_end|>\\n{% endif %}{% endfor %}"
                 + "{% if add_generation_prompt %}<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n{% endif %}";
@@ -145,7 +145,7 @@ class MaskRulesTest {
 
     @Test
     void aTemplateThatIsNotPrefixConsistentIsADeadLetterUnderTheSpanRule(@TempDir Path dir) throws Exception {
-        Files.copy(SharedData.minimindTokenizer().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(TestTokenizers.minimind().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         // The last message is rendered differently from the others, so prefixes are not prefixes.
         String template = "{% for m in messages %}<|im_start|>{{ m.role }}\\n{{ m.content }}{% if loop.last %} (final){% endif %}"
                 + "<|im_end|>\\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\\n{% endif %}";

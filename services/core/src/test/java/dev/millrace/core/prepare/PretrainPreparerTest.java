@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.core.mask.Row;
-import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Pretrain rows (SEMANTICS.md): bos/eos wrapping, room kept for added tokens, padding by position. */
+/** Pretrain rows (docs/semantics.md#pretrain): bos/eos wrapping, room kept for added tokens, padding by position. */
 class PretrainPreparerTest {
     private static TokenizerFolder folder;
 
@@ -76,7 +76,7 @@ class PretrainPreparerTest {
     /** A tokenizer whose pad id equals its eos id still trains the eos: padding is known by position. */
     @Test
     void paddingIsDecidedByPositionNotById(@TempDir Path dir) throws Exception {
-        Files.copy(SharedData.minimindTokenizer().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(TestTokenizers.minimind().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         Files.writeString(dir.resolve("tokenizer_config.json"),
                 "{\"bos_token\": \"<|im_start|>\", \"eos_token\": \"<|im_end|>\", \"pad_token\": \"<|im_end|>\"}");
         try (TokenizerFolder padIsEos = TokenizerFolder.open(dir)) {

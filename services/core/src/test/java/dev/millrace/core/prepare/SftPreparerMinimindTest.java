@@ -11,6 +11,7 @@ import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ class SftPreparerMinimindTest {
     @ParameterizedTest(name = "{0} with the {2} rule")
     @CsvSource({"sft-512, 512, PATTERN", "sft-128, 128, PATTERN", "sft-512, 512, SPAN", "sft-128, 128, SPAN"})
     void matchesConformanceCases(String name, int seqLen, MaskRule rule) throws Exception {
-        try (TokenizerFolder folder = TokenizerFolder.open(SharedData.minimindTokenizer())) {
+        try (TokenizerFolder folder = TokenizerFolder.open(TestTokenizers.minimind())) {
             SftPreparer preparer = new SftPreparer(folder,
                     new SftOptions(Stage.SFT, seqLen, null, rule, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null));
             List<String> expected = Files.readAllLines(SharedData.conformance(name + ".expected.jsonl"));

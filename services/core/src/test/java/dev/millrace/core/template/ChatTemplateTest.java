@@ -14,8 +14,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * SFT rule 2 (SEMANTICS.md): Jinjava must render chat templates the way HF's Jinja2 environment does.
- * Every expected string below was produced by Python Jinja2 3.1.6 through ../shared/tools/hf_render.py.
+ * SFT rule 2 (docs/semantics.md#sft-rule-2-rendering): Millrace must render chat templates the way HF's Jinja2 environment does.
+ * Every expected string below is what Python Jinja2 3.1.6 renders under HF's settings (src/test/python/render_reference.py).
  */
 class ChatTemplateTest {
 

@@ -5,19 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.RecordRejected;
-import dev.millrace.core.template.jinja.RenderedTemplate;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.millrace.core.template.jinja.HfEnvironment;
+import dev.millrace.core.testing.GoldenRenders;
 import dev.millrace.core.testing.PythonReference;
-import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * Hundreds of small templates, each exercising one piece of Jinja2 semantics chat templates rely on,
- * rendered by Millrace and by Python Jinja2 under HF's settings (../shared/tools/hf_render.py): the
- * bytes must be identical, or both must fail.
+ * rendered by Millrace and by the Python reference (Python Jinja2 under HF's settings,
+ * {@code src/test/python/render_reference.py}), whose answers are committed as
+ * {@code golden/jinja-semantics/snippets.jsonl}: the bytes must be identical, or both must fail. A
+ * second test re-renders the golden file with Python where it is available; see {@link GoldenRenders}.
  */
 class JinjaSemanticsParityTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -200,11 +205,11 @@ class JinjaSemanticsParityTest {
             "{% set tool_names = [] %}{% for t in tools %}{{ tool_names.append(t.function.name) }}{% endfor %}"
     );
 
+    private static final ZonedDateTime NOW = LocalDateTime.parse(GoldenRenders.PINNED_NOW).atZone(ZoneOffset.UTC);
     private static final Map<String, Object> SPECIAL = Map.of("bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>",
             "additional_special_tokens", List.of("<a>", "<b>"));
 
-    @Test
-    void snippetsRenderLikePython() throws Exception {
+    private static List<Case> cases() throws Exception {
         List<Map<String, Object>> messages = JSON.readValue(MESSAGES_JSON, List.class);
         Object tools = JSON.readValue(TOOLS_JSON, List.class);
         List<Case> cases = new ArrayList<>();
@@ -214,31 +219,48 @@ class JinjaSemanticsParityTest {
                 cases.add(new Case(snippet, messages, null, false, Map.of("enable_thinking", false)));
             }
         }
-        StringBuilder jsonl = new StringBuilder();
-        for (Case c : cases) {
-            Map<String, Object> rec = new LinkedHashMap<>();
+        return cases;
+    }
+
+    private static GoldenRenders golden() throws Exception {
+        List<ObjectNode> requests = new ArrayList<>();
+        for (Case c : cases()) {
+            ObjectNode rec = JSON.createObjectNode();
             rec.put("template", c.template);
-            rec.put("messages", c.messages);
-            rec.put("tools", c.tools);
+            rec.set("messages", JSON.valueToTree(c.messages));
+            rec.set("tools", JSON.valueToTree(c.tools));
             rec.put("add_generation_prompt", c.addGenerationPrompt);
-            rec.put("vars", c.vars);
-            rec.put("special", SPECIAL);
+            rec.set("vars", JSON.valueToTree(c.vars));
+            rec.set("special", JSON.valueToTree(SPECIAL));
+            rec.put("now", GoldenRenders.PINNED_NOW);
             rec.put("spans", c.template.contains("generation"));
-            jsonl.append(JSON.writeValueAsString(rec)).append('\n');
+            requests.add(rec);
         }
-        List<PythonReference.Result> python = PythonReference.renderSnippets(jsonl.toString().getBytes(StandardCharsets.UTF_8));
+        return GoldenRenders.of("jinja-semantics/snippets", null, requests);
+    }
+
+    @Test
+    void goldenFileIsWhatThePythonReferenceRenders() throws Exception {
+        golden().assertPythonStillAgrees();
+    }
+
+    @Test
+    void snippetsRenderLikePython() throws Exception {
+        List<Case> cases = cases();
+        List<PythonReference.Result> python = golden().expected();
         assertThat(python).hasSize(cases.size());
+        HfEnvironment environment = new HfEnvironment(() -> NOW);
         List<String> mismatches = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
             PythonReference.Result expected = python.get(i);
             ChatTemplate template = new ChatTemplate(new TokenizerConfig(Map.of("default", c.template),
-                    Map.of("bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>"), List.of("<a>", "<b>")));
+                    Map.of("bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>"), List.of("<a>", "<b>")), environment);
             String actual;
             String error = null;
             List<int[]> spans = List.of();
             try {
-                RenderedTemplate r = template.renderWithGenerationSpans(new Conversation(c.messages, c.tools), c.addGenerationPrompt, c.vars);
+                var r = template.renderWithGenerationSpans(new Conversation(c.messages, c.tools), c.addGenerationPrompt, c.vars);
                 actual = r.text();
                 spans = r.generationSpans();
             } catch (RecordRejected e) {

@@ -3,16 +3,20 @@ package dev.millrace.core.template;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.RecordRejected;
-import dev.millrace.core.template.jinja.RenderedTemplate;
+import dev.millrace.core.template.jinja.HfEnvironment;
+import dev.millrace.core.testing.GoldenRenders;
 import dev.millrace.core.testing.PythonReference;
-import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,59 +26,58 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every chat template the project knows (the bundled tokenizer's, MiniMind's from ../shared, and the
- * Llama 3 / Gemma / Mistral / DeepSeek R1 / ChatML-with-tools templates under
- * test resources templates/) rendered over the same {@link #cases() conversations} by Millrace and by
- * ../shared/tools/hf_render.py --jsonl: identical bytes, or an error in both (with the template's
- * raise_exception text in Millrace's TEMPLATE_ERROR message).
+ * Every chat template the project knows (the bundled tokenizer's, MiniMind's, and the Llama 3 / Gemma /
+ * Mistral / DeepSeek R1 / ChatML-with-tools templates under test resources templates/) rendered over the
+ * same {@link #cases() conversations}: Millrace's text and {@code {% generation %}} spans must equal those
+ * of the Python reference ({@code src/test/python/render_reference.py}), committed as golden files
+ * {@code golden/template-parity/<template>.jsonl}, byte for byte, or both must fail (with the template's
+ * raise_exception text in Millrace's TEMPLATE_ERROR message). A second test re-renders the golden files
+ * with Python where it is available; see {@link GoldenRenders}.
  */
 class TemplateParityTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Object> FIXED_DATE = Map.of("date_string", "26 Jul 2024");
+    private static final ZonedDateTime NOW = LocalDateTime.parse(GoldenRenders.PINNED_NOW).atZone(ZoneOffset.UTC);
 
-    @TestFactory
-    Stream<DynamicTest> everyKnownTemplateRendersLikePython() throws Exception {
-        List<Path> folders = new ArrayList<>();
-        folders.add(TokenizerFolder.bundledPath());
-        folders.add(SharedData.minimindTokenizer());
-        try (Stream<Path> dirs = Files.list(resource("templates"))) {
-            dirs.filter(d -> Files.exists(d.resolve("tokenizer_config.json"))).sorted().forEach(folders::add);
-        }
-        assertThat(folders).hasSizeGreaterThanOrEqualTo(7);
-        return folders.stream().map(folder -> DynamicTest.dynamicTest(folder.getFileName().toString(), () -> assertParity(folder)));
+    private record Template(String name, Path folder) {
     }
 
-    /** The {% generation %} spans of the ChatML template equal those Python reports. */
-    @org.junit.jupiter.api.Test
-    void generationSpansMatchPython() throws Exception {
-        TokenizerConfig config = TokenizerConfig.load(resource("templates/chatml_tools"));
-        String source = config.selectTemplate(true);
-        List<Case> cases = cases().stream().filter(c -> !c.label().startsWith("bad") && !c.label().equals("unknown role")).toList();
-        StringBuilder jsonl = new StringBuilder();
-        for (Case c : cases) {
-            Map<String, Object> rec = new LinkedHashMap<>();
-            rec.put("template", source);
-            rec.put("messages", c.messages());
-            rec.put("tools", c.tools());
+    private static List<Template> templates() throws Exception {
+        List<Template> out = new ArrayList<>();
+        out.add(new Template("bundled", TokenizerFolder.bundledPath()));
+        out.add(new Template("minimind", TestTokenizers.minimind()));
+        try (Stream<Path> dirs = Files.list(resource("templates"))) {
+            dirs.filter(d -> Files.exists(d.resolve("tokenizer_config.json"))).sorted()
+                    .forEach(d -> out.add(new Template(d.getFileName().toString(), d)));
+        }
+        assertThat(out).hasSizeGreaterThanOrEqualTo(7);
+        return out;
+    }
+
+    private static GoldenRenders golden(Template t) {
+        List<ObjectNode> requests = new ArrayList<>();
+        for (Case c : cases()) {
+            ObjectNode rec = JSON.createObjectNode();
+            rec.put("label", c.label());
+            rec.set("messages", JSON.valueToTree(c.messages()));
+            rec.set("tools", JSON.valueToTree(c.tools()));
             rec.put("add_generation_prompt", c.addGenerationPrompt());
-            rec.put("vars", c.vars());
-            rec.put("special", config.templateVariables());
+            rec.set("vars", JSON.valueToTree(c.vars()));
+            rec.put("now", GoldenRenders.PINNED_NOW);
             rec.put("spans", true);
-            jsonl.append(JSON.writeValueAsString(rec)).append('\n');
+            requests.add(rec);
         }
-        List<PythonReference.Result> python = PythonReference.renderSnippets(jsonl.toString().getBytes(StandardCharsets.UTF_8));
-        ChatTemplate template = new ChatTemplate(config);
-        int withSpans = 0;
-        for (int i = 0; i < cases.size(); i++) {
-            Case c = cases.get(i);
-            RenderedTemplate r = template.renderWithGenerationSpans(new Conversation(c.messages(), c.tools()), c.addGenerationPrompt(), c.vars());
-            assertThat(r.text()).as(c.label()).isEqualTo(python.get(i).text());
-            List<List<Integer>> spans = new ArrayList<>();
-            r.generationSpans().forEach(span -> spans.add(List.of(span[0], span[1])));
-            assertThat((com.fasterxml.jackson.databind.JsonNode) JSON.valueToTree(spans)).as(c.label()).isEqualTo(python.get(i).spans());
-            withSpans += spans.isEmpty() ? 0 : 1;
-        }
-        assertThat(withSpans).isGreaterThan(20);
+        return GoldenRenders.of("template-parity/" + t.name(), t.folder(), requests);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyKnownTemplateRendersAsThePythonReference() throws Exception {
+        return templates().stream().map(t -> DynamicTest.dynamicTest(t.name(), () -> assertParity(t)));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> goldenFilesAreWhatThePythonReferenceRenders() throws Exception {
+        return templates().stream().map(t -> DynamicTest.dynamicTest(t.name(), () -> golden(t).assertPythonStillAgrees()));
     }
 
     private static Path resource(String name) throws URISyntaxException {
@@ -85,23 +88,15 @@ class TemplateParityTest {
                         Map<String, Object> vars) {
     }
 
-    private static void assertParity(Path folder) throws Exception {
+    private static void assertParity(Template t) throws Exception {
         List<Case> cases = cases();
-        StringBuilder jsonl = new StringBuilder();
-        for (Case c : cases) {
-            Map<String, Object> rec = new LinkedHashMap<>();
-            rec.put("messages", c.messages());
-            rec.put("tools", c.tools());
-            rec.put("add_generation_prompt", c.addGenerationPrompt());
-            rec.put("vars", c.vars());
-            jsonl.append(JSON.writeValueAsString(rec)).append('\n');
-        }
-        List<PythonReference.Result> python = PythonReference.renderJsonl(folder, jsonl.toString().getBytes(StandardCharsets.UTF_8));
+        List<PythonReference.Result> python = golden(t).expected();
         assertThat(python).hasSize(cases.size());
-        ChatTemplate template = new ChatTemplate(TokenizerConfig.load(folder));
+        ChatTemplate template = new ChatTemplate(TokenizerConfig.load(t.folder()), new HfEnvironment(() -> NOW));
         List<String> mismatches = new ArrayList<>();
         int rendered = 0;
         int failedInBoth = 0;
+        int withSpans = 0;
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
             PythonReference.Result expected = python.get(i);
@@ -112,7 +107,7 @@ class TemplateParityTest {
             } catch (RecordRejected e) {
                 error = e.getMessage();
             }
-            String where = folder.getFileName() + " / " + c.label() + " (add_generation_prompt=" + c.addGenerationPrompt() + ")";
+            String where = t.name() + " / " + c.label() + " (add_generation_prompt=" + c.addGenerationPrompt() + ")";
             if (expected.failed()) {
                 if (error == null) {
                     mismatches.add(where + ": Python failed (" + expected.error() + ") but Millrace rendered " + JSON.writeValueAsString(actual));
@@ -127,12 +122,23 @@ class TemplateParityTest {
                 mismatches.add(where + ":\n  python: " + JSON.writeValueAsString(expected.text()) + "\n  java:   " + JSON.writeValueAsString(actual));
             } else {
                 rendered++;
+                var withGeneration = template.renderWithGenerationSpans(new Conversation(c.messages(), c.tools()), c.addGenerationPrompt(), c.vars());
+                List<List<Integer>> spans = new ArrayList<>();
+                withGeneration.generationSpans().forEach(span -> spans.add(List.of(span[0], span[1])));
+                if (!withGeneration.text().equals(actual) || !JSON.valueToTree(spans).equals(expected.spans())) {
+                    mismatches.add(where + ": {% generation %} spans\n  python: " + expected.spans() + "\n  java:   " + spans);
+                }
+                withSpans += spans.isEmpty() ? 0 : 1;
             }
         }
-        System.out.printf("%s: %d cases rendered identically, %d failed in both%n", folder.getFileName(), rendered, failedInBoth);
+        System.out.printf("%s: %d cases rendered identically (%d with generation spans), %d failed in both%n",
+                t.name(), rendered, withSpans, failedInBoth);
         assertThat(mismatches).as(String.join("\n", mismatches)).isEmpty();
         assertThat(rendered + failedInBoth).isGreaterThanOrEqualTo(40);
         assertThat(rendered).as("cases rendered identically (not just failing in both)").isGreaterThanOrEqualTo(15);
+        if (t.name().equals("chatml_tools")) {
+            assertThat(withSpans).as("cases with generation spans").isGreaterThan(20);
+        }
     }
 
     // --- the conversations ----------------------------------------------------------------------

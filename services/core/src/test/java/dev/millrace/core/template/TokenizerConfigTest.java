@@ -116,7 +116,7 @@ class TokenizerConfigTest {
 
     @Test
     void aChatTemplateInTheConfigWinsOverTheJinjaFile() throws Exception {
-        // As ../shared/tools/hf_render.py does: the file is used only when the config has no chat_template.
+        // As HF (and src/test/python/render_reference.py) does: the file is used only when the config has no chat_template.
         Files.writeString(folder.resolve("chat_template.jinja"), "FILE");
 
         assertThat(load("{'chat_template': 'CONFIG'}").selectTemplate(false)).isEqualTo("CONFIG");

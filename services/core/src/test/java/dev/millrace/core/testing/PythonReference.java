@@ -9,18 +9,27 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs {@code ../shared/tools/hf_render.py} (Python Jinja2 set up like HF apply_chat_template) as a
- * test oracle. Test-only: production rendering is Java. Missing python3/Jinja2 skips, or fails under CI=true.
+ * The project's Python reference renderer, {@code services/core/src/test/python/render_reference.py}
+ * (Python Jinja2 set up as HF's {@code apply_chat_template} sets it up), run as a test oracle.
+ * Test-only: production rendering is Java.
+ *
+ * <p>The interpreter is the first of {@code $MILLRACE_PYTHON}, {@code python3} on PATH and
+ * {@code /usr/bin/python3} that can {@code import jinja2} (Debian's {@code python3-jinja2} installs for
+ * {@code /usr/bin/python3}, which need not be the {@code python3} first on PATH). None: the test is
+ * skipped with a message, or fails under {@code CI=true}.
  */
 public final class PythonReference {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static Optional<String> interpreter;
 
     private PythonReference() {
     }
@@ -30,49 +39,91 @@ public final class PythonReference {
         public boolean failed() {
             return error != null;
         }
-    }
 
-    /** One result per non-blank input line: the rendered text, or null where Python raised. */
-    public static List<String> renderMiniMindJsonl(Path tokenizerFolder, byte[] jsonl) throws IOException, InterruptedException {
-        List<String> texts = new ArrayList<>();
-        for (Result r : renderJsonl(tokenizerFolder, jsonl, "--minimind")) {
-            texts.add(r.text());
+        static Result of(JsonNode node) {
+            return node.has("text")
+                    ? new Result(node.get("text").asText(), null, node.get("spans"))
+                    : new Result(null, node.path("error").asText("unknown error"), null);
         }
-        return texts;
     }
 
-    /**
-     * hf_render.py's {@code --jsonl} mode on a tokenizer folder: records
-     * {@code {"messages", "tools", "add_generation_prompt", "vars"}} in, one result per record out.
-     */
-    public static List<Result> renderJsonl(Path tokenizerFolder, byte[] jsonl, String... extraArgs)
-            throws IOException, InterruptedException {
-        Path script = SharedData.require("tools/hf_render.py");
-        List<String> command = new ArrayList<>(List.of("python3", script.toString(), tokenizerFolder.toString(), "--jsonl"));
-        command.addAll(List.of(extraArgs));
-        return run(command, jsonl);
+    public static Path script() {
+        return SharedData.repoRoot().resolve("services/core/src/test/python/render_reference.py");
     }
 
-    /**
-     * Many small templates at once with hf_render.py's environment (test resource
-     * {@code python/render_snippets.py}): records {@code {"template", "messages", "tools",
-     * "add_generation_prompt", "vars", "special", "spans"}}.
-     */
-    public static List<Result> renderSnippets(byte[] jsonl) throws IOException, InterruptedException {
-        Path tools = SharedData.require("tools/hf_render.py").getParent();
-        Path helper = Files.createTempFile("render_snippets", ".py");
-        try (InputStream in = PythonReference.class.getResourceAsStream("/python/render_snippets.py")) {
-            Files.write(helper, in.readAllBytes());
+    /** The candidates, in the order they are tried. */
+    static List<String> candidates() {
+        Set<String> out = new LinkedHashSet<>();
+        String configured = System.getenv("MILLRACE_PYTHON");
+        if (configured != null && !configured.isBlank()) {
+            out.add(configured);
         }
+        out.add("python3");
+        out.add("/usr/bin/python3");
+        return List.copyOf(out);
+    }
+
+    /** The first candidate that imports jinja2, if any (probed once per JVM). */
+    public static synchronized Optional<String> interpreter() {
+        if (interpreter == null) {
+            interpreter = candidates().stream().filter(PythonReference::importsJinja2).findFirst();
+        }
+        return interpreter;
+    }
+
+    private static boolean importsJinja2(String python) {
         try {
-            return run(List.of("python3", helper.toString(), tools.toString()), jsonl);
-        } finally {
-            Files.deleteIfExists(helper);
+            Process p = new ProcessBuilder(python, "-c", "import jinja2").redirectErrorStream(true).start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
-    private static List<Result> run(List<String> command, byte[] jsonl) throws IOException, InterruptedException {
-        requirePythonWithJinja();
+    /** The interpreter, or skip the test (fail it under {@code CI=true}) saying what was tried. */
+    public static String requireInterpreter() {
+        Optional<String> python = interpreter();
+        if (python.isPresent()) {
+            return python.get();
+        }
+        String problem = "no Python with Jinja2 found (tried " + String.join(", ", candidates())
+                + "); install python3-jinja2 or point MILLRACE_PYTHON at an interpreter that has Jinja2";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(problem + " (CI=true: the Python reference must run)");
+        }
+        abort(problem + "; skipping the comparison with the Python reference");
+        throw new AssertionError("unreachable");
+    }
+
+    /**
+     * Runs the reference script over request records (see its docstring), one result per request;
+     * {@code tokenizerFolder} (may be null) supplies the template and special tokens a request does not give.
+     */
+    public static List<Result> render(Path tokenizerFolder, List<? extends JsonNode> requests) throws IOException, InterruptedException {
+        StringBuilder jsonl = new StringBuilder();
+        for (JsonNode request : requests) {
+            jsonl.append(JSON.writeValueAsString(request)).append('\n');
+        }
+        List<Result> results = new ArrayList<>();
+        for (JsonNode node : renderRaw(tokenizerFolder, jsonl.toString().getBytes(StandardCharsets.UTF_8))) {
+            results.add(Result.of(node));
+        }
+        if (results.size() != requests.size()) {
+            throw new IOException(script() + " answered " + results.size() + " of " + requests.size() + " requests");
+        }
+        return results;
+    }
+
+    /** The script's result lines as JSON, as it wrote them. */
+    static List<JsonNode> renderRaw(Path tokenizerFolder, byte[] jsonl) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(requireInterpreter(), script().toString()));
+        if (tokenizerFolder != null) {
+            command.addAll(List.of("--tokenizer", tokenizerFolder.toString()));
+        }
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         Thread feeder = new Thread(() -> {
             try (var in = p.getOutputStream()) {
@@ -83,19 +134,19 @@ public final class PythonReference {
         });
         feeder.start();
         byte[] out = readAll(p.getInputStream());
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(command.get(1) + " failed with exit code " + p.exitValue());
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " did not finish within 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + p.exitValue());
         }
         feeder.join();
-        List<Result> results = new ArrayList<>();
+        List<JsonNode> results = new ArrayList<>();
         for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
-            if (line.isEmpty()) {
-                continue;
+            if (!line.isEmpty()) {
+                results.add(JSON.readTree(line));
             }
-            JsonNode node = JSON.readTree(line);
-            results.add(node.has("text")
-                    ? new Result(node.get("text").asText(), null, node.get("spans"))
-                    : new Result(null, node.path("error").asText("unknown error"), null));
         }
         return results;
     }
@@ -104,27 +155,5 @@ public final class PythonReference {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         in.transferTo(buffer);
         return buffer.toByteArray();
-    }
-
-    private static void requirePythonWithJinja() {
-        String problem = null;
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import jinja2").redirectErrorStream(true).start();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                problem = "python3 cannot import jinja2";
-            }
-        } catch (IOException | InterruptedException e) {
-            problem = "python3 is not available: " + e.getMessage();
-        }
-        if (problem != null) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail(problem + " (CI=true: the rendering parity test must run)");
-            }
-            abort(problem + "; skipping the rendering parity test");
-        }
-    }
-
-    public static byte[] bytes(Path file) throws IOException {
-        return Files.readAllBytes(file);
     }
 }

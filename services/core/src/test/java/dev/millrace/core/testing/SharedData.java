@@ -7,9 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The read-only reference data in {@code ../shared}, resolved from the repository root (Maven runs
- * tests in the module directory). Absent: the test is skipped with a clear message, except under
- * {@code CI=true}, where a missing folder fails the test so a green build cannot hide it.
+ * The one way tests reach data outside the repository: the external conformance cases in
+ * {@code ../shared/conformance}, an extra check beside the repository's own tests. Resolved from the
+ * repository root (Maven runs tests in the module directory; the build passes the root as the system
+ * property {@code millrace.repo.root}). Absent: the test is skipped with a message saying so, except
+ * under {@code CI=true}, where a missing folder fails the test so a green build cannot hide it.
+ * Everything else a test needs is carried by the repository (the MiniMind tokenizer:
+ * {@link TestTokenizers}; the Python reference renderer and its golden files: {@link GoldenRenders}).
  */
 public final class SharedData {
     private SharedData() {
@@ -31,22 +35,19 @@ public final class SharedData {
     }
 
     /** {@code ../shared/<relative>}, or skip/fail as described above. */
-    public static Path require(String relative) {
+    private static Path require(String relative) {
         Path path = repoRoot().resolve("..").resolve("shared").resolve(relative).normalize();
         if (!Files.exists(path)) {
-            String message = "reference data " + path + " is absent (expected ../shared beside the repository)";
+            String message = "external conformance data " + path + " is absent (expected ../shared beside the repository)";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 fail(message + "; CI=true, so this is a failure, not a skip");
             }
-            abort(message + "; skipping");
+            abort(message + "; skipping this extra check (the repository's own tests do not need it)");
         }
         return path;
     }
 
-    public static Path minimindTokenizer() {
-        return require("tokenizers/minimind");
-    }
-
+    /** A file of the external MiniMind conformance set, {@code ../shared/conformance/minimind/<file>}. */
     public static Path conformance(String file) {
         return require("conformance/minimind/" + file);
     }

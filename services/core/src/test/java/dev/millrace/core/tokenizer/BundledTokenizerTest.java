@@ -3,6 +3,7 @@ package dev.millrace.core.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.core.testing.SharedData;
+import dev.millrace.core.testing.TestTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +65,7 @@ class BundledTokenizerTest {
         try (TokenizerFolder again = TokenizerFolder.bundled()) {
             assertThat(again.fingerprint()).isEqualTo(folder.fingerprint());
         }
-        try (TokenizerFolder minimind = TokenizerFolder.open(SharedData.minimindTokenizer())) {
+        try (TokenizerFolder minimind = TokenizerFolder.open(TestTokenizers.minimind())) {
             assertThat(minimind.fingerprint()).isNotEqualTo(folder.fingerprint());
         }
     }
