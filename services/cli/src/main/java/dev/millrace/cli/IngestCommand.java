@@ -71,12 +71,10 @@ final class IngestCommand extends Millrace.OutputAware {
                 current = file.toString();
                 sender.send(file, current);
             }
-        } catch (IngestClient.Failed e) {
+        } catch (IngestClient.Failed | FileSender.Unreadable e) {
             progress.finish(sender.totals(), current);
-            throw new Millrace.Failure(e.messageAskingAbout("--url") + " (sent before the failure: " + sender.totals().summary() + ")");
-        } catch (FileSender.Unreadable e) {
-            progress.finish(sender.totals(), current);
-            throw new Millrace.Failure(e.getMessage() + " (sent before the failure: " + sender.totals().summary() + ")");
+            String message = e instanceof IngestClient.Failed failed ? failed.messageAskingAbout("--url") : e.getMessage();
+            throw new Millrace.Failure(message + " (sent before the failure: " + sender.totals().summary() + ")");
         }
         progress.finish(sender.totals(), null);
         if (request.stage() == Stage.DISTILL) {
