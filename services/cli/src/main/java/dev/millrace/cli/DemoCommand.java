@@ -1,9 +1,10 @@
 package dev.millrace.cli;
 
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.OutputTally;
 import dev.millrace.cli.local.PipelineOutput;
+import dev.millrace.cli.local.PipelineService;
 import dev.millrace.cli.local.RepoRoot;
 import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.LineReader;
@@ -85,7 +86,7 @@ final class DemoCommand extends Millrace.OutputAware {
         List<Stage> stages = stages(stageIds);
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
                 "cannot find the Millrace checkout with the packaged services; run ./millrace from it or set MILLRACE_HOME"));
-        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(LocalSystem.Service.class));
+        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class));
         if (!missing.isEmpty()) {
             throw new Millrace.Failure("the demo runs the packaged broker and services, but these are not built in " + root + ": "
                     + String.join(", ", missing) + "; run ./mvnw -DskipTests package there (./millrace does it when they are missing)");
@@ -152,7 +153,7 @@ final class DemoCommand extends Millrace.OutputAware {
         IngestClient ingest = new IngestClient(system.ingestUri());
         Map<Stage, Feed> feeds = new LinkedHashMap<>();
         for (Map.Entry<Stage, byte[]> e : samples.entrySet()) {
-            feeds.put(e.getKey(), post(ingest, system, e.getKey(), e.getValue()));
+            feeds.put(e.getKey(), post(ingest, e.getKey(), e.getValue()));
         }
         List<Stage> stages = List.copyOf(feeds.keySet());
         List<String> batchTopics = stages.stream().map(s -> system.topics().batches(s)).toList();
@@ -194,12 +195,16 @@ final class DemoCommand extends Millrace.OutputAware {
         }
     }
 
-    private Feed post(IngestClient ingest, LocalSystem system, Stage stage, byte[] sample) {
+    private Feed post(IngestClient ingest, Stage stage, byte[] sample) {
         List<RawLine> lines = lines(sample);
-        Map<String, String> query = stage == Stage.DISTILL ? Map.of("teacher", TEACHER) : Map.of();
-        err.printf("millrace demo: posting the bundled %s sample (%d lines) to %s%n", stage.id(), lines.size(),
-                system.ingestUri().resolve("/v1/" + stage.id() + "/records" + (query.isEmpty() ? "" : "?teacher=" + TEACHER)));
-        IngestClient.Answer answer = ingest.post(stage.id(), sample, query);
+        IngestClient.Request request = IngestClient.Request.to(stage).withTeacher(stage == Stage.DISTILL ? TEACHER : null);
+        err.printf("millrace demo: posting the bundled %s sample (%d lines) to %s%n", stage.id(), lines.size(), ingest.uri(request));
+        IngestClient.Answer answer;
+        try {
+            answer = ingest.post(request, sample);
+        } catch (IngestClient.Failed e) {
+            throw new Millrace.Failure(e.getMessage());
+        }
         err.printf("millrace demo: ingest answered %d: %d accepted%s, %d rejected%n", answer.status(), answer.accepted(),
                 stage == Stage.DISTILL ? " (" + answer.prompts() + " of them prompts for the teacher)" : "", answer.rejected());
         for (IngestClient.LineError e : answer.errors()) {

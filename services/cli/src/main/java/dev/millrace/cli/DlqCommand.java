@@ -1,9 +1,8 @@
 package dev.millrace.cli;
 
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.ops.DeadLetterScan;
 import dev.millrace.cli.ops.DlqOutput;
-import dev.millrace.cli.ops.IngestPost;
 import dev.millrace.cli.ops.OriginalLine;
 import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.core.record.Stage;
@@ -32,14 +31,16 @@ import picocli.CommandLine.ParentCommand;
         description = "List dead letters, export their input lines, re-submit fixed lines to ingest.",
         subcommands = {DlqCommand.ListCommand.class, DlqCommand.ExportCommand.class, DlqCommand.ResubmitCommand.class})
 final class DlqCommand extends Millrace.OutputAware {
+    /** How many positions of skipped messages standard error lists. */
+    static final int SKIPPED_SHOWN = 10;
 
     /** Where the dead letters are. */
     static final class Connection {
-        @Option(names = "--bootstrap", defaultValue = OpsDefaults.BOOTSTRAP, paramLabel = "HOST:PORT",
+        @Option(names = "--bootstrap", defaultValue = DeploymentDefaults.BOOTSTRAP, paramLabel = "HOST:PORT",
                 description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
         String bootstrap;
 
-        @Option(names = "--topic-prefix", defaultValue = "millrace", paramLabel = "P", description = "topic prefix (default ${DEFAULT-VALUE})")
+        @Option(names = "--topic-prefix", defaultValue = DeploymentDefaults.TOPIC_PREFIX, paramLabel = "P", description = "topic prefix (default ${DEFAULT-VALUE})")
         String topicPrefix;
 
         String dlq() {
@@ -65,7 +66,7 @@ final class DlqCommand extends Millrace.OutputAware {
                     throw new Millrace.UsageError("--offset " + o + ": expected OFFSET or PARTITION:OFFSET");
                 }
             }
-            return new DeadLetterScan.Selection(offsets, reason, OpsDefaults.stage(stage).orElse(null));
+            return new DeadLetterScan.Selection(offsets, reason, StageOption.parse(stage).orElse(null));
         }
     }
 
@@ -140,10 +141,18 @@ final class DlqCommand extends Millrace.OutputAware {
         }
     }
 
-    /** The selected dead letters; every {@code --offset} given must name exactly one of them. */
-    private static List<DeadLetterScan.Entry> select(TopicScan scan, Connection c, Selection s) {
+    /**
+     * The selected dead letters; every {@code --offset} given must name exactly one of them. Messages
+     * on the topic that are not dead letters are named on standard error.
+     */
+    private List<DeadLetterScan.Entry> select(TopicScan scan, Connection c, Selection s) {
         DeadLetterScan.Selection sel = s.toSelection();
-        List<DeadLetterScan.Entry> entries = DeadLetterScan.read(scan, c.dlq(), sel);
+        DeadLetterScan.Read read = DeadLetterScan.read(scan, c.dlq(), sel);
+        String skipped = DeadLetterScan.skippedNotice(c.dlq(), read.skipped(), SKIPPED_SHOWN);
+        if (skipped != null) {
+            err.println("millrace dlq: " + skipped);
+        }
+        List<DeadLetterScan.Entry> entries = read.entries();
         String unresolved = DeadLetterScan.unresolved(sel.positions(), entries);
         if (unresolved != null) {
             throw new Millrace.Failure(unresolved);
@@ -216,7 +225,7 @@ final class DlqCommand extends Millrace.OutputAware {
         @Option(names = "--teacher", paramLabel = "ID", description = "distill answers in FILE: their teacher id")
         String teacher;
 
-        @Option(names = "--url", defaultValue = OpsDefaults.INGEST_URL, paramLabel = "URL",
+        @Option(names = "--url", defaultValue = DeploymentDefaults.INGEST_URL, paramLabel = "URL",
                 description = "the ingest service (default ${DEFAULT-VALUE})")
         URI url;
 
@@ -233,21 +242,21 @@ final class DlqCommand extends Millrace.OutputAware {
             }
             int rejected = 0;
             if (file != null) {
-                Stage s = OpsDefaults.stage(stage).orElseThrow(() -> new Millrace.UsageError("--stage is required with FILE"));
+                Stage s = StageOption.parse(stage).orElseThrow(() -> new Millrace.UsageError("--stage is required with FILE"));
                 byte[] body;
                 try {
                     body = Files.readAllBytes(file);
                 } catch (IOException e) {
                     throw new Millrace.UsageError("cannot read " + file + ": " + e.getMessage());
                 }
-                rejected += post(IngestPost.target(url, s, teacher), body, null);
+                rejected += post(IngestClient.Request.to(s).withTeacher(teacher), body, null);
             } else {
                 if (teacher != null) {
                     throw new Millrace.UsageError("--teacher goes with FILE; re-sent dead letters keep their own teacher id");
                 }
                 Selection sel = new Selection();
                 sel.offsets = offsets;
-                Stage only = OpsDefaults.stage(stage).orElse(null);
+                Stage only = StageOption.parse(stage).orElse(null);
                 Map<String, List<Map.Entry<DeadLetterScan.Entry, OriginalLine.Line>>> groups = new LinkedHashMap<>();
                 for (var e : parent.lines(connection, sel).entrySet()) {
                     if (only != null && e.getValue().stage() != only) {
@@ -259,8 +268,8 @@ final class DlqCommand extends Millrace.OutputAware {
                 for (var group : groups.values()) {
                     OriginalLine.Line first = group.get(0).getValue();
                     List<String> positions = group.stream().map(e -> e.getKey().position()).toList();
-                    byte[] body = IngestPost.body(group.stream().map(e -> e.getValue().bytes()).toList());
-                    rejected += post(IngestPost.target(url, first.stage(), first.teacherId()), body, positions);
+                    byte[] body = IngestClient.ndjson(group.stream().map(e -> e.getValue().bytes()).toList());
+                    rejected += post(IngestClient.Request.to(first.stage()).withTeacher(first.teacherId()), body, positions);
                 }
             }
             if (rejected > 0) {
@@ -268,13 +277,19 @@ final class DlqCommand extends Millrace.OutputAware {
             }
         }
 
-        /** Posts one body and prints the answer; returns how many lines ingest rejected. */
-        private int post(URI target, byte[] body, List<String> positions) {
+        /**
+         * Posts one body with {@code resubmit=true} (the records are re-sent on purpose, so chat-template
+         * does not drop one whose id it saw before) and prints the answer; returns how many lines ingest rejected.
+         */
+        private int post(IngestClient.Request request, byte[] body, List<String> positions) {
+            IngestClient ingest = new IngestClient(url);
+            IngestClient.Request resubmit = request.resubmitted();
+            URI target = ingest.uri(resubmit);
             IngestClient.Answer answer;
             try {
-                answer = IngestPost.post(target, body);
-            } catch (IllegalStateException e) {
-                throw new Millrace.Failure(e.getMessage());
+                answer = ingest.post(resubmit, body);
+            } catch (IngestClient.Failed e) {
+                throw new Millrace.Failure(e.messageAskingAbout("--url"));
             }
             PrintStream out = parent.out;
             if (json) {

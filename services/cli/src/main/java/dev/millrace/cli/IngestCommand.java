@@ -1,7 +1,7 @@
 package dev.millrace.cli;
 
 import dev.millrace.cli.ingest.FileSender;
-import dev.millrace.cli.ingest.IngestHttp;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.ingest.Progress;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.record.Stage;
@@ -36,7 +36,7 @@ final class IngestCommand extends Millrace.OutputAware {
             description = "distill only: the teacher checkpoint that wrote the answers (a record's own \"teacher\" field wins)")
     String teacher;
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:8081", description = "the ingest service (default ${DEFAULT-VALUE})")
+    @Option(names = "--url", defaultValue = DeploymentDefaults.INGEST_URL, description = "the ingest service (default ${DEFAULT-VALUE})")
     String url;
 
     @Option(names = "--chunk-lines", defaultValue = "1000", paramLabel = "N",
@@ -53,7 +53,7 @@ final class IngestCommand extends Millrace.OutputAware {
 
     @Override
     public void run() {
-        IngestHttp.Target target = target();
+        IngestClient.Request request = request();
         URI base = base();
         if (chunkLines < 1) {
             throw new Millrace.UsageError("--chunk-lines must be at least 1, got " + chunkLines);
@@ -64,26 +64,27 @@ final class IngestCommand extends Millrace.OutputAware {
         List<Path> files = files(inputs);
         boolean terminal = err == System.err && Progress.stderrIsTerminal();
         Progress progress = new Progress(err, terminal, 5_000, System::currentTimeMillis);
-        FileSender sender = new FileSender(new IngestHttp(base, 1_000), target, chunkLines, CHUNK_BYTES, maxLineBytes, progress);
+        FileSender sender = new FileSender(new IngestClient(base), request, chunkLines, CHUNK_BYTES, maxLineBytes, progress);
         String current = null;
         try {
             for (Path file : files) {
                 current = file.toString();
                 sender.send(file, current);
             }
-        } catch (IngestHttp.Failed | FileSender.Unreadable e) {
-            progress.finish(sender.tally(), current);
-            throw new Millrace.Failure(e.getMessage() + " (sent before the failure: " + sender.tally().summary() + ")");
+        } catch (IngestClient.Failed | FileSender.Unreadable e) {
+            progress.finish(sender.totals(), current);
+            String message = e instanceof IngestClient.Failed failed ? failed.messageAskingAbout("--url") : e.getMessage();
+            throw new Millrace.Failure(message + " (sent before the failure: " + sender.totals().summary() + ")");
         }
-        progress.finish(sender.tally(), null);
-        if (target.stage().equals(Stage.DISTILL.id())) {
-            err.println("millrace ingest: " + sender.tally().prompts() + " of the accepted records were prompts (sent to distill.prompts)");
+        progress.finish(sender.totals(), null);
+        if (request.stage() == Stage.DISTILL) {
+            err.println("millrace ingest: " + sender.totals().prompts() + " of the accepted records were prompts (sent to distill.prompts)");
         }
-        out.println(sender.tally().summary());
+        out.println(sender.totals().summary());
         out.flush();
     }
 
-    private IngestHttp.Target target() {
+    private IngestClient.Request request() {
         Stage s;
         try {
             s = Stage.fromId(stage);
@@ -105,7 +106,7 @@ final class IngestCommand extends Millrace.OutputAware {
         if (teacher != null && teacher.isBlank()) {
             throw new Millrace.UsageError("--teacher must name the teacher checkpoint");
         }
-        return new IngestHttp.Target(s.id(), forced, teacher);
+        return IngestClient.Request.to(s).withFormat(forced).withTeacher(teacher);
     }
 
     private URI base() {

@@ -1,7 +1,11 @@
 package dev.millrace.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +13,7 @@ import picocli.CommandLine.Command;
  * {@code ./millrace}: the command-line entry point. Standard output carries only the documented
  * output (docs/cli.md); logs and progress go to standard error. Usage errors exit with 2.
  */
-@Command(name = "millrace", mixinStandardHelpOptions = true, version = "millrace 0.1.0",
+@Command(name = "millrace", mixinStandardHelpOptions = true, versionProvider = Millrace.Version.class,
         description = "Streaming data preparation for LLM training.",
         subcommands = {PrepareCommand.class, DemoCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class})
 public final class Millrace implements Runnable {
@@ -51,6 +55,32 @@ public final class Millrace implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, demo, ingest, trace or dlq");
+    }
+
+    /**
+     * {@code --version}: "millrace" and the project version, which the build writes into
+     * {@code millrace/version.properties} from the pom (the version is kept in the poms only).
+     */
+    static final class Version implements CommandLine.IVersionProvider {
+        static final String RESOURCE = "/millrace/version.properties";
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"millrace " + version()};
+        }
+
+        static String version() {
+            try (InputStream in = Millrace.class.getResourceAsStream(RESOURCE)) {
+                if (in == null) {
+                    throw new IllegalStateException(RESOURCE + " is missing from the CLI's classes; build it with ./mvnw");
+                }
+                Properties p = new Properties();
+                p.load(in);
+                return p.getProperty("version");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     /** Commands that write documented output get the streams {@link #run} was given. */

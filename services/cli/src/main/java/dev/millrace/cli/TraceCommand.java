@@ -26,11 +26,11 @@ final class TraceCommand extends Millrace.OutputAware {
     @Option(names = "--stage", paramLabel = "STAGE", description = "pretrain|sft|dpo|distill (default: from the batch id)")
     String stage;
 
-    @Option(names = "--bootstrap", defaultValue = OpsDefaults.BOOTSTRAP, paramLabel = "HOST:PORT",
+    @Option(names = "--bootstrap", defaultValue = DeploymentDefaults.BOOTSTRAP, paramLabel = "HOST:PORT",
             description = "Kafka bootstrap servers (default ${DEFAULT-VALUE})")
     String bootstrap;
 
-    @Option(names = "--topic-prefix", defaultValue = "millrace", paramLabel = "P", description = "topic prefix (default ${DEFAULT-VALUE})")
+    @Option(names = "--topic-prefix", defaultValue = DeploymentDefaults.TOPIC_PREFIX, paramLabel = "P", description = "topic prefix (default ${DEFAULT-VALUE})")
     String topicPrefix;
 
     @Option(names = "--json", description = "one JSON object per line instead of a table")
@@ -39,7 +39,7 @@ final class TraceCommand extends Millrace.OutputAware {
 
     @Override
     public void run() {
-        Stage s = OpsDefaults.stage(stage).or(() -> BatchTrace.stageOf(batchId)).orElseThrow(() -> new Millrace.UsageError(
+        Stage s = StageOption.parse(stage).or(() -> BatchTrace.stageOf(batchId)).orElseThrow(() -> new Millrace.UsageError(
                 "cannot tell the stage from batch id '" + batchId + "' (expected <stage>-p<partition>-<sequence>); give --stage"));
         String topic = new Topics(topicPrefix).batches(s);
         try (TopicScan scan = new TopicScan(bootstrap)) {

@@ -2,7 +2,7 @@ package dev.millrace.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.json.StrictJson;
@@ -102,7 +102,7 @@ class DemoCommandTest {
         String other = "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}";
         byte[] body = String.join("\n", good, "not json", "", sameInMiniMind, other).getBytes(StandardCharsets.UTF_8);
         List<RawLine> lines = DemoCommand.lines(body);
-        IngestClient.Answer answer = new IngestClient.Answer(422, 3, 1, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
+        IngestClient.Answer answer = new IngestClient.Answer(422, 3, 1, 0, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
 
         DemoCommand.Expected expected = DemoCommand.expected(Stage.SFT, lines, answer);
 
@@ -112,7 +112,7 @@ class DemoCommandTest {
         assertThat(expected.required(answer.accepted())).isEqualTo(2);
 
         // When ingest's numbers do not match the lines, only counts can decide.
-        IngestClient.Answer odd = new IngestClient.Answer(422, 4, 1, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
+        IngestClient.Answer odd = new IngestClient.Answer(422, 4, 1, 0, List.of(new IngestClient.LineError(2, "INVALID_JSON", "x")), "");
         assertThat(DemoCommand.expected(Stage.SFT, lines, odd).idsKnown()).isFalse();
         assertThat(DemoCommand.expected(Stage.SFT, lines, odd).required(4)).isEqualTo(4);
     }
@@ -121,25 +121,25 @@ class DemoCommandTest {
     void recordIdsArePerStageAndDistillPromptsCountByArrival() {
         String text = "{\"text\": \"Hello\"}";
         List<RawLine> pretrain = DemoCommand.lines(String.join("\n", text, text).getBytes(StandardCharsets.UTF_8));
-        DemoCommand.Expected p = DemoCommand.expected(Stage.PRETRAIN, pretrain, new IngestClient.Answer(200, 2, 0, List.of(), ""));
+        DemoCommand.Expected p = DemoCommand.expected(Stage.PRETRAIN, pretrain, new IngestClient.Answer(200, 2, 0, 0, List.of(), ""));
         assertThat(p.idsKnown()).isTrue();
         assertThat(p.ids()).hasSize(1);
         assertThat(p.required(2)).isEqualTo(1);
 
         String pair = "{\"prompt\": \"Hi\", \"chosen\": \"Hello!\", \"rejected\": \"Go away.\"}";
         DemoCommand.Expected d = DemoCommand.expected(Stage.DPO, DemoCommand.lines(pair.getBytes(StandardCharsets.UTF_8)),
-                new IngestClient.Answer(200, 1, 0, List.of(), ""));
+                new IngestClient.Answer(200, 1, 0, 0, List.of(), ""));
         assertThat(d.idsKnown()).isTrue();
         assertThat(d.ids()).hasSize(1);
 
         String answered = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}";
         String prompt = "{\"messages\": [{\"role\": \"user\", \"content\": \"What is 2+2?\"}]}";
         List<RawLine> distill = DemoCommand.lines(String.join("\n", answered, prompt).getBytes(StandardCharsets.UTF_8));
-        DemoCommand.Expected x = DemoCommand.expected(Stage.DISTILL, distill, new IngestClient.Answer(200, 2, 0, List.of(), "{\"prompts\": 1}"));
+        DemoCommand.Expected x = DemoCommand.expected(Stage.DISTILL, distill, new IngestClient.Answer(200, 2, 0, 1, List.of(), "{\"prompts\": 1}"));
         assertThat(x.idsKnown()).isTrue();
         assertThat(x.ids()).hasSize(1); // the answered one; the prompt is counted on the prompts topic
         assertThat(x.required(2)).isEqualTo(2);
         // the same prompt line sent to sft is not a prompt: a line core rejects means the ids are not known
-        assertThat(DemoCommand.expected(Stage.SFT, distill, new IngestClient.Answer(200, 2, 0, List.of(), "")).idsKnown()).isFalse();
+        assertThat(DemoCommand.expected(Stage.SFT, distill, new IngestClient.Answer(200, 2, 0, 0, List.of(), "")).idsKnown()).isFalse();
     }
 }

@@ -39,6 +39,7 @@ class DlqCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String DLQ = "millrace.dlq";
     static final String RAW = "millrace.sft.raw";
+    static final String SKIPPING_DLQ = "skipping.dlq";
     static final String NOT_JSON = "this is not JSON";
     static final byte[] NOT_UTF8 = {'{', '"', 'a', '"', ':', ' ', '"', 'c', 'a', 'f', (byte) 0xe9, '\n', '"', '}'};
     static final String TEMPLATE_JSON = "{\"messages\":[{\"content\":\"RAISE\",\"role\":\"user\"},{\"content\":\"No.\",\"role\":\"assistant\"}]}";
@@ -46,14 +47,14 @@ class DlqCommandTest {
     static final String DPO_NORMALISED = "{\"chosen\":{\"messages\":[{\"content\":\"Q\",\"role\":\"user\"},{\"content\":\"A\",\"role\":\"assistant\"}]},"
             + "\"rejected\":{\"messages\":[{\"content\":\"Q\",\"role\":\"user\"},{\"content\":\"B\",\"role\":\"assistant\"}]}}";
 
-    OpsBroker broker;
+    InProcessBroker broker;
     HttpServer server;
     final List<String> received = new ArrayList<>();
     long t = 1_700_000_000_000L;
 
     @BeforeAll
     void writeDeadLetters(@TempDir Path dir) throws Exception {
-        broker = new OpsBroker(dir.resolve("kafka"), DLQ, RAW, "millrace.dpo.raw");
+        broker = new InProcessBroker(dir.resolve("kafka"), DLQ, RAW, "millrace.dpo.raw", SKIPPING_DLQ);
         long rawLong = broker.plain(RAW, 0, "id-long", RawRecord.newBuilder().setRecordId("id-long").setNormalisedJson(LONG_JSON)
                 .setSource(source("req-2", 4)).build().toByteArray());
         // partition 0: offsets 0..3; partition 1: offsets 0..2
@@ -68,6 +69,16 @@ class DlqCommandTest {
                 "id-long", "millrace.sft.tokenized"));
         letter(1, downstream("TEMPLATE_ERROR", "chat-template", RawRecord.newBuilder().setRecordId("id-dpo").setStage(WireStage.DPO)
                 .setNormalisedJson(DPO_NORMALISED).build().toByteArray(), "id-dpo", "millrace.dpo.raw").toBuilder().setStage(WireStage.DPO).build());
+        // A topic with messages that are not dead letters: a tombstone (0:2) and bytes that are no protobuf (1:0);
+        // and a dead letter (1:2) whose raw record is a tombstone.
+        broker.committed(SKIPPING_DLQ, 0, "src", ingest("INVALID_JSON", NOT_JSON.getBytes(StandardCharsets.UTF_8), source("req-4", 1))
+                .toBuilder().setAtMs(t++).build().toByteArray());
+        broker.committed(SKIPPING_DLQ, 0, "src", null);
+        broker.committed(SKIPPING_DLQ, 1, "src", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        long rawTombstone = broker.plain(RAW, 1, "id-deleted", null);
+        broker.committed(SKIPPING_DLQ, 1, "id-deleted", downstream("NO_TRAINABLE_TOKENS", "loss-mask", TokenizedRecord.newBuilder()
+                .setRecordId("id-deleted").setStage(WireStage.SFT).setRaw(TopicOffset.newBuilder().setTopic(RAW).setPartition(1).setOffset(rawTombstone))
+                .build().toByteArray(), "id-deleted", "millrace.sft.tokenized").toBuilder().setAtMs(t++).build().toByteArray());
         broker.aborted(DLQ, 1, "aborted", ingest("INVALID_JSON", "aborted".getBytes(StandardCharsets.UTF_8), source("req-9", 1)).toByteArray());
 
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -142,6 +153,36 @@ class DlqCommandTest {
 
         assertThat(CliRun.of("dlq", "--bootstrap", broker.bootstrap(), "--limit", "0").exitCode()).isEqualTo(2);
         assertThat(CliRun.of("dlq", "--bootstrap", broker.bootstrap(), "--stage", "nope").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void messagesThatAreNotDeadLettersAreCountedAndNamedOnStandardError() {
+        String skipped = "millrace dlq: skipped 2 message(s) on skipping.dlq that are not dead letters: "
+                + "0:2 (a tombstone: no value), 1:0 (not a DeadLetter protobuf message)";
+
+        CliRun list = CliRun.of("dlq", "--bootstrap", broker.bootstrap(), "--topic-prefix", "skipping", "--json");
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(json(list)).extracting(l -> l.path("position").asText()).containsExactly("0:0", "1:2");
+        assertThat(list.err()).contains(skipped);
+
+        CliRun table = CliRun.of("dlq", "list", "--bootstrap", broker.bootstrap(), "--topic-prefix", "skipping");
+        assertThat(table.outLines()).hasSize(3);
+        assertThat(table.err()).contains(skipped);
+
+        CliRun export = CliRun.of("dlq", "export", "--bootstrap", broker.bootstrap(), "--topic-prefix", "skipping", "--offset", "0:0");
+        assertThat(export.exitCode()).as(export.err()).isZero();
+        assertThat(export.out()).isEqualTo(NOT_JSON + "\n");
+        assertThat(export.err()).contains(skipped);
+
+        // a raw record that is a tombstone is no input line
+        CliRun deleted = CliRun.of("dlq", "export", "--bootstrap", broker.bootstrap(), "--topic-prefix", "skipping", "--offset", "1:2");
+        assertThat(deleted.exitCode()).isEqualTo(1);
+        assertThat(deleted.out()).isEmpty();
+        assertThat(deleted.err()).contains("dead letter 1:2 (NO_TRAINABLE_TOKENS)", "is a tombstone (no value), not a raw record")
+                .doesNotContain("Exception");
+
+        CliRun clean = CliRun.of("dlq", "--bootstrap", broker.bootstrap(), "--json");
+        assertThat(clean.err()).as("nothing skipped, nothing said").doesNotContain("skipped");
     }
 
     @Test

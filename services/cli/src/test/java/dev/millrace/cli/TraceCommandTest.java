@@ -29,13 +29,13 @@ class TraceCommandTest {
     static final String RAW = "millrace.sft.raw";
     static final String BATCHES = "millrace.sft.batches";
 
-    OpsBroker broker;
+    InProcessBroker broker;
     long rawA;
     long rawB;
 
     @BeforeAll
     void writeTopics(@TempDir Path dir) throws Exception {
-        broker = new OpsBroker(dir.resolve("kafka"), RAW, BATCHES, "millrace.pretrain.raw", "millrace.pretrain.batches",
+        broker = new InProcessBroker(dir.resolve("kafka"), RAW, BATCHES, "millrace.pretrain.raw", "millrace.pretrain.batches",
                 "millrace.dpo.raw", "millrace.dpo.batches", "other.sft.batches");
         rawA = broker.plain(RAW, 1, "id-a", raw("id-a", "req-1", 3).toByteArray());
         broker.plain(RAW, 1, "id-x", raw("id-x", "req-1", 4).toByteArray());
@@ -116,6 +116,22 @@ class TraceCommandTest {
         CliRun noTopic = CliRun.of("trace", "sft-p0-00000000", "--topic-prefix", "absent", "--bootstrap", broker.bootstrap());
         assertThat(noTopic.exitCode()).isEqualTo(1);
         assertThat(noTopic.err()).contains("topic absent.sft.batches does not exist");
+    }
+
+    @Test
+    void tombstonesAreNeitherBatchesNorRawRecords() throws Exception {
+        long tombstone = broker.plain(RAW, 0, "id-t", null);
+        broker.committed("other.sft.batches", 1, "with-tombstone", null);
+        broker.committed("other.sft.batches", 1, "with-tombstone", batch("with-tombstone", WireStage.SFT, row(ref("id-t", RAW, 0, tombstone))).toByteArray());
+
+        CliRun run = CliRun.of("trace", "with-tombstone", "--stage", "sft", "--topic-prefix", "other", "--bootstrap", broker.bootstrap(), "--json");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).as("the tombstone with the batch's key is no second copy").doesNotContain("occurs");
+        assertThat(json(run)).singleElement().satisfies(l -> {
+            assertThat(l.has("source")).isFalse();
+            assertThat(l.path("problem").asText()).contains("tombstone");
+        });
     }
 
     @Test

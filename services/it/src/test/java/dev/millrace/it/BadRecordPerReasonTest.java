@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.Millrace;
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.PipelineOutput;
 import dev.millrace.core.json.RawLine;
@@ -193,7 +193,7 @@ class BadRecordPerReasonTest {
                 .property("millrace.sft.mask-rule", "span")
                 .property("millrace.sft.special-tokens-in-content", "reject")
                 .property("millrace.ingest.max-record-bytes", String.valueOf(MAX_RECORD_BYTES)))) {
-            IngestClient.Answer answer = new IngestClient(system.ingestUri()).post("sft", body);
+            IngestClient.Answer answer = new IngestClient(system.ingestUri()).post(Stage.SFT, body);
             Map<Long, String> ingestErrors = new LinkedHashMap<>();
             answer.errors().forEach(e -> ingestErrors.put(e.line(), e.reason()));
             Map<Long, String> wantErrors = new LinkedHashMap<>();
@@ -404,7 +404,7 @@ class BadRecordPerReasonTest {
         }
         assertThat(lines).as("good DPO sample pairs").hasSizeGreaterThanOrEqualTo(3);
         lines.add(2, DPO_PROMPT_MISMATCH.getBytes(StandardCharsets.UTF_8));
-        IngestClient.Answer answer = new IngestClient(system.ingestUri()).post("dpo", LossMaskKillTest.join(lines));
+        IngestClient.Answer answer = new IngestClient(system.ingestUri()).post(Stage.DPO, LossMaskKillTest.join(lines));
         return new DpoRun(lines, 3, ids, answer);
     }
 

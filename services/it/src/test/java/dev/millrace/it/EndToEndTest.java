@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.OutputTally;
 import dev.millrace.cli.local.PipelineOutput;
@@ -96,7 +96,7 @@ class EndToEndTest {
         Path target = Files.createDirectories(root.resolve("services/it/target"));
         system = LocalSystem.start(root, new LocalSystem.Options()
                 .seqLen(T).batchSize(B).batchLingerMs(500).runDir(Files.createTempDirectory(target, "e2e-run-")).progress(System.err));
-        answer = new IngestClient(system.ingestUri()).post("sft", body);
+        answer = new IngestClient(system.ingestUri()).post(Stage.SFT, body);
 
         Set<String> ids = expected.acceptedIds();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();

@@ -3,9 +3,9 @@ package dev.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
-import dev.millrace.cli.local.LocalSystem.Service;
+import dev.millrace.cli.local.PipelineService;
 import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.record.Stage;
@@ -58,7 +58,7 @@ class LossMaskKillTest {
         try (LocalSystem system = LocalSystem.start(root, PipelineChecks.quickFailover(new LocalSystem.Options().seqLen(T).batchSize(B)
                 .batchLingerMs(Duration.ofHours(1).toMillis()).runDir(Files.createTempDirectory(target, "kill-loss-mask-")).progress(System.err)))) {
             IngestClient ingest = new IngestClient(system.ingestUri());
-            assertThat(ingest.post("sft", first).accepted()).isEqualTo(Expectations.of(first, T).acceptedLines());
+            assertThat(ingest.post(Stage.SFT, first).accepted()).isEqualTo(Expectations.of(first, T).acceptedLines());
 
             String tokenized = system.topics().tokenized(Stage.SFT);
             String batches = system.topics().batches(Stage.SFT);
@@ -96,11 +96,11 @@ class LossMaskKillTest {
             }
             assertThat(observed).as("loss-mask had consumed and committed the first records, with no batch sent").isTrue();
 
-            int status = system.kill(Service.LOSS_MASK);
+            int status = ServiceFaults.kill(system, PipelineService.LOSS_MASK);
             assertThat(status).as("exit status of a process killed by SIGKILL (128 + 9)").isEqualTo(137);
-            system.restart(Service.LOSS_MASK, Map.of("millrace.batch-linger-ms", "1000"));
+            ServiceFaults.restart(system, PipelineService.LOSS_MASK, Map.of("millrace.batch-linger-ms", "1000"));
 
-            IngestClient.Answer answer = ingest.post("sft", rest);
+            IngestClient.Answer answer = ingest.post(Stage.SFT, rest);
             assertThat(answer.status()).isIn(200, 422);
 
             PipelineChecks.Output output = PipelineChecks.await(system, Stage.SFT, all.acceptedIds(), TIMEOUT);

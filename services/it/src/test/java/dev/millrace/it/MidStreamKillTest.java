@@ -3,9 +3,9 @@ package dev.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.millrace.cli.local.IngestClient;
+import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
-import dev.millrace.cli.local.LocalSystem.Service;
+import dev.millrace.cli.local.PipelineService;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.core.record.Stage;
@@ -41,8 +41,8 @@ class MidStreamKillTest {
     static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     @ParameterizedTest
-    @EnumSource(value = Service.class, names = {"CHAT_TEMPLATE", "LOSS_MASK"})
-    void everyGoodRecordIsInExactlyOneBatchRowAfterAServiceIsKilledMidStream(Service victim) throws Exception {
+    @EnumSource(value = PipelineService.class, names = {"CHAT_TEMPLATE", "LOSS_MASK"})
+    void everyGoodRecordIsInExactlyOneBatchRowAfterAServiceIsKilledMidStream(PipelineService victim) throws Exception {
         List<byte[]> chunks = chunks();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         chunks.forEach(all::writeBytes);
@@ -52,17 +52,17 @@ class MidStreamKillTest {
         Path root = Repo.packagedRoot();
         Path target = Files.createDirectories(root.resolve("services/it/target"));
         // The victim starts only once its input holds every record, so it is killed while working through a backlog.
-        Set<Service> others = EnumSet.allOf(Service.class);
+        Set<PipelineService> others = EnumSet.allOf(PipelineService.class);
         others.remove(victim);
         try (LocalSystem system = LocalSystem.start(root, PipelineChecks.quickFailover(new LocalSystem.Options().seqLen(T).batchSize(B)
                 .batchLingerMs(500).services(others).runDir(Files.createTempDirectory(target, "kill-" + victim.id() + "-")).progress(System.err)))) {
             IngestClient ingest = new IngestClient(system.ingestUri());
             long accepted = 0;
             for (byte[] chunk : chunks) {
-                accepted += ingest.post("sft", chunk).accepted();
+                accepted += ingest.post(Stage.SFT, chunk).accepted();
             }
             assertThat(accepted).isEqualTo(expected.acceptedLines());
-            String input = victim == Service.CHAT_TEMPLATE ? system.topics().raw(Stage.SFT) : system.topics().tokenized(Stage.SFT);
+            String input = victim == PipelineService.CHAT_TEMPLATE ? system.topics().raw(Stage.SFT) : system.topics().tokenized(Stage.SFT);
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!new HashSet<>(PipelineChecks.keys(system.bootstrapServers(), input)).containsAll(ids)) {
                 if (System.nanoTime() > deadline) {
@@ -71,7 +71,7 @@ class MidStreamKillTest {
                 Thread.sleep(250);
             }
 
-            system.restart(victim, Map.of());
+            system.startService(victim, Map.of());
             long before;
             while (true) {
                 before = produced(system, victim);
@@ -83,13 +83,13 @@ class MidStreamKillTest {
                 }
                 Thread.sleep(100);
             }
-            int status = system.kill(victim);
+            int status = ServiceFaults.kill(system, victim);
             long atKill = produced(system, victim);
             System.err.printf("%s killed (exit %d) after %d committed output records (%d seen just before); %d distinct ids expected%n",
                     victim.id(), status, atKill, before, ids.size());
             assertThat(status).as("exit status of a process killed by SIGKILL (128 + 9)").isEqualTo(137);
             assertThat(atKill).as("records %s had committed output for when it was killed: some, not all", victim.id()).isBetween(1L, ids.size() - 1L);
-            system.restart(victim, Map.of());
+            ServiceFaults.restart(system, victim, Map.of());
 
             PipelineChecks.Output output = PipelineChecks.await(system, Stage.SFT, ids, TIMEOUT);
             PipelineChecks.assertEveryGoodRecordInExactlyOneRow(expected, output.batches(), T);
@@ -103,8 +103,8 @@ class MidStreamKillTest {
     }
 
     /** How many records the service has committed output for: templated records, or records in batch rows. */
-    private static long produced(LocalSystem system, Service service) {
-        if (service == Service.CHAT_TEMPLATE) {
+    private static long produced(LocalSystem system, PipelineService service) {
+        if (service == PipelineService.CHAT_TEMPLATE) {
             return PipelineChecks.keys(system.bootstrapServers(), system.topics().templated(Stage.SFT)).size();
         }
         long[] rows = {0};

@@ -3,6 +3,7 @@ package dev.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.cli.local.LocalSystem;
+import dev.millrace.cli.local.PipelineService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -24,7 +25,7 @@ final class Repo {
     /** Fails (never skips) when the broker or a service is not packaged: these tests would prove nothing. */
     static Path packagedRoot() {
         Path root = root();
-        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(LocalSystem.Service.class));
+        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class));
         assertThat(missing).as("packaged apps the end-to-end tests start (run ./mvnw -DskipTests package first, "
                 + "or ./mvnw verify, where services/it comes last)").isEmpty();
         return root;

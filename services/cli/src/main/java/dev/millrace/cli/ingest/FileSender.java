@@ -5,22 +5,26 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * Sends files to the ingest service chunk by chunk ({@link ChunkReader}, {@link IngestHttp}): one
+ * Sends files to the ingest service chunk by chunk ({@link ChunkReader}, {@link IngestClient}): one
  * chunk in flight at a time, so memory stays constant and the broker has acknowledged every chunk
  * before the next is read. Each rejected line is listed as {@code <file>:<line> <REASON> <message>}.
  */
 public final class FileSender {
-    private final IngestHttp http;
-    private final IngestHttp.Target target;
+    private final IngestClient ingest;
+    private final IngestClient.Request request;
     private final int chunkLines;
     private final int chunkBytes;
     private final int maxLineBytes;
     private final Progress progress;
-    private final Tally tally = new Tally();
+    private final IngestTotals totals = new IngestTotals();
 
-    public FileSender(IngestHttp http, IngestHttp.Target target, int chunkLines, int chunkBytes, int maxLineBytes, Progress progress) {
-        this.http = http;
-        this.target = target;
+    /**
+     * @param request the stage and the options of every request ({@code format}, {@code teacher}); each chunk adds
+     *                its file as {@code source} and its first line's number
+     */
+    public FileSender(IngestClient ingest, IngestClient.Request request, int chunkLines, int chunkBytes, int maxLineBytes, Progress progress) {
+        this.ingest = ingest;
+        this.request = request;
         this.chunkLines = chunkLines;
         this.chunkBytes = chunkBytes;
         this.maxLineBytes = maxLineBytes;
@@ -34,17 +38,17 @@ public final class FileSender {
         }
     }
 
-    public Tally tally() {
-        return tally;
+    public IngestTotals totals() {
+        return totals;
     }
 
     /**
      * @param file the file to read
      * @param shown how the file is named in listings (as the user gave it)
      */
-    public void send(Path file, String shown) throws Unreadable, IngestHttp.Failed {
+    public void send(Path file, String shown) throws Unreadable, IngestClient.Failed {
         String source = file.toAbsolutePath().normalize().toString();
-        tally.file();
+        totals.file();
         ChunkReader chunks;
         try {
             chunks = ChunkReader.open(file, chunkLines, chunkBytes, maxLineBytes);
@@ -58,13 +62,13 @@ public final class FileSender {
                 if (chunk.records() == 0) {
                     continue; // only blank lines: nothing for the service
                 }
-                IngestHttp.Answer answer = http.post(target, source, chunk);
-                tally.add(chunk.records(), answer);
+                IngestClient.Answer answer = ingest.post(request.from(source, chunk.firstLine()), chunk.body());
+                totals.add(chunk.records(), answer);
                 sent += chunk.records();
-                for (IngestHttp.LineError e : answer.errors()) {
+                for (IngestClient.LineError e : answer.errors()) {
                     progress.println(shown + ":" + e.line() + " " + e.reason() + " " + e.message());
                 }
-                progress.update(tally, shown);
+                progress.update(totals, shown);
             }
         } catch (UncheckedIOException e) {
             throw new Unreadable(shown + " could not be read after line " + chunks.linesRead() + ": " + e.getCause()

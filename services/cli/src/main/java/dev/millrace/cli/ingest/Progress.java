@@ -40,13 +40,13 @@ public final class Progress {
     }
 
     /** Shows the counts if it is time to (every call on a terminal is cheap: redraws are spaced too). */
-    public void update(Tally tally, String file) {
+    public void update(IngestTotals totals, String file) {
         long now = clockMs.getAsLong();
         if (now - lastMs < (terminal ? 200 : lineEveryMs)) {
             return;
         }
         lastMs = now;
-        draw(line(tally, file, now));
+        draw(line(totals, file, now));
     }
 
     /** Prints a line (a rejected record) without garbling the progress line. */
@@ -56,8 +56,8 @@ public final class Progress {
     }
 
     /** The last state, ending the in-place line. */
-    public void finish(Tally tally, String file) {
-        String text = line(tally, file, clockMs.getAsLong());
+    public void finish(IngestTotals totals, String file) {
+        String text = line(totals, file, clockMs.getAsLong());
         if (terminal) {
             draw(text);
             err.println();
@@ -67,10 +67,10 @@ public final class Progress {
         }
     }
 
-    private String line(Tally tally, String file, long now) {
+    private String line(IngestTotals totals, String file, long now) {
         double seconds = Math.max(1, now - startMs) / 1000.0;
         return String.format(Locale.ROOT, "millrace ingest: %d records (%.0f/s) accepted=%d rejected=%d%s",
-                tally.records(), tally.records() / seconds, tally.accepted(), tally.rejected(), file == null ? "" : " " + file);
+                totals.records(), totals.records() / seconds, totals.accepted(), totals.rejected(), file == null ? "" : " " + file);
     }
 
     private void draw(String text) {

@@ -55,6 +55,12 @@ public final class ManagedProcess {
         return wrapped;
     }
 
+    /** The {@code java} of this JVM, for the Java children (the broker and the services); else the one on PATH. */
+    static Path javaBinary() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return Files.isExecutable(java) ? java : Path.of("java");
+    }
+
     public String name() {
         return name;
     }

@@ -87,6 +87,10 @@ public final class PipelineOutput implements AutoCloseable {
         int n = 0;
         for (ConsumerRecord<String, byte[]> r : records) {
             n++;
+            if (r.value() == null) {
+                unreadable.add(r.topic() + "-" + r.partition() + "@" + r.offset() + ": a tombstone (no value)");
+                continue;
+            }
             try {
                 List<Read<Batch>> topicBatches = batchesByTopic.get(r.topic());
                 if (topicBatches != null) {
@@ -98,7 +102,7 @@ public final class PipelineOutput implements AutoCloseable {
                 } else if (r.topic().equals(promptTopic)) {
                     prompts.add(new Read<>(r.key(), r.partition(), r.offset(), RawRecord.parseFrom(r.value())));
                 }
-            } catch (InvalidProtocolBufferException | NullPointerException e) {
+            } catch (InvalidProtocolBufferException e) {
                 unreadable.add(r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage());
             }
         }
@@ -127,7 +131,7 @@ public final class PipelineOutput implements AutoCloseable {
         return deadLetters;
     }
 
-    /** Messages that did not parse as their topic's protobuf type. */
+    /** Messages that did not parse as their topic's protobuf type, and tombstones (no value). */
     public List<String> unreadable() {
         return unreadable;
     }

@@ -57,12 +57,15 @@ public final class BatchTrace {
             if (r.key() != null && !java.util.Arrays.equals(r.key(), key)) {
                 return; // batch topics are keyed by batch id: skip without parsing
             }
+            if (r.value() == null) {
+                return; // a tombstone: no batch
+            }
             try {
                 Batch batch = Batch.parseFrom(r.value());
                 if (batch.getBatchId().equals(batchId)) {
                     found.add(new Found(batch, r.topic(), r.partition(), r.offset()));
                 }
-            } catch (InvalidProtocolBufferException | NullPointerException e) {
+            } catch (InvalidProtocolBufferException e) {
                 // not a batch: nothing of ours to trace
             }
         });
@@ -117,9 +120,12 @@ public final class BatchTrace {
         if (message.isEmpty()) {
             return "no message at that offset any more (retention?)";
         }
+        if (message.get().value() == null) {
+            return "the message at that offset is a tombstone (no value), not a raw record";
+        }
         try {
             return RawRecord.parseFrom(message.get().value());
-        } catch (InvalidProtocolBufferException | NullPointerException e) {
+        } catch (InvalidProtocolBufferException e) {
             return "the message at that offset is not a raw record";
         }
     }

@@ -51,22 +51,60 @@ public final class DeadLetterScan {
         }
     }
 
-    /** Every dead letter of {@code topic} that {@code selection} matches, oldest first (by time, then position). */
-    public static List<Entry> read(TopicScan scan, String topic, Selection selection) {
+    /** A message of the dead-letter topic that is not a dead letter, where it is and why. */
+    public record Skipped(int partition, long offset, String why) {
+        @Override
+        public String toString() {
+            return partition + ":" + offset + " (" + why + ")";
+        }
+    }
+
+    /** The selected dead letters, oldest first, and the messages that are not dead letters, in topic order. */
+    public record Read(List<Entry> entries, List<Skipped> skipped) {
+    }
+
+    /**
+     * Every dead letter of {@code topic} that {@code selection} matches, oldest first (by time, then
+     * position), and every message that is not a dead letter: a tombstone (no value), or a value that
+     * is not a {@code DeadLetter} (a foreign producer).
+     */
+    public static Read read(TopicScan scan, String topic, Selection selection) {
         List<Entry> entries = new ArrayList<>();
+        List<Skipped> skipped = new ArrayList<>();
         scan.readAll(topic, r -> {
+            if (r.value() == null) {
+                skipped.add(new Skipped(r.partition(), r.offset(), "a tombstone: no value"));
+                return;
+            }
+            DeadLetter letter;
             try {
-                Entry e = new Entry(r.partition(), r.offset(), DeadLetter.parseFrom(r.value()));
-                if (selection.matches(e)) {
-                    entries.add(e);
-                }
-            } catch (InvalidProtocolBufferException | NullPointerException | IllegalArgumentException ex) {
-                // not a dead letter (a foreign producer): nothing to list
+                letter = DeadLetter.parseFrom(r.value());
+            } catch (InvalidProtocolBufferException e) {
+                skipped.add(new Skipped(r.partition(), r.offset(), "not a DeadLetter protobuf message"));
+                return;
+            }
+            Entry e = new Entry(r.partition(), r.offset(), letter);
+            if (selection.matches(e)) {
+                entries.add(e);
             }
         });
         entries.sort(Comparator.comparingLong((Entry e) -> e.letter().getAtMs()).thenComparingInt(Entry::partition)
                 .thenComparingLong(Entry::offset));
-        return entries;
+        skipped.sort(Comparator.comparingInt(Skipped::partition).thenComparingLong(Skipped::offset));
+        return new Read(List.copyOf(entries), List.copyOf(skipped));
+    }
+
+    /**
+     * A sentence for standard error naming the skipped messages (the first {@code shown} of them), or
+     * null when none was skipped.
+     */
+    public static String skippedNotice(String topic, List<Skipped> skipped, int shown) {
+        if (skipped.isEmpty()) {
+            return null;
+        }
+        String listed = String.join(", ", skipped.stream().limit(shown).map(Skipped::toString).toList());
+        return "skipped " + skipped.size() + " message(s) on " + topic + " that are not dead letters: " + listed
+                + (skipped.size() > shown ? ", … (" + (skipped.size() - shown) + " more)" : "");
     }
 
     /**

@@ -25,7 +25,7 @@ public final class DlqOutput {
             DeadLetter d = e.letter();
             String record = d.getRecordId().isEmpty() ? "-" : d.getRecordId().substring(0, Math.min(12, d.getRecordId().length())) + "…";
             out.printf(Locale.ROOT, format, e.position(), Instant.ofEpochMilli(d.getAtMs()).toString().replaceFirst("\\.\\d+Z$", "Z"),
-                    d.getReason(), stage(d), d.getService(), OriginalLine.source(d), record, Escape.prefix(d.getOriginal().toByteArray(), PREFIX_BYTES));
+                    d.getReason(), stage(d), d.getService(), OriginalLine.source(d), record, EscapedPrefix.of(d.getOriginal().toByteArray(), PREFIX_BYTES));
         }
     }
 
@@ -57,7 +57,7 @@ public final class DlqOutput {
                 i.put("offset", d.getInput().getOffset());
             }
             o.put("original_bytes", d.getOriginal().size());
-            o.put("original_prefix", Escape.prefix(d.getOriginal().toByteArray(), PREFIX_BYTES));
+            o.put("original_prefix", EscapedPrefix.of(d.getOriginal().toByteArray(), PREFIX_BYTES));
             try {
                 out.println(JSON.writeValueAsString(o));
             } catch (JsonProcessingException ex) {

@@ -89,6 +89,9 @@ public final class OriginalLine {
         if (message.isEmpty()) {
             return Resolved.none("its raw record at " + TraceOutput.raw(raw) + " is gone (retention?)");
         }
+        if (message.get().value() == null) {
+            return Resolved.none("the message at " + TraceOutput.raw(raw) + " is a tombstone (no value), not a raw record");
+        }
         try {
             return line(RawRecord.parseFrom(message.get().value()), stage);
         } catch (InvalidProtocolBufferException e) {

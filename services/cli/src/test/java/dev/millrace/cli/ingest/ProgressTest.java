@@ -15,9 +15,9 @@ class ProgressTest {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
 
-    private static Tally tally(long records, long accepted, long rejected) {
-        Tally t = new Tally();
-        t.add(records, new IngestHttp.Answer(accepted, rejected, 0, List.of()));
+    private static IngestTotals totals(long records, long accepted, long rejected) {
+        IngestTotals t = new IngestTotals();
+        t.add(records, new IngestClient.Answer(200, accepted, rejected, 0, List.of(), ""));
         return t;
     }
 
@@ -26,12 +26,12 @@ class ProgressTest {
         Progress progress = new Progress(err, false, 5_000, now::get);
 
         now.addAndGet(1_000);
-        progress.update(tally(1000, 990, 10), "a.jsonl");
+        progress.update(totals(1000, 990, 10), "a.jsonl");
         now.addAndGet(4_000);
-        progress.update(tally(5000, 4990, 10), "a.jsonl");
+        progress.update(totals(5000, 4990, 10), "a.jsonl");
         progress.println("a.jsonl:7 INVALID_JSON bad");
         now.addAndGet(1_000);
-        progress.finish(tally(6000, 5990, 10), null);
+        progress.finish(totals(6000, 5990, 10), null);
 
         assertThat(bytes.toString(StandardCharsets.UTF_8).split("\n")).containsExactly(
                 "millrace ingest: 5000 records (1000/s) accepted=4990 rejected=10 a.jsonl",
@@ -44,10 +44,10 @@ class ProgressTest {
         Progress progress = new Progress(err, true, 5_000, now::get);
 
         now.addAndGet(500);
-        progress.update(tally(500, 500, 0), "a.jsonl");
+        progress.update(totals(500, 500, 0), "a.jsonl");
         progress.println("a.jsonl:3 EMPTY_CONVERSATION x");
         now.addAndGet(500);
-        progress.finish(tally(1000, 999, 1), null);
+        progress.finish(totals(1000, 999, 1), null);
 
         String text = bytes.toString(StandardCharsets.UTF_8);
         String first = "millrace ingest: 500 records (1000/s) accepted=500 rejected=0 a.jsonl";

@@ -1,7 +1,7 @@
 package dev.millrace.cli.ingest;
 
 /** Running totals of an ingest run. {@code accepted} includes distill prompts. */
-public final class Tally {
+public final class IngestTotals {
     private long files;
     private long records;
     private long accepted;
@@ -12,7 +12,7 @@ public final class Tally {
         files++;
     }
 
-    void add(long records, IngestHttp.Answer answer) {
+    void add(long records, IngestClient.Answer answer) {
         this.records += records;
         this.accepted += answer.accepted();
         this.rejected += answer.rejected();

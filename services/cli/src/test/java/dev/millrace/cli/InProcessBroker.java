@@ -14,12 +14,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * A real in-process broker for the operator commands' tests, with a transactional producer (the
  * services write batches and dead letters in transactions) and a plain one (ingest's raw records).
  */
-final class OpsBroker implements AutoCloseable {
+final class InProcessBroker implements AutoCloseable {
     final LocalKafka kafka;
     private final KafkaProducer<String, byte[]> plain;
     private final KafkaProducer<String, byte[]> transactional;
 
-    OpsBroker(Path dir, String... topics) {
+    InProcessBroker(Path dir, String... topics) {
         kafka = LocalKafka.start(dir);
         kafka.createTopics(2, topics);
         plain = new KafkaProducer<>(props(null), new StringSerializer(), new ByteArraySerializer());

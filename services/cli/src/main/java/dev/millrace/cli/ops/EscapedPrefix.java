@@ -4,12 +4,12 @@ package dev.millrace.cli.ops;
  * Shows the first bytes of a dead letter's original on one line: UTF-8 text as it is, control
  * characters, backslashes and bytes that are not UTF-8 escaped ({@code \n}, {@code \\}, {@code \xNN}).
  */
-public final class Escape {
-    private Escape() {
+public final class EscapedPrefix {
+    private EscapedPrefix() {
     }
 
     /** The first {@code max} bytes of {@code bytes}, escaped, with "…" when there are more. */
-    public static String prefix(byte[] bytes, int max) {
+    public static String of(byte[] bytes, int max) {
         StringBuilder s = new StringBuilder();
         int end = Math.min(bytes.length, max);
         int i = 0;
