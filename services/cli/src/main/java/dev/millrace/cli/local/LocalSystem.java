@@ -1,8 +1,9 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.kafkalocal.LocalKafka;
-import dev.millrace.streams.Topics;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,7 +63,7 @@ public final class LocalSystem implements AutoCloseable {
         }
 
         boolean usesKafkaStreams() {
-            return this != INGEST;
+            return PipelineService.fromId(id).isStreamsApp();
         }
 
         /**
@@ -71,20 +72,7 @@ public final class LocalSystem implements AutoCloseable {
          * empty for ingest, which is no Kafka Streams app.
          */
         public List<String> streamTopics(Topics topics, List<Stage> stages) {
-            if (!usesKafkaStreams()) {
-                return List.of();
-            }
-            List<String> names = new ArrayList<>();
-            for (Stage stage : stages) {
-                switch (this) {
-                    case CHAT_TEMPLATE -> names.addAll(List.of(topics.raw(stage), topics.templated(stage)));
-                    case TOKENIZE -> names.addAll(List.of(topics.templated(stage), topics.tokenized(stage)));
-                    case LOSS_MASK -> names.addAll(List.of(topics.tokenized(stage), topics.batches(stage)));
-                    default -> throw new IllegalStateException(id + " has no stream topics");
-                }
-            }
-            names.add(topics.dlq());
-            return names;
+            return PipelineService.fromId(id).streamTopics(topics, stages);
         }
     }
 

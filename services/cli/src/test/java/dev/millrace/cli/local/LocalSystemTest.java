@@ -3,14 +3,14 @@ package dev.millrace.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.millrace.contract.Topics;
+import dev.millrace.core.record.Stage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import dev.millrace.core.record.Stage;
-import dev.millrace.streams.Topics;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
