@@ -1,10 +1,11 @@
 package dev.millrace.chattemplate;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.StepTopology;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -53,7 +54,7 @@ public class ChatTemplateTopology {
             Map<TaskId, Long> entries = new ConcurrentHashMap<>();
             // Approximate (RocksDB's estimate), summed over this instance's tasks of the stage.
             Gauge.builder("millrace.dedup.entries", entries, m -> m.values().stream().mapToLong(Long::longValue).sum())
-                    .tags("service", "chat-template", "stage", stage.id())
+                    .tags("service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id())
                     .strongReference(true)
                     .register(registry);
             StepTopology.addStep(topology, stage, topics.raw(stage), topics.templated(stage), topics.dlq(),

@@ -1,6 +1,7 @@
 package dev.millrace.chattemplate;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.contract.PipelineService;
 import dev.millrace.core.json.PlainJson;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.RecordRejected;
@@ -70,16 +71,16 @@ final class RenderProcessor extends StepProcessor {
      */
     RenderProcessor(Stage stage, StageRenderer renderer, String fingerprint, MeterRegistry registry,
             Duration retention, int maxDeletesPerRun, Map<TaskId, Long> entriesByTask) {
-        super("chat-template", stage, registry);
+        super(PipelineService.CHAT_TEMPLATE.id(), stage, registry);
         checkSettings(retention, maxDeletesPerRun);
         this.renderer = renderer;
         this.fingerprint = fingerprint;
         this.retentionMs = retention.toMillis();
         this.maxDeletesPerRun = maxDeletesPerRun;
         this.entriesByTask = entriesByTask;
-        this.duplicates = registry.counter("millrace.duplicates.dropped", "service", "chat-template", "stage", stage.id());
-        this.expired = registry.counter("millrace.duplicates.expired", "service", "chat-template", "stage", stage.id());
-        this.resubmitted = registry.counter("millrace.duplicates.resubmitted", "service", "chat-template", "stage", stage.id());
+        this.duplicates = registry.counter("millrace.duplicates.dropped", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
+        this.expired = registry.counter("millrace.duplicates.expired", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
+        this.resubmitted = registry.counter("millrace.duplicates.resubmitted", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
     }
 
     static void checkSettings(Duration retention, int maxDeletesPerRun) {

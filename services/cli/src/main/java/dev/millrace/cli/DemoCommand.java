@@ -4,7 +4,7 @@ import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.OutputTally;
 import dev.millrace.cli.local.PipelineOutput;
-import dev.millrace.cli.local.PipelineService;
+import dev.millrace.contract.PipelineService;
 import dev.millrace.cli.local.RepoRoot;
 import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.LineReader;

@@ -1,8 +1,8 @@
 package dev.millrace.ingest;
 
+import dev.millrace.contract.StepMetrics;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
-import dev.millrace.streams.StepMetrics;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.inject.Inject;

@@ -4,6 +4,9 @@ import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.millrace.contract.DeadLetters;
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.chat.RecordReader;
@@ -17,8 +20,6 @@ import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
-import dev.millrace.streams.DeadLetters;
-import dev.millrace.streams.Topics;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ import java.util.function.LongFunction;
  * distillation conversations and the request's {@code resubmitted} mark.
  */
 final class LineIngester {
-    static final String SERVICE = "ingest";
+    static final String SERVICE = PipelineService.INGEST.id();
     /** The record field that names the teacher of an answered distill conversation (overrides the request's). */
     static final String TEACHER_FIELD = "teacher";
     private final Stage stage;

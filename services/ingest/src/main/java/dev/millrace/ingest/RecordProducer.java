@@ -1,11 +1,11 @@
 package dev.millrace.ingest;
 
+import dev.millrace.contract.DeadLetters;
 import dev.millrace.core.record.Reason;
 import dev.millrace.ingest.EnabledStages.StageIngest;
 import dev.millrace.ingest.LineIngester.Accepted;
 import dev.millrace.ingest.LineIngester.Ingested;
 import dev.millrace.proto.v1.DeadLetter;
-import dev.millrace.streams.DeadLetters;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.util.ArrayList;

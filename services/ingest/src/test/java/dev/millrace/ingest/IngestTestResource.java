@@ -1,8 +1,8 @@
 package dev.millrace.ingest;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.kafkalocal.LocalKafka;
-import dev.millrace.streams.Topics;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,13 +3,13 @@ package dev.millrace.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.WireStage;
-import dev.millrace.streams.Topics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

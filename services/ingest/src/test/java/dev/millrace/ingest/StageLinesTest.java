@@ -4,6 +4,7 @@ import static dev.millrace.ingest.LineIngesterTest.body;
 import static dev.millrace.ingest.LineIngesterTest.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.chat.InputFormat;
 import dev.millrace.core.chat.RecordReader;
 import dev.millrace.core.json.StrictJson;
@@ -12,7 +13,6 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.WireStage;
-import dev.millrace.streams.Topics;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

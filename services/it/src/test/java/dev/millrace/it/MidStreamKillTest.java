@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
-import dev.millrace.cli.local.PipelineService;
+import dev.millrace.contract.PipelineService;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.ops.TopicScan;
 import dev.millrace.core.record.Stage;

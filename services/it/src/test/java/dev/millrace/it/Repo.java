@@ -3,7 +3,7 @@ package dev.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.cli.local.LocalSystem;
-import dev.millrace.cli.local.PipelineService;
+import dev.millrace.contract.PipelineService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;

@@ -2,7 +2,7 @@ package dev.millrace.it;
 
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.ManagedProcess;
-import dev.millrace.cli.local.PipelineService;
+import dev.millrace.contract.PipelineService;
 import java.time.Duration;
 import java.util.Map;
 

@@ -1,6 +1,7 @@
 package dev.millrace.lossmask;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.contract.PipelineService;
 import dev.millrace.core.batch.BatchAssembler;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
@@ -41,7 +42,7 @@ abstract class BatchingProcessor extends StepProcessor {
     protected KeyValueStore<String, byte[]> store;
 
     BatchingProcessor(Stage stage, BatchAssembler assembler, String fingerprint, Duration linger, MeterRegistry registry) {
-        super("loss-mask", stage, registry);
+        super(PipelineService.LOSS_MASK.id(), stage, registry);
         this.assembler = assembler;
         this.fingerprint = fingerprint;
         this.linger = linger;

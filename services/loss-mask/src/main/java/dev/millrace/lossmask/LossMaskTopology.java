@@ -1,5 +1,6 @@
 package dev.millrace.lossmask;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.batch.BatchAssembler;
 import dev.millrace.core.batch.DpoSides;
 import dev.millrace.core.prepare.SftPreparer;
@@ -8,7 +9,6 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.StepTopology;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,12 +1,12 @@
 package dev.millrace.lossmask;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.PipelineSettings;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,6 +2,7 @@ package dev.millrace.lossmask;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.mask.Row;
 import dev.millrace.core.pack.PackedRow;
 import dev.millrace.core.pack.Packer;
@@ -16,7 +17,6 @@ import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.PipelineSettings;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.millrace.streams;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.util.List;

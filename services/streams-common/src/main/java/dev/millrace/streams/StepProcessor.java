@@ -1,6 +1,8 @@
 package dev.millrace.streams;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.contract.DeadLetters;
+import dev.millrace.contract.StepMetrics;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;

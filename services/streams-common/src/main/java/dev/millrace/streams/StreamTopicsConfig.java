@@ -1,5 +1,7 @@
 package dev.millrace.streams;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import io.smallrye.config.ConfigSourceContext;
 import io.smallrye.config.ConfigSourceFactory;
@@ -12,33 +14,35 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * Computes {@code quarkus.kafka-streams.topics} (the topics a Kafka Streams app waits for before it
- * starts) from the stages it serves: for each stage of {@code millrace.stages}, the topics of the
- * steps in {@code millrace.topic-steps} (e.g. {@code raw,templated}), then the dead-letter topic, all
- * under {@code millrace.topic-prefix}. A service that sets no {@code millrace.topic-steps} gets
- * nothing from here. The value has a lower ordinal than {@code application.properties}, so an
- * explicit {@code quarkus.kafka-streams.topics} anywhere still wins.
+ * starts) from the service it is ({@code millrace.service}, a {@link PipelineService} id) and the
+ * stages it serves: for each stage of {@code millrace.stages}, the topic of the step the service
+ * reads and of the step it writes, then the dead-letter topic, all under
+ * {@code millrace.topic-prefix}. An app that sets no {@code millrace.service} gets nothing from here.
+ * The value has a lower ordinal than {@code application.properties}, so an explicit
+ * {@code quarkus.kafka-streams.topics} anywhere still wins.
  */
 public final class StreamTopicsConfig implements ConfigSourceFactory {
-    public static final String STEPS = "millrace.topic-steps";
+    public static final String SERVICE = "millrace.service";
     public static final String TOPICS = "quarkus.kafka-streams.topics";
     /** Below application.properties in the jar (250), above microprofile-config.properties (100). */
     static final int ORDINAL = 200;
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-        String steps = value(context, STEPS);
-        if (steps == null) {
+        String service = value(context, SERVICE);
+        if (service == null) {
             return List.of();
         }
         String stages = value(context, "millrace.stages");
         String prefix = value(context, "millrace.topic-prefix");
-        String topics = topics(stages == null ? "sft" : stages, prefix == null ? "millrace" : prefix, steps);
+        String topics = topics(service, stages == null ? "sft" : stages, prefix == null ? "millrace" : prefix);
         return List.of(new PropertiesConfigSource(Map.of(TOPICS, topics), "millrace stage topics", ORDINAL));
     }
 
-    /** The comma-separated topics of {@code steps} of every stage in {@code stages}, then the dead-letter topic. */
-    static String topics(String stages, String prefix, String steps) {
-        return String.join(",", new Topics(prefix).forSteps(list(stages).stream().map(Stage::fromId).toList(), list(steps)));
+    /** The comma-separated topics the service waits for when it serves {@code stages}. */
+    static String topics(String service, String stages, String prefix) {
+        List<Stage> served = list(stages).stream().map(Stage::fromId).toList();
+        return String.join(",", PipelineService.fromId(service).streamTopics(new Topics(prefix), served));
     }
 
     private static List<String> list(String commaSeparated) {

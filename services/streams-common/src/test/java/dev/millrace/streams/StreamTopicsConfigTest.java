@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The topics a Streams app waits for follow its stages, topic prefix and steps. */
+/** The topics a Streams app waits for follow from the service it is, its stages and topic prefix. */
 class StreamTopicsConfigTest {
 
     private static SmallRyeConfig config(Map<String, String> properties) {
@@ -21,8 +21,8 @@ class StreamTopicsConfigTest {
     }
 
     @Test
-    void theStepsOfEveryStageThenTheDeadLetterTopic() {
-        SmallRyeConfig config = config(Map.of("millrace.stages", "pretrain,dpo", "millrace.topic-steps", "templated,tokenized",
+    void theStepsTheServiceReadsAndWritesOfEveryStageThenTheDeadLetterTopic() {
+        SmallRyeConfig config = config(Map.of("millrace.stages", "pretrain,dpo", "millrace.service", "tokenize",
                 "millrace.topic-prefix", "acme"));
 
         assertThat(config.getValues(StreamTopicsConfig.TOPICS, String.class)).containsExactly(
@@ -31,15 +31,15 @@ class StreamTopicsConfigTest {
 
     @Test
     void theDefaultsAreTheSftStageAndTheMillracePrefix() {
-        SmallRyeConfig config = config(Map.of("millrace.topic-steps", "raw,templated"));
-
-        assertThat(config.getValues(StreamTopicsConfig.TOPICS, String.class))
+        assertThat(config(Map.of("millrace.service", "chat-template")).getValues(StreamTopicsConfig.TOPICS, String.class))
                 .containsExactly("millrace.sft.raw", "millrace.sft.templated", "millrace.dlq");
+        assertThat(config(Map.of("millrace.service", "loss-mask")).getValues(StreamTopicsConfig.TOPICS, String.class))
+                .containsExactly("millrace.sft.tokenized", "millrace.sft.batches", "millrace.dlq");
     }
 
     @Test
-    void anExplicitTopicListWinsAndAServiceWithoutStepsGetsNone() {
-        SmallRyeConfig explicit = config(Map.of("millrace.topic-steps", "raw", StreamTopicsConfig.TOPICS, "only.this"));
+    void anExplicitTopicListWinsAndAnAppThatNamesNoServiceGetsNone() {
+        SmallRyeConfig explicit = config(Map.of("millrace.service", "chat-template", StreamTopicsConfig.TOPICS, "only.this"));
         SmallRyeConfig none = config(Map.of("millrace.stages", "sft"));
 
         assertThat(explicit.getValues(StreamTopicsConfig.TOPICS, String.class)).containsExactly("only.this");
@@ -47,10 +47,10 @@ class StreamTopicsConfigTest {
     }
 
     @Test
-    void anUnknownStepOrStageIsRefusedByName() {
-        assertThatThrownBy(() -> StreamTopicsConfig.topics("sft", "millrace", "raw,cooked"))
-                .hasMessageContaining("'cooked'");
-        assertThatThrownBy(() -> StreamTopicsConfig.topics("sft,rlhf", "millrace", "raw"))
+    void anUnknownServiceOrStageIsRefusedByName() {
+        assertThatThrownBy(() -> StreamTopicsConfig.topics("cooker", "sft", "millrace"))
+                .hasMessageContaining("'cooker'");
+        assertThatThrownBy(() -> StreamTopicsConfig.topics("tokenize", "sft,rlhf", "millrace"))
                 .hasMessageContaining("'rlhf'");
     }
 }

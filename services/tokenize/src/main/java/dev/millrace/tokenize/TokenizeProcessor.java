@@ -1,6 +1,7 @@
 package dev.millrace.tokenize;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.millrace.contract.PipelineService;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -25,10 +26,10 @@ final class TokenizeProcessor extends StepProcessor {
     private final Counter tokens;
 
     TokenizeProcessor(Stage stage, StageTokenizer tokenizer, String fingerprint, MeterRegistry registry) {
-        super("tokenize", stage, registry);
+        super(PipelineService.TOKENIZE.id(), stage, registry);
         this.tokenizer = tokenizer;
         this.fingerprint = fingerprint;
-        this.tokens = registry.counter("millrace.tokens", "service", "tokenize", "stage", stage.id());
+        this.tokens = registry.counter("millrace.tokens", "service", PipelineService.TOKENIZE.id(), "stage", stage.id());
     }
 
     @Override

@@ -1,10 +1,10 @@
 package dev.millrace.tokenize;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.StepTopology;
-import dev.millrace.streams.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;

@@ -2,7 +2,7 @@ package dev.millrace.cli.local;
 
 import dev.millrace.core.record.Stage;
 import dev.millrace.kafkalocal.LocalKafka;
-import dev.millrace.streams.Topics;
+import dev.millrace.contract.Topics;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

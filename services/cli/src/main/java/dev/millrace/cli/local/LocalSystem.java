@@ -1,7 +1,8 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
-import dev.millrace.streams.Topics;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -183,8 +184,8 @@ public final class LocalSystem implements AutoCloseable {
     public static List<String> missingArtifacts(Path repoRoot, Set<PipelineService> services) {
         List<String> missing = new ArrayList<>(LocalBroker.missingArtifacts(repoRoot));
         for (PipelineService s : services) {
-            if (!Files.isRegularFile(s.jar(repoRoot))) {
-                missing.add(repoRoot.relativize(s.jar(repoRoot)).toString());
+            if (!Files.isRegularFile(ServiceProcess.jar(repoRoot, s))) {
+                missing.add(repoRoot.relativize(ServiceProcess.jar(repoRoot, s)).toString());
             }
         }
         return missing;

@@ -1,7 +1,7 @@
 package dev.millrace.cli.local;
 
 import dev.millrace.core.record.Stage;
-import dev.millrace.streams.Topics;
+import dev.millrace.contract.Topics;
 import java.util.List;
 import java.util.Set;
 

@@ -1,5 +1,6 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,6 +31,11 @@ public final class ServiceProcess {
         this.process = process;
     }
 
+    /** Its packaged app, {@code services/<id>/target/quarkus-app/quarkus-run.jar}. */
+    public static Path jar(Path repoRoot, PipelineService service) {
+        return repoRoot.resolve("services").resolve(service.id()).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
     /**
      * Starts {@code service}'s packaged app with {@code properties} as {@code -D} options; does not wait.
      *
@@ -40,7 +46,7 @@ public final class ServiceProcess {
                 "-XX:+UseSerialGC"));
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
-        command.add(service.jar(repoRoot).toString());
+        command.add(jar(repoRoot, service).toString());
         return new ServiceProcess(service, port, ManagedProcess.start(service.id(), command, repoRoot, log));
     }
 

@@ -1,5 +1,6 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
 import dev.millrace.core.record.Stage;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -92,7 +93,7 @@ final class ServiceProperties {
         // Per-run state: never reuse stores of an earlier run (another broker) from /tmp/kafka-streams.
         props.put(STREAMS_STATE_DIR, at.runDir().resolve("state").resolve(service.id()).toString());
         // The topics the app waits for before it starts: its steps of every stage, then the dead-letter topic.
-        props.put(STREAMS_TOPICS, String.join(",", run.topics().forSteps(run.stages(), service.topicSteps())));
+        props.put(STREAMS_TOPICS, String.join(",", service.streamTopics(run.topics(), run.stages())));
         return props;
     }
 }

@@ -1,5 +1,6 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

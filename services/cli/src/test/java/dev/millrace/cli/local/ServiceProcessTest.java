@@ -1,5 +1,6 @@
 package dev.millrace.cli.local;
 
+import dev.millrace.contract.PipelineService;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,7 +22,7 @@ class ServiceProcessTest {
 
     @Test
     void aServiceIsStartedFromItsJarWithItsPropertiesAndAnExitWhileStartingIsReportedWithItsLog(@TempDir Path root) throws Exception {
-        Path jar = PipelineService.TOKENIZE.jar(root);
+        Path jar = ServiceProcess.jar(root, PipelineService.TOKENIZE);
         Files.createDirectories(jar.getParent());
         Files.write(jar, new byte[0]); // not a jar: the JVM says so and exits
         ServiceProcess s = ServiceProcess.launch(root, PipelineService.TOKENIZE, 4711, Map.of("millrace.stages", "sft"), root.resolve("logs/tokenize.log"));

@@ -1,8 +1,8 @@
 package dev.millrace.streams.testing;
 
+import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.kafkalocal.LocalKafka;
-import dev.millrace.streams.Topics;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.millrace.streams;
+package dev.millrace.contract;
 
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.Stage;

@@ -1,4 +1,4 @@
-package dev.millrace.streams;
+package dev.millrace.contract;
 
 import com.google.protobuf.ByteString;
 import dev.millrace.core.record.Reason;
