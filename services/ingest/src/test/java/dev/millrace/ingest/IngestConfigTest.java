@@ -70,7 +70,7 @@ class IngestConfigTest {
         assertThat(rows.get("millrace.ingest.max-record-bytes")).startsWith("1 MiB (" + ingest.maxRecordBytes() + ")");
         assertThat(rows.get("millrace.ingest.max-body-bytes")).startsWith("64 MiB (" + ingest.maxBodyBytes() + ")");
         assertThat(rows.get("millrace.ingest.drop-dir")).startsWith("off, " + ingest.dropPollMs() + ", " + ingest.dropChunkLines()
-                + ", " + (ingest.dropChunkBytes() >> 20) + " MiB");
+                + ", " + (ingest.dropChunkBytes() >> 20) + " MiB (" + ingest.dropChunkBytes() + ")");
     }
 
     /**
