@@ -20,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,15 +53,12 @@ public class DropDirectory {
     private volatile boolean stopping;
 
     @Inject
-    DropDirectory(@ConfigProperty(name = "millrace.ingest.drop-dir") Optional<String> dropDir,
-                  @ConfigProperty(name = "millrace.ingest.drop-poll-ms") long pollMs,
-                  @ConfigProperty(name = "millrace.ingest.drop-chunk-lines") int chunkLines,
-                  @ConfigProperty(name = "millrace.ingest.drop-chunk-bytes") long chunkBytes,
-                  EnabledStages stages, RecordProducer producer) {
-        this.root = dropDir.filter(d -> !d.isBlank()).map(d -> Path.of(d).toAbsolutePath().normalize());
-        this.pollMs = pollMs;
+    DropDirectory(IngestConfig config, EnabledStages stages, RecordProducer producer) {
+        IngestConfig.Ingest ingest = config.ingest();
+        this.root = ingest.dropDir();
+        this.pollMs = ingest.dropPollMs();
         this.stages = stages;
-        this.files = new FileIngester(producer, chunkLines, chunkBytes);
+        this.files = new FileIngester(producer, ingest.dropChunkLines(), ingest.dropChunkBytes());
     }
 
     @PostConstruct
@@ -77,7 +73,7 @@ public class DropDirectory {
                 Files.createDirectories(dir.resolve(FAILED));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the drop directory " + root.get(), e);
+            throw new UncheckedIOException("cannot create the drop directory " + root.get() + " (millrace.ingest.drop-dir)", e);
         }
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "millrace-drop-dir");

@@ -13,12 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The stages this instance accepts ({@code millrace.stages}), each with its reader, topics and
- * metrics. Built at startup so that a bad stage list stops the service at once instead of failing
- * the first request. Reading needs no tokenizer: template and tokenizer checks happen downstream.
+ * metrics. Built at startup (an unknown stage id already stops {@link IngestConfig} from mapping). Reading needs no tokenizer: template and tokenizer checks happen downstream.
  */
 @Startup
 @Singleton
@@ -34,16 +32,13 @@ public class EnabledStages {
     private final List<String> ids;
 
     @Inject
-    EnabledStages(@ConfigProperty(name = "millrace.stages") List<String> stages,
-                  @ConfigProperty(name = "millrace.topic-prefix") String topicPrefix,
-                  @ConfigProperty(name = "millrace.ingest.max-record-bytes") int maxRecordBytes,
-                  MeterRegistry registry) {
-        Topics topics = new Topics(topicPrefix);
-        this.ids = List.copyOf(stages);
-        for (String id : stages) {
-            Stage stage = Stage.fromId(id);
+    EnabledStages(IngestConfig config, MeterRegistry registry) {
+        Topics topics = new Topics(config.topicPrefix());
+        int maxRecordBytes = config.ingest().maxRecordBytes();
+        this.ids = config.stages().stream().map(Stage::id).toList();
+        for (Stage stage : config.stages()) {
             if (!SUPPORTED.contains(stage)) {
-                throw new IllegalArgumentException("millrace.stages: ingest cannot take the " + id + " stage");
+                throw new IllegalArgumentException("millrace.stages: ingest cannot take the " + stage.id() + " stage");
             }
             byStage.put(stage, new StageIngest(stage, new LineIngester(stage, topics, maxRecordBytes),
                     new StepMetrics(registry, LineIngester.SERVICE, stage), topics.dlq()));

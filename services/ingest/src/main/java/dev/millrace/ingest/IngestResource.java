@@ -20,7 +20,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.function.LongFunction;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,11 +47,10 @@ public class IngestResource {
     private final long maxBodyBytes;
 
     @Inject
-    IngestResource(EnabledStages stages, RecordProducer producer,
-                   @ConfigProperty(name = "millrace.ingest.max-body-bytes") long maxBodyBytes) {
+    IngestResource(EnabledStages stages, RecordProducer producer, IngestConfig config) {
         this.stages = stages;
         this.producer = producer;
-        this.maxBodyBytes = maxBodyBytes;
+        this.maxBodyBytes = config.ingest().maxBodyBytes();
     }
 
     /**

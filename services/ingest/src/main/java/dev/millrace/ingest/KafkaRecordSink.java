@@ -15,7 +15,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The one idempotent, acks=all producer of the service. Settings from {@code kafka.*} pass through
@@ -30,15 +29,16 @@ public class KafkaRecordSink implements RecordSink {
 
     @Inject
     KafkaRecordSink(@Identifier("default-kafka-broker") Map<String, Object> kafka,
-                    @ConfigProperty(name = "millrace.ingest.max-record-bytes") int maxRecordBytes,
-                    MeterRegistry registry) {
+                    IngestConfig ingestConfig, MeterRegistry registry) {
+        long maxRecordBytes = ingestConfig.ingest().maxRecordBytes();
         Map<String, Object> config = BrokerSettings.clientConfig(kafka);
         config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "millrace-ingest");
         // A normalised record can be about twice its line (positional roles gain a "role" key), and the
         // dead letter of a too-large line keeps max-record-bytes of it; Kafka's 1 MiB default would turn a
         // line the contract accepts into a 503 on every retry. Compression keeps such batches under the
         // broker's own message.max.bytes in the usual case.
-        config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * maxRecordBytes + 64 * 1024);
+        // (An int: a max-record-bytes near 1 GiB would overflow it.)
+        config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.min(Integer.MAX_VALUE, 2 * maxRecordBytes + 64 * 1024));
         config.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
         // A missing topic or an unreachable broker should answer 503 in seconds, not after a minute.
         config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A file in chunks with a stand-in sink: the next chunk is read only once the broker acknowledged the last. */
 class FileIngesterTest {
-    private final StageIngest sft = new EnabledStages(List.of("sft"), "millrace", 1024, new SimpleMeterRegistry()).get(Stage.SFT).orElseThrow();
+    private final StageIngest sft = new EnabledStages(IngestConfigTest.mapped(Map.of("millrace.ingest.max-record-bytes", "1024")), new SimpleMeterRegistry()).get(Stage.SFT).orElseThrow();
 
     private static Path file(Path dir, int lines) throws Exception {
         StringBuilder text = new StringBuilder();

@@ -10,6 +10,7 @@ import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
@@ -27,7 +28,11 @@ class IngestResourceTest {
     @BeforeEach
     void start() {
         registry = new SimpleMeterRegistry();
-        stages = new EnabledStages(List.of("sft", "distill"), "millrace", 1024, registry);
+        stages = new EnabledStages(IngestConfigTest.mapped(Map.of("millrace.stages", "sft,distill", "millrace.ingest.max-record-bytes", "1024")), registry);
+    }
+
+    private static IngestConfig maxBodyBytes(long maxBodyBytes) {
+        return IngestConfigTest.mapped(Map.of("millrace.ingest.max-body-bytes", String.valueOf(maxBodyBytes)));
     }
 
     /** Holds every send until the test acknowledges or fails it. */
@@ -51,7 +56,7 @@ class IngestResourceTest {
     @Test
     void answersOnlyOnceTheBrokerHasAcknowledgedEveryRecord() throws Exception {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(1 << 20));
 
         CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, null, null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
@@ -81,7 +86,7 @@ class IngestResourceTest {
     @Test
     void aSendTheBrokerRefusesIs503WithAMessage() throws Exception {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(1 << 20));
 
         CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", "auto", null, null, null, null, BODY));
         long deadline = System.currentTimeMillis() + 10_000;
@@ -105,7 +110,7 @@ class IngestResourceTest {
             return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException(
                     "Topic " + topic + " not present in metadata after 10000 ms."));
         };
-        IngestResource resource = new IngestResource(stages, new RecordProducer(down), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(down), maxBodyBytes(1 << 20));
 
         Response response = resource.post("sft", null, null, null, null, null, BODY);
 
@@ -117,7 +122,7 @@ class IngestResourceTest {
     @Test
     void theBodyLimitHoldsInTheResourceToo() {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), BODY.length - 1);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(BODY.length - 1));
 
         Response response = resource.post("sft", null, null, null, null, null, BODY);
 
@@ -128,7 +133,7 @@ class IngestResourceTest {
 
     @Test
     void stagesAndFormatsAreChecked() {
-        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), maxBodyBytes(1 << 20));
 
         Response unknown = resource.post("finetune", null, null, null, null, null, BODY);
         Response disabled = resource.post("dpo", null, null, null, null, null, BODY);
@@ -144,15 +149,15 @@ class IngestResourceTest {
 
     @Test
     void everyStageCanBeEnabledAndAnUnknownOneStopsTheService() {
-        assertThat(new EnabledStages(List.of("pretrain", "sft", "dpo", "distill"), "millrace", 1024, registry).stages())
+        assertThat(new EnabledStages(IngestConfigTest.mapped(Map.of("millrace.stages", "pretrain,sft,dpo,distill")), registry).stages())
                 .containsExactly(Stage.PRETRAIN, Stage.SFT, Stage.DPO, Stage.DISTILL);
-        assertThatThrownBy(() -> new EnabledStages(List.of("sft", "finetune"), "millrace", 1024, registry))
+        assertThatThrownBy(() -> IngestConfigTest.mapped(Map.of("millrace.stages", "sft,finetune")))
                 .hasMessageContaining("finetune");
     }
 
     @Test
     void theFileSourceParametersAreChecked() {
-        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(new HeldSink()), maxBodyBytes(1 << 20));
 
         Response firstLineAlone = resource.post("sft", null, null, null, "3", null, BODY);
         Response zero = resource.post("sft", null, null, "data.jsonl", "0", null, BODY);
@@ -169,7 +174,7 @@ class IngestResourceTest {
     @Test
     void resubmitIsTrueOrFalseAndAnythingElseIs400WithNothingSent() {
         HeldSink sink = new HeldSink();
-        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), 1 << 20);
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(1 << 20));
 
         Response yes = resource.post("sft", null, null, null, null, "yes", BODY);
         Response empty = resource.post("sft", null, null, null, null, "", BODY);

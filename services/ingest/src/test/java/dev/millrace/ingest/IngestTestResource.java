@@ -37,6 +37,9 @@ public class IngestTestResource extends LocalKafkaResource {
         config.put("millrace.ingest.drop-dir", dropDir.toString());
         config.put("millrace.ingest.drop-poll-ms", "100");
         config.put("millrace.ingest.drop-chunk-lines", "3"); // several chunks per test file
+        // Keys that only other services read, as in one config file shared by every service: ingest starts all the same.
+        config.put("millrace.seq-len", "512");
+        config.put("millrace.sft.mask-rule", "span");
         return config;
     }
 }
