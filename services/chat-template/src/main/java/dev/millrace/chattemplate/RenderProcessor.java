@@ -63,7 +63,7 @@ final class RenderProcessor extends StepProcessor {
     private String cursor;
 
     /**
-     * @param retention how long a record id is remembered (positive)
+     * @param retention how long a record id is remembered (positive: ChatTemplateConfig checks)
      * @param maxDeletesPerRun the most entries one sweep deletes (positive); it examines at most
      *     {@value #SCAN_FACTOR} times as many
      * @param entriesByTask where this task reports the approximate number of entries in its store
@@ -72,7 +72,6 @@ final class RenderProcessor extends StepProcessor {
     RenderProcessor(Stage stage, StageRenderer renderer, String fingerprint, MeterRegistry registry,
             Duration retention, int maxDeletesPerRun, Map<TaskId, Long> entriesByTask) {
         super(PipelineService.CHAT_TEMPLATE.id(), stage, registry);
-        checkSettings(retention, maxDeletesPerRun);
         this.renderer = renderer;
         this.fingerprint = fingerprint;
         this.retentionMs = retention.toMillis();
@@ -81,15 +80,6 @@ final class RenderProcessor extends StepProcessor {
         this.duplicates = registry.counter("millrace.duplicates.dropped", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
         this.expired = registry.counter("millrace.duplicates.expired", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
         this.resubmitted = registry.counter("millrace.duplicates.resubmitted", "service", PipelineService.CHAT_TEMPLATE.id(), "stage", stage.id());
-    }
-
-    static void checkSettings(Duration retention, int maxDeletesPerRun) {
-        if (retention.isNegative() || retention.isZero()) {
-            throw new IllegalArgumentException("millrace.dedup.retention-ms must be positive, was " + retention.toMillis());
-        }
-        if (maxDeletesPerRun <= 0) {
-            throw new IllegalArgumentException("millrace.dedup.expiry-max-per-run must be positive, was " + maxDeletesPerRun);
-        }
     }
 
     /** How often the sweep runs: a 24th of the retention, within [1 s, 1 min]. */

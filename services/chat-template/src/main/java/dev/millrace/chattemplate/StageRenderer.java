@@ -10,9 +10,9 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.RenderedSide;
-import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.WirePretrain;
 import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.config.StageOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,10 +31,11 @@ final class StageRenderer {
     record RenderedSides(List<RenderedSide> sides, List<Warning> warnings) {
     }
 
-    StageRenderer(Stage stage, TokenizerFolder folder) {
-        this.stage = stage;
+    /** @param options the stage's options (mask-rule, special-tokens-in-content and system-prompt apply here) */
+    StageRenderer(TokenizerFolder folder, StageOptions options) {
+        this.stage = options.stage();
         // T does not matter for rendering; the loss-mask service owns truncation.
-        this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
+        this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, options.sftOptions(2));
     }
 
     /** @throws IllegalArgumentException when the normalised record is not of the stage's shape */

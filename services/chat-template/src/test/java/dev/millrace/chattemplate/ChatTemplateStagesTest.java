@@ -17,8 +17,8 @@ import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.WireStage;
-import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.testing.MappedConfig;
 import dev.millrace.streams.testing.TestRecords;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -28,7 +28,6 @@ import java.nio.file.Files;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -60,16 +59,13 @@ class ChatTemplateStagesTest {
 
     @BeforeEach
     void start() throws IOException {
-        ChatTemplateTopology t = new ChatTemplateTopology();
-        t.settings = PipelineSettings.of(List.of("pretrain", "sft", "dpo", "distill"), Optional.empty(), "millrace");
-        t.dedupRetentionMs = 604_800_000L;
-        t.dedupExpiryMaxPerRun = 10_000;
+        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.stages", "pretrain,sft,dpo,distill"));
         registry = new SimpleMeterRegistry();
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("chat-template-stages").toString());
-        driver = new TopologyTestDriver(t.topology(registry), props);
+        driver = new TopologyTestDriver(new ChatTemplateTopology().topology(config, registry), props);
         for (Stage s : Stage.values()) {
             raw.put(s, driver.createInputTopic("millrace." + s.id() + ".raw", Serdes.String().serializer(), Serdes.ByteArray().serializer()));
             templated.put(s, driver.createOutputTopic("millrace." + s.id() + ".templated", Serdes.String().deserializer(), Serdes.ByteArray().deserializer()));

@@ -13,13 +13,14 @@ import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -50,10 +51,8 @@ class ChatTemplateTopologyTest {
         if (driver != null) {
             driver.close();
         }
-        ChatTemplateTopology t = new ChatTemplateTopology();
-        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
-        t.dedupRetentionMs = retentionMs;
-        t.dedupExpiryMaxPerRun = expiryMaxPerRun;
+        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.dedup.retention-ms", String.valueOf(retentionMs),
+                "millrace.dedup.expiry-max-per-run", String.valueOf(expiryMaxPerRun)));
         registry = new SimpleMeterRegistry();
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
@@ -63,7 +62,7 @@ class ChatTemplateTopologyTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(t.topology(registry), props, T0);
+        driver = new TopologyTestDriver(new ChatTemplateTopology().topology(config, registry), props, T0);
         raw = driver.createInputTopic("millrace.sft.raw", Serdes.String().serializer(), Serdes.ByteArray().serializer());
         templated = driver.createOutputTopic("millrace.sft.templated", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic("millrace.dlq", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());

@@ -7,10 +7,10 @@ import java.util.List;
 /**
  * Topic names (docs/architecture.md): {@code <prefix>.<stage>.<step>} for each {@link TopicStep},
  * {@code <prefix>.distill.prompts} and {@code <prefix>.dlq}; the prefix is {@code millrace} unless
- * configured otherwise.
+ * configured otherwise ({@code millrace.topic-prefix}).
  */
 public record Topics(String prefix) {
-    public static final Topics DEFAULT = new Topics("millrace");
+    public static final Topics DEFAULT = new Topics(SettingNames.DEFAULT_TOPIC_PREFIX);
 
     /** The topic of one step of a stage. */
     public String of(Stage stage, TopicStep step) {

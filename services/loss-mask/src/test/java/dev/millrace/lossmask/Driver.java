@@ -6,17 +6,18 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.TopicOffset;
-import dev.millrace.streams.PipelineSettings;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -24,8 +25,8 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 
 /**
- * The loss-mask topology under a {@link TopologyTestDriver} for the given stages and stage
- * settings; T = 64, batch linger 1 s, pack linger 500 ms, bundled tokenizer.
+ * The loss-mask topology under a {@link TopologyTestDriver} for the given stages and settings;
+ * T = 64, batch linger 1 s, pack linger 500 ms, bundled tokenizer ({@link #folder}: the same folder).
  */
 final class Driver implements AutoCloseable {
     static final int T = 64;
@@ -37,30 +38,33 @@ final class Driver implements AutoCloseable {
     final TokenizerFolder folder;
     private final TopologyTestDriver driver;
 
+    /** @param config further settings ({@code millrace.sft.packing}, ...), over the ones above */
     Driver(List<Stage> stages, int batchSize, Map<String, String> config) {
-        TestConfig.use(config);
+        Map<String, String> values = new HashMap<>(Map.of(
+                "millrace.stages", stages.stream().map(Stage::id).collect(Collectors.joining(",")),
+                "millrace.seq-len", String.valueOf(T),
+                "millrace.batch-size", String.valueOf(batchSize),
+                "millrace.batch-linger-ms", String.valueOf(LINGER.toMillis()),
+                "millrace.pack-linger-ms", String.valueOf(PACK_LINGER.toMillis())));
+        values.putAll(config);
+        LossMaskConfig lossMask = MappedConfig.of(LossMaskConfig.class, values);
         try {
-            LossMaskTopology t = new LossMaskTopology();
-            t.settings = PipelineSettings.of(stages.stream().map(Stage::id).toList(), Optional.empty(), "millrace");
-            t.seqLen = T;
-            t.batchSize = batchSize;
-            t.lingerMs = LINGER.toMillis();
-            t.packLingerMs = PACK_LINGER.toMillis();
-            folder = t.settings.folder();
+            folder = TokenizerFolder.bundled();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("lossmask-test").toString());
-            try {
-                driver = new TopologyTestDriver(t.topology(registry), props);
-            } catch (RuntimeException e) {
-                folder.close();
-                throw e;
-            }
+            driver = new TopologyTestDriver(new LossMaskTopology().topology(lossMask, registry), props);
         } catch (IOException e) {
+            folder.close();
             throw new UncheckedIOException(e);
-        } finally {
-            TestConfig.reset();
+        } catch (RuntimeException e) {
+            folder.close();
+            throw e;
         }
     }
 

@@ -14,11 +14,12 @@ import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -43,16 +44,13 @@ class LossMaskTopologyTest {
 
     @BeforeEach
     void start() throws Exception {
-        LossMaskTopology t = new LossMaskTopology();
-        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
-        t.seqLen = T;
-        t.batchSize = B;
-        t.lingerMs = 1000;
+        LossMaskConfig config = MappedConfig.of(LossMaskConfig.class, Map.of("millrace.stages", "sft",
+                "millrace.seq-len", String.valueOf(T), "millrace.batch-size", String.valueOf(B), "millrace.batch-linger-ms", "1000"));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("lossmask-test").toString());
-        driver = new TopologyTestDriver(t.topology(new SimpleMeterRegistry()), props);
+        driver = new TopologyTestDriver(new LossMaskTopology().topology(config, new SimpleMeterRegistry()), props);
         tokenized = driver.createInputTopic("millrace.sft.tokenized", Serdes.String().serializer(), Serdes.ByteArray().serializer());
         batches = driver.createOutputTopic("millrace.sft.batches", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic("millrace.dlq", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());

@@ -9,6 +9,7 @@ import dev.millrace.core.pack.Packer;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.kafkalocal.LocalKafka;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.BatchRow;
@@ -16,7 +17,7 @@ import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.WireStage;
-import dev.millrace.streams.PipelineSettings;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -84,33 +84,33 @@ class PackingRestartTest {
     @Test
     void bufferedExamplesSurviveARestartFromTheChangelog() throws Exception {
         String appId = "lossmask-restart-" + UUID.randomUUID();
-        PipelineSettings settings = PipelineSettings.of(List.of(STAGE.id()), Optional.empty(), "millrace");
+        TokenizerFolder folder = TokenizerFolder.bundled();
         List<TokenizedRecord> records = new ArrayList<>();
         for (int i = 0; i < 2 * BUFFER; i++) {
             TokenizedSide.Builder side = TokenizedSide.newBuilder().setAssistantMessages(1);
-            for (int id : settings.folder().tokenizer().ids(chat(i))) {
+            for (int id : folder.tokenizer().ids(chat(i))) {
                 side.addIds(id);
             }
             records.add(TokenizedRecord.newBuilder().setRecordId("r" + i).setStage(WireStage.SFT)
-                    .setTokenizerFingerprint(settings.folder().fingerprint()).addSides(side).build());
+                    .setTokenizerFingerprint(folder.fingerprint()).addSides(side).build());
         }
 
-        try (KafkaStreams first = start(settings, appId, Files.createTempDirectory(dir, "state-1"))) {
+        try (KafkaStreams first = start(appId, Files.createTempDirectory(dir, "state-1"))) {
             send(records.subList(0, 5));
             awaitCommitted(appId, 5);
             first.close(leaving());
         }
         assertThat(readBatches()).as("5 examples do not fill a buffer of 8, and the lingers are long").isEmpty();
 
-        try (KafkaStreams second = start(settings, appId, Files.createTempDirectory(dir, "state-2"))) {
+        try (KafkaStreams second = start(appId, Files.createTempDirectory(dir, "state-2"))) {
             send(records.subList(5, records.size()));
             List<BatchRow> rows = awaitRows(records.size(), Duration.ofSeconds(90));
 
-            SftPreparer core = new SftPreparer(settings.folder(), new SftOptions(STAGE, T, null));
-            Packer packer = new Packer(T, settings.folder().padId(), BUFFER);
+            SftPreparer core = new SftPreparer(folder, new SftOptions(STAGE, T, null));
+            Packer packer = new Packer(T, folder.padId(), BUFFER);
             List<PackedRow> expected = new ArrayList<>();
             for (int i = 0; i < records.size(); i++) {
-                Row example = core.mask(settings.folder().tokenizer().ids(chat(i)), null).row();
+                Row example = core.mask(folder.tokenizer().ids(chat(i)), null).row();
                 expected.addAll(packer.add(Rows.realIds(example), Rows.realMask(example), i));
             }
             assertThat(packer.buffered()).isZero();
@@ -122,33 +122,28 @@ class PackingRestartTest {
             }
             second.close(leaving());
         } finally {
-            settings.folder().close();
+            folder.close();
         }
     }
 
     /** The topology as the app builds it: T=64, B=1, packing on with a buffer of 8, lingers far beyond the test. */
-    private static KafkaStreams start(PipelineSettings settings, String appId, Path stateDir) throws Exception {
-        TestConfig.use(Map.of("millrace.sft.packing", "on", "millrace.sft.pack-buffer", "" + BUFFER));
-        LossMaskTopology t = new LossMaskTopology();
-        try {
-            t.settings = settings;
-            t.seqLen = T;
-            t.batchSize = 1; // each packed row is a batch at once: no batch linger in the way
-            t.lingerMs = Duration.ofMinutes(10).toMillis();
-            t.packLingerMs = Duration.ofMinutes(10).toMillis();
-            Properties props = new Properties();
-            props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-            props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-            props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-            KafkaStreams streams = new KafkaStreams(t.topology(new SimpleMeterRegistry()), props);
-            streams.start();
-            return streams;
-        } finally {
-            TestConfig.reset();
-        }
+    private static KafkaStreams start(String appId, Path stateDir) throws Exception {
+        LossMaskConfig config = MappedConfig.of(LossMaskConfig.class, Map.of("millrace.stages", STAGE.id(),
+                "millrace.seq-len", String.valueOf(T),
+                "millrace.batch-size", "1", // each packed row is a batch at once: no batch linger in the way
+                "millrace.batch-linger-ms", String.valueOf(Duration.ofMinutes(10).toMillis()),
+                "millrace.pack-linger-ms", String.valueOf(Duration.ofMinutes(10).toMillis()),
+                "millrace.sft.packing", "on", "millrace.sft.pack-buffer", String.valueOf(BUFFER)));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        KafkaStreams streams = new KafkaStreams(new LossMaskTopology().topology(config, new SimpleMeterRegistry()), props);
+        streams.start();
+        return streams;
     }
 
     /** Leaves the group on close, so the next run is assigned the partition at once, not after a session timeout. */

@@ -18,7 +18,7 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 /**
  * One pipeline step as a Kafka Streams processor: each input record either becomes one output
  * record (forwarded to the stage's output sink) or one dead letter (forwarded to its dead-letter
- * sink, see {@link StepTopology}) carrying the input message as it was on its topic. Nothing is dropped silently and a bad
+ * sink, see {@link StepWiring}) carrying the input message as it was on its topic. Nothing is dropped silently and a bad
  * record never stops the stream. Subclasses hold only the step's logic; the rule itself is core's.
  */
 public abstract class StepProcessor implements Processor<String, byte[], String, byte[]> {
@@ -46,7 +46,7 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
         try {
             byte[] out = transform(record.key(), record.value(), input);
             if (out != null) {
-                context.forward(record.withValue(out), StepTopology.outSink(stage));
+                context.forward(record.withValue(out), StepWiring.outputName(stage));
                 metrics.out();
             }
         } catch (RecordRejected e) {
@@ -78,13 +78,13 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
             source = null;
         }
         DeadLetter letter = DeadLetters.of(service, stage, reason, message, record.value(), source, record.key(), input);
-        context.forward(new Record<>(DeadLetters.key(letter), letter.toByteArray(), record.timestamp()), StepTopology.dlqSink(stage));
+        context.forward(new Record<>(DeadLetters.key(letter), letter.toByteArray(), record.timestamp()), StepWiring.deadLettersName(stage));
         metrics.deadLetter(reason);
     }
 
     /** Forwards an output record of its own key (e.g. a batch, closed when full or by a punctuator). */
     protected void emit(String key, byte[] value, long timestamp) {
-        context.forward(new Record<>(key, value, timestamp), StepTopology.outSink(stage));
+        context.forward(new Record<>(key, value, timestamp), StepWiring.outputName(stage));
     }
 
     protected StepMetrics metrics() {

@@ -47,6 +47,13 @@ class StreamTopicsConfigTest {
     }
 
     @Test
+    void aBadServiceOrStageGivesNoTopicsTheTypedConfigReportsItByKey() {
+        assertThat(config(Map.of("millrace.service", "tokenize", "millrace.stages", "sft,rlhf"))
+                .getOptionalValue(StreamTopicsConfig.TOPICS, String.class)).isEmpty();
+        assertThat(config(Map.of("millrace.service", "cooker")).getOptionalValue(StreamTopicsConfig.TOPICS, String.class)).isEmpty();
+    }
+
+    @Test
     void anUnknownServiceOrStageIsRefusedByName() {
         assertThatThrownBy(() -> StreamTopicsConfig.topics("cooker", "sft", "millrace"))
                 .hasMessageContaining("'cooker'");

@@ -6,9 +6,9 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.TokenizedSide;
-import dev.millrace.streams.StageSettings;
 import dev.millrace.streams.WirePretrain;
 import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.config.StageOptions;
 
 /**
  * One rendered side → its token ids (every rule is core's): a conversation side (sft, distill, each
@@ -19,10 +19,12 @@ final class StageTokenizer {
     private final SftPreparer conversations;
     private final PretrainPreparer pretrain;
 
-    StageTokenizer(Stage stage, TokenizerFolder folder) {
+    /** @param options the stage's options (wrap for pretrain; the conversation options for the others) */
+    StageTokenizer(TokenizerFolder folder, StageOptions options) {
+        boolean pretrainStage = options.stage() == Stage.PRETRAIN;
         // T matters for neither encoding nor wrapping; the loss-mask service owns truncation.
-        this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, StageSettings.sftOptions(stage, 2));
-        this.pretrain = stage == Stage.PRETRAIN ? StageSettings.pretrainPreparer(folder, stage, 2) : null;
+        this.conversations = pretrainStage ? null : new SftPreparer(folder, options.sftOptions(2));
+        this.pretrain = pretrainStage ? options.pretrainPreparer(folder, 2) : null;
     }
 
     TokenizedSide tokenize(RenderedSide side) {

@@ -3,8 +3,8 @@ package dev.millrace.tokenize;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
-import dev.millrace.streams.PipelineSettings;
-import dev.millrace.streams.StepTopology;
+import dev.millrace.streams.StepWiring;
+import dev.millrace.streams.TokenizerFolders;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -12,27 +12,26 @@ import jakarta.inject.Singleton;
 import org.apache.kafka.streams.Topology;
 
 /**
- * {@code <stage>.templated} → encode with the DJL HF tokenizer (pretrain: and wrap with bos/eos) →
- * {@code <stage>.tokenized}, for every stage in {@code millrace.stages}; bad records → dlq.
+ * For every stage in {@code millrace.stages}: {@code <stage>.templated} → encode with the DJL HF
+ * tokenizer (pretrain: and wrap with bos/eos) → {@code <stage>.tokenized}; bad records → dlq.
  */
 @ApplicationScoped
 public class TokenizeTopology {
 
-    /** Null in the app: read from config when the topology is built; tests set it. */
-    PipelineSettings settings;
-
-    // One topology per app: its gauges must be registered once, against the processors that feed them.
+    // One topology per app: its meters must be registered once, against the processors that feed them.
     @Produces
     @Singleton
-    public Topology topology(MeterRegistry registry) {
-        PipelineSettings pipeline = settings != null ? settings : PipelineSettings.fromConfig();
-        Topics topics = pipeline.topics();
-        TokenizerFolder folder = pipeline.folder();
+    public Topology topology(TokenizeConfig config, MeterRegistry registry) {
+        Topics topics = config.topics();
+        TokenizerFolder folder = TokenizerFolders.load(config.tokenizer());
         Topology topology = new Topology();
-        for (Stage stage : pipeline.stages()) {
-            StageTokenizer tokenizer = new StageTokenizer(stage, folder);
-            StepTopology.addStep(topology, stage, topics.templated(stage), topics.tokenized(stage), topics.dlq(),
-                    s -> new TokenizeProcessor(s, tokenizer, folder.fingerprint(), registry));
+        for (Stage stage : config.stages()) {
+            StageTokenizer tokenizer = new StageTokenizer(folder, config.options(stage));
+            StepWiring.of(topology, stage)
+                    .source(topics.templated(stage))
+                    .processor(() -> new TokenizeProcessor(stage, tokenizer, folder.fingerprint(), registry))
+                    .output(topics.tokenized(stage))
+                    .deadLetters(topics.dlq());
         }
         return topology;
     }

@@ -16,16 +16,15 @@ import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.WireStage;
-import dev.millrace.streams.PipelineSettings;
 import dev.millrace.streams.WirePretrain;
 import dev.millrace.streams.WireSpans;
 import dev.millrace.streams.testing.TestRecords;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -49,12 +48,11 @@ class TokenizeStagesTest {
 
     @BeforeEach
     void start() throws Exception {
-        TokenizeTopology t = new TokenizeTopology();
-        t.settings = PipelineSettings.of(List.of("pretrain", "sft", "dpo", "distill"), Optional.empty(), "millrace");
+        TokenizeConfig config = MappedConfig.of(TokenizeConfig.class, Map.of("millrace.stages", "pretrain,sft,dpo,distill"));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(t.topology(new SimpleMeterRegistry()), props);
+        driver = new TopologyTestDriver(new TokenizeTopology().topology(config, new SimpleMeterRegistry()), props);
         for (Stage s : Stage.values()) {
             templated.put(s, driver.createInputTopic("millrace." + s.id() + ".templated", Serdes.String().serializer(), Serdes.ByteArray().serializer()));
             tokenized.put(s, driver.createOutputTopic("millrace." + s.id() + ".tokenized", Serdes.String().deserializer(), Serdes.ByteArray().deserializer()));

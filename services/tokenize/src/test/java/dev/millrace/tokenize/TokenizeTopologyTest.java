@@ -8,9 +8,9 @@ import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.testing.MappedConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -32,12 +32,11 @@ class TokenizeTopologyTest {
 
     @BeforeEach
     void start() throws Exception {
-        TokenizeTopology t = new TokenizeTopology();
-        t.settings = dev.millrace.streams.PipelineSettings.of(List.of("sft"), Optional.empty(), "millrace");
+        TokenizeConfig config = MappedConfig.of(TokenizeConfig.class, Map.of("millrace.stages", "sft"));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(t.topology(new SimpleMeterRegistry()), props);
+        driver = new TopologyTestDriver(new TokenizeTopology().topology(config, new SimpleMeterRegistry()), props);
         templated = driver.createInputTopic("millrace.sft.templated", Serdes.String().serializer(), Serdes.ByteArray().serializer());
         tokenized = driver.createOutputTopic("millrace.sft.tokenized", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
         dlq = driver.createOutputTopic("millrace.dlq", Serdes.String().deserializer(), Serdes.ByteArray().deserializer());

@@ -1,6 +1,7 @@
 package dev.millrace.cli.local;
 
 import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.ServiceSettings;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import java.io.IOException;
@@ -28,7 +29,7 @@ import java.util.stream.Stream;
  * The whole system on one machine, every part a separate process (what {@code ./millrace demo} and
  * the end-to-end tests run): a {@link LocalBroker} with the topics of the configured stages, and the
  * packaged services ({@link ServiceProcess}, configured by {@link ServiceProperties} from the run's
- * {@link RunSettings}) on free loopback ports. Each process logs to a file in the run directory.
+ * {@link ServiceSettings}) on free loopback ports. Each process logs to a file in the run directory.
  * {@link #close()} stops everything it started (services first, then the broker: SIGTERM, a grace
  * period, then SIGKILL); so does a failed start and a JVM shutdown (Ctrl-C), through a shutdown hook.
  */
@@ -120,14 +121,14 @@ public final class LocalSystem implements AutoCloseable {
         }
 
         /** The typed settings the services are configured with. */
-        public RunSettings settings() {
-            return new RunSettings(stages, topicPrefix, seqLen, batchSize, batchLingerMs, packing);
+        public ServiceSettings settings() {
+            return new ServiceSettings(stages, topicPrefix, seqLen, batchSize, batchLingerMs, packing);
         }
     }
 
     private final Path repoRoot;
     private final Options options;
-    private final RunSettings settings;
+    private final ServiceSettings settings;
     private final Path runDir;
     private final Thread shutdownHook;
     /** The current process of each service started. */

@@ -1,6 +1,7 @@
 package dev.millrace.cli.local;
 
 import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.ServiceSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,11 +42,11 @@ class LocalSystemTest {
 
     @Test
     void theOptionsGiveTheServicesTypedSettings() {
-        RunSettings settings = new LocalSystem.Options().stages(List.of(Stage.DPO, Stage.SFT)).topicPrefix("p").seqLen(64).batchSize(4)
+        ServiceSettings settings = new LocalSystem.Options().stages(List.of(Stage.DPO, Stage.SFT)).topicPrefix("p").seqLen(64).batchSize(4)
                 .batchLingerMs(250).packing(EnumSet.of(Stage.SFT)).settings();
-        assertThat(settings).isEqualTo(new RunSettings(List.of(Stage.DPO, Stage.SFT), "p", 64, 4, 250, Set.of(Stage.SFT)));
+        assertThat(settings).isEqualTo(new ServiceSettings(List.of(Stage.DPO, Stage.SFT), "p", 64, 4, 250, Set.of(Stage.SFT)));
         assertThat(new LocalSystem.Options().settings()).as("the demo's defaults")
-                .isEqualTo(new RunSettings(List.of(Stage.SFT), "millrace", 512, 16, 1000, Set.of()));
+                .isEqualTo(new ServiceSettings(List.of(Stage.SFT), "millrace", 512, 16, 1000, Set.of()));
     }
 
     @Test

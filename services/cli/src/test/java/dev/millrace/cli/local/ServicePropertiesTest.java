@@ -1,11 +1,13 @@
 package dev.millrace.cli.local;
 
-import dev.millrace.contract.PipelineService;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.ServiceSettings;
 import dev.millrace.core.record.Stage;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -13,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What each service of a local run is started with. */
 class ServicePropertiesTest {
-    private static final RunSettings ALL_STAGES = new RunSettings(List.of(Stage.PRETRAIN, Stage.SFT, Stage.DPO, Stage.DISTILL), "millrace",
+    private static final ServiceSettings ALL_STAGES = new ServiceSettings(List.of(Stage.PRETRAIN, Stage.SFT, Stage.DPO, Stage.DISTILL), "millrace",
             512, 16, 1000, EnumSet.of(Stage.PRETRAIN, Stage.SFT));
 
     private static Map<String, String> of(PipelineService s, Path run, int port) {
@@ -51,10 +53,25 @@ class ServicePropertiesTest {
 
     @Test
     void theTopicPrefixNamesEveryTopic(@TempDir Path run) {
-        RunSettings sft = new RunSettings(List.of(Stage.SFT), "team-a", 128, 4, 500, EnumSet.noneOf(Stage.class));
+        ServiceSettings sft = new ServiceSettings(List.of(Stage.SFT), "team-a", 128, 4, 500, EnumSet.noneOf(Stage.class));
         Map<String, String> p = ServiceProperties.of(PipelineService.TOKENIZE, sft, new ServiceProperties.Placement("b:1", 9, run), Map.of());
         assertThat(p).containsEntry("millrace.topic-prefix", "team-a").containsEntry("millrace.stages", "sft")
                 .containsEntry("quarkus.kafka-streams.topics", "team-a.sft.templated,team-a.sft.tokenized,team-a.dlq");
+    }
+
+    @Test
+    void theServicesOwnSettingsAreExactlyTheOnesTheContractWritesUnderTheNamesTheServicesMap(@TempDir Path run) {
+        // Each service module tests that its typed config maps every key of ServiceSettings.properties(service):
+        // so the CLI must write no millrace.* key of its own.
+        for (PipelineService s : PipelineService.values()) {
+            Map<String, String> own = new LinkedHashMap<>();
+            of(s, run, 7).forEach((key, value) -> {
+                if (key.startsWith("millrace.")) {
+                    own.put(key, value);
+                }
+            });
+            assertThat(own).as(s.id()).containsExactlyEntriesOf(ALL_STAGES.properties(s));
+        }
     }
 
     @Test

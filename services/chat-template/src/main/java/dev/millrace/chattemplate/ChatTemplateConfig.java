@@ -1,0 +1,46 @@
+package dev.millrace.chattemplate;
+
+import static dev.millrace.contract.SettingNames.DEDUP;
+import static dev.millrace.contract.SettingNames.EXPIRY_MAX_PER_RUN;
+import static dev.millrace.contract.SettingNames.RETENTION_MS;
+
+import dev.millrace.contract.SettingNames;
+import dev.millrace.streams.config.PipelineConfig;
+import dev.millrace.streams.config.SettingConverters.Positive;
+import dev.millrace.streams.config.SettingConverters.PositiveLong;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+
+/**
+ * Everything chat-template reads under {@code millrace.} (docs/architecture.md#service-settings): the
+ * common settings ({@link PipelineConfig}: stages, tokenizer folder, topic prefix, per-stage options,
+ * of which it uses mask-rule, special-tokens-in-content and system-prompt) and the duplicate drop.
+ */
+@ConfigMapping(prefix = SettingNames.PREFIX)
+public interface ChatTemplateConfig extends PipelineConfig {
+
+    @WithName(DEDUP)
+    Dedup dedup();
+
+    /** The duplicate drop ({@code millrace.dedup.}). */
+    interface Dedup {
+        /** How long a record id is remembered (7 days). */
+        @WithName(RETENTION_MS)
+        @WithDefault("604800000")
+        @WithConverter(PositiveLong.class)
+        long retentionMs();
+
+        /** The most expired entries one sweep of the store deletes. */
+        @WithName(EXPIRY_MAX_PER_RUN)
+        @WithDefault("10000")
+        @WithConverter(Positive.class)
+        int expiryMaxPerRun();
+
+        default Duration retention() {
+            return Duration.ofMillis(retentionMs());
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.millrace.chattemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.ServiceSettings;
+import dev.millrace.core.record.Stage;
+import dev.millrace.streams.testing.MappedConfig;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** chat-template's typed config: its defaults, a bad value stopping it by key and value, and every key the local run writes mapped. */
+class ChatTemplateConfigTest {
+
+    @Test
+    void theDefaults() {
+        ChatTemplateConfig config = MappedConfig.everyKeyMapped(ChatTemplateConfig.class, Map.of());
+
+        assertThat(config.service()).isEqualTo(PipelineService.CHAT_TEMPLATE);
+        assertThat(config.stages()).containsExactly(Stage.SFT);
+        assertThat(config.dedup().retention()).isEqualTo(Duration.ofDays(7));
+        assertThat(config.dedup().expiryMaxPerRun()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aBadDedupSettingStopsTheServiceNamingTheKeyAndTheValue() {
+        Map<String, String> bad = Map.of(
+                "millrace.dedup.retention-ms", "0",
+                "millrace.dedup.expiry-max-per-run", "-3");
+        bad.forEach((key, value) -> assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of(key, value)))
+                .as(key).hasMessageContaining("The config property " + key + " with the config value \"" + value + "\"")
+                .hasMessageContaining("must be at least 1"));
+        assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.dedup.retention-ms", "7d")))
+                .hasMessageContaining("millrace.dedup.retention-ms").hasMessageContaining("\"7d\"").hasMessageContaining("expected a whole number");
+        assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.dedup.retension-ms", "1000")))
+                .as("a misspelt key").hasMessageContaining("millrace.dedup.retension-ms");
+    }
+
+    @Test
+    void itMapsEveryKeyTheLocalRunWritesForIt() {
+        ServiceSettings run = new ServiceSettings(List.of(Stage.PRETRAIN, Stage.DPO), "acme", 128, 4, 700, EnumSet.of(Stage.PRETRAIN));
+
+        ChatTemplateConfig config = MappedConfig.everyKeyMapped(ChatTemplateConfig.class, run.properties(PipelineService.CHAT_TEMPLATE));
+
+        assertThat(config.stages()).containsExactly(Stage.PRETRAIN, Stage.DPO);
+        assertThat(config.topicPrefix()).isEqualTo("acme");
+    }
+}
