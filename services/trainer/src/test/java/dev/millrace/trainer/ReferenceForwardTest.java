@@ -11,13 +11,11 @@ import dev.millrace.trainer.checkpoint.Checkpoint;
 import dev.millrace.trainer.checkpoint.CheckpointStore;
 import dev.millrace.trainer.checkpoint.TrainerState;
 import dev.millrace.trainer.model.MiniMind;
-import dev.millrace.trainer.model.ModelConfig;
 import dev.millrace.trainer.train.AdamW;
 import dev.millrace.trainer.train.BatchTensors;
 import dev.millrace.trainer.train.Trainer;
 import dev.millrace.trainer.train.LrSchedule;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -45,17 +43,7 @@ class ReferenceForwardTest {
      */
     @BeforeAll
     static void writeCheckpoint() throws Exception {
-        ModelConfig config = TestBatches.tiny();
-        Random random = new Random(7);
-        Map<String, float[]> values = new LinkedHashMap<>();
-        MiniMind.shapes(config).forEach((name, shape) -> {
-            float[] v = new float[(int) java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact)];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (name.endsWith("norm.weight") ? 1 + 0.3 * random.nextGaussian() : 0.15 * random.nextGaussian());
-            }
-            values.put(name, v);
-        });
-        try (MiniMind written = MiniMind.fromWeights(config, values); AdamW adamw = new AdamW(AdamW.Settings.defaults(), written.weights())) {
+        try (MiniMind written = TestBatches.sharpModel(TestBatches.tiny(), 7); AdamW adamw = new AdamW(AdamW.Settings.defaults(), written.weights())) {
             CheckpointStore store = new CheckpointStore(dir.resolve("checkpoints"), 1);
             TrainerState state = new TrainerState(0, 0, "sft", TestBatches.FINGERPRINT, "tiny", Map.of(), List.of(), 0, 0, null);
             checkpoint = store.write(0, d -> Checkpoint.write(d, written, adamw, state, TokenizerFolder.bundledPath()));

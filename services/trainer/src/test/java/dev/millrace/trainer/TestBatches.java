@@ -8,10 +8,13 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.BatchRow;
+import dev.millrace.trainer.model.MiniMind;
 import dev.millrace.trainer.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /** Batches made the way the services make them (core's row codecs and BatchAssembler), for tests. */
@@ -92,6 +95,23 @@ public final class TestBatches {
     public static Batch withId(Batch batch, int row, int t, int id) {
         BatchRow r = batch.getRows(row).toBuilder().setInputIds(t, id).build();
         return batch.toBuilder().setRows(row, r).build();
+    }
+
+    /**
+     * A model with weights far from the initial ones (wider matrices, norm weights that are not 1): attention
+     * is sharp, so a leak through a mask or a wrong norm shows in the logits instead of hiding in near-uniform scores.
+     */
+    public static MiniMind sharpModel(ModelConfig config, long seed) {
+        Random random = new Random(seed);
+        Map<String, float[]> values = new LinkedHashMap<>();
+        MiniMind.shapes(config).forEach((name, shape) -> {
+            float[] v = new float[(int) Arrays.stream(shape).reduce(1, Math::multiplyExact)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (name.endsWith("norm.weight") ? 1 + 0.3 * random.nextGaussian() : 0.15 * random.nextGaussian());
+            }
+            values.put(name, v);
+        });
+        return MiniMind.fromWeights(config, values);
     }
 
     /** Random batches of the tiny model's kind, for the training tests. */

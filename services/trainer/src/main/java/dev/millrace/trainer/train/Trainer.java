@@ -86,7 +86,7 @@ public final class Trainer {
             for (BatchTensors batch : batches) {
                 // One batch's activations at a time: they are freed once its gradients are accumulated.
                 try (NDManager scratch = model.manager().newSubManager()) {
-                    NDArray part = weightedLoss(scratch, batch).div(weightSum);
+                    NDArray part = weightedLoss(scratch, batch).div((float) weightSum); // stays float32
                     collector.backward(part);
                     loss += part.getFloat();
                 }
