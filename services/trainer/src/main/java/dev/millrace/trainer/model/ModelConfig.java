@@ -123,6 +123,9 @@ public record ModelConfig(
         if (!act.equals("silu") && !act.equals("swish")) {
             throw new IOException(where + ": hidden_act " + act + " is not silu");
         }
+        if (c.path("use_moe").asBoolean(false)) {
+            throw new IOException(where + ": use_moe is true; MiniMind2's mixture-of-experts variant is not supported");
+        }
         JsonNode scaling = c.path("rope_scaling");
         if (!scaling.isMissingNode() && !scaling.isNull()) {
             throw new IOException(where + ": rope_scaling is not supported");
@@ -134,9 +137,15 @@ public record ModelConfig(
                 c.path("rms_norm_eps").asDouble(RMS_NORM_EPS),
                 c.path("rope_theta").asDouble(ROPE_THETA),
                 c.path("max_position_embeddings").asInt(MAX_POSITIONS),
-                c.path("bos_token_id").asInt(-1),
-                c.path("eos_token_id").asInt(-1),
-                c.path("pad_token_id").asInt(-1));
+                tokenId(c, "bos_token_id"),
+                tokenId(c, "eos_token_id"),
+                tokenId(c, "pad_token_id"));
+    }
+
+    /** A special token id; Hugging Face allows a list of eos ids, of which the first is kept. */
+    private static int tokenId(JsonNode c, String field) {
+        JsonNode id = c.path(field);
+        return id.isArray() ? id.path(0).asInt(-1) : id.asInt(-1);
     }
 
     private static int required(JsonNode c, String field, Path where) throws IOException {
