@@ -215,6 +215,8 @@ class CheckpointTest {
         ModelConfig config = ModelConfig.preset("minimind-26m", 6400, 1, 2, 0);
         assertThat(config.intermediate()).isEqualTo(1408);
         assertThat(config.headDim()).isEqualTo(64);
+        assertThat(MiniMind.shapes(config).values().stream().mapToLong(s -> java.util.Arrays.stream(s).reduce(1, Math::multiplyExact)).sum())
+                .as("parameters of minimind-26m over MiniMind's 6400-token vocabulary").isEqualTo(25_829_888L);
         Path file = dir.resolve("config.json");
         assertThat(ModelConfig.fromConfigJson(config.toConfigJson(JSON), file)).isEqualTo(config);
 

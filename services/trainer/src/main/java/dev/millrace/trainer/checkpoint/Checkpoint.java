@@ -1,7 +1,6 @@
 package dev.millrace.trainer.checkpoint;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -139,9 +138,5 @@ public final class Checkpoint {
 
     public static TrainerState readState(Path dir) throws IOException {
         return JSON.readValue(dir.resolve(STATE).toFile(), TrainerState.class);
-    }
-
-    static JsonNode readJson(Path file) throws IOException {
-        return JSON.readTree(file.toFile());
     }
 }

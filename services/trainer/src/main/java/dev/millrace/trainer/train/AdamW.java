@@ -80,17 +80,19 @@ public final class AdamW implements AutoCloseable {
 
     /** Restores the moments and the step count written by {@link #moments()} and {@link #steps()}. */
     public void restore(Map<String, float[]> moments, long steps) {
-        for (Map<String, NDArray> which : java.util.List.of(firstMoments, secondMoments)) {
-            String prefix = which == firstMoments ? "exp_avg." : "exp_avg_sq.";
-            which.forEach((name, array) -> {
-                float[] values = moments.get(prefix + name);
-                if (values == null || values.length != array.size()) {
-                    throw new IllegalArgumentException("optimiser state has no " + prefix + name + " of " + array.size() + " values");
-                }
-                array.set(values);
-            });
-        }
+        restore(firstMoments, "exp_avg.", moments);
+        restore(secondMoments, "exp_avg_sq.", moments);
         this.steps = steps;
+    }
+
+    private static void restore(Map<String, NDArray> into, String prefix, Map<String, float[]> moments) {
+        into.forEach((name, array) -> {
+            float[] values = moments.get(prefix + name);
+            if (values == null || values.length != array.size()) {
+                throw new IllegalArgumentException("optimiser state has no " + prefix + name + " of " + array.size() + " values");
+            }
+            array.set(values);
+        });
     }
 
     @Override
