@@ -105,7 +105,7 @@ public final class BatchAssembler {
                 .setTrainedTokens(totals.trained)
                 .setNonpadShare(slots == 0 ? 0.0 : totals.nonPad / slots)
                 .setTrainedShare(slots == 0 ? 0.0 : totals.trained / slots);
-        BatchRow filler = RowCodec.filler(seqLen, padId);
+        BatchRow filler = RowCodec.filler(seqLen, padId, packed);
         while (b.getRowsCount() < batchSize) {
             b.addRows(filler);
             if (stage == Stage.DPO) {

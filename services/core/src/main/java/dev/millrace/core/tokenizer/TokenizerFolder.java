@@ -30,6 +30,7 @@ public final class TokenizerFolder implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Map<String, Integer> addedTokens;
     private final String fingerprint;
+    private final int vocabSize;
 
     private TokenizerFolder(Path path) throws IOException {
         this.path = path;
@@ -38,7 +39,9 @@ public final class TokenizerFolder implements AutoCloseable {
             throw new IOException("no tokenizer.json in " + path);
         }
         this.config = TokenizerConfig.load(path);
-        this.addedTokens = addedTokens(StrictJson.MAPPER.readTree(json.toFile()));
+        JsonNode tokenizerJson = StrictJson.MAPPER.readTree(json.toFile());
+        this.addedTokens = addedTokens(tokenizerJson);
+        this.vocabSize = vocabSize(tokenizerJson, addedTokens);
         this.fingerprint = fingerprint(path);
         this.tokenizer = new Tokenizer(json);
     }
@@ -86,6 +89,23 @@ public final class TokenizerFolder implements AutoCloseable {
         return out;
     }
 
+    /** One more than the largest id of the model's vocabulary and the added tokens (the rows a model's embedding needs). */
+    private static int vocabSize(JsonNode tokenizerJson, Map<String, Integer> added) {
+        JsonNode vocab = tokenizerJson.path("model").path("vocab");
+        int max = -1;
+        if (vocab.isArray()) {
+            max = vocab.size() - 1; // Unigram: [token, score] pairs, the id is the index
+        } else {
+            for (JsonNode id : vocab) {
+                max = Math.max(max, id.asInt()); // BPE, WordPiece: token -> id
+            }
+        }
+        for (int id : added.values()) {
+            max = Math.max(max, id);
+        }
+        return max + 1;
+    }
+
     private static String fingerprint(Path folder) throws IOException {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -117,6 +137,11 @@ public final class TokenizerFolder implements AutoCloseable {
 
     public String fingerprint() {
         return fingerprint;
+    }
+
+    /** The number of token ids this tokenizer can produce, the vocabulary size a model trained on it has. */
+    public int vocabSize() {
+        return vocabSize;
     }
 
     /** Id of an added (special) token, or -1. */

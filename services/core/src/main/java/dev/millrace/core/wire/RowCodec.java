@@ -30,11 +30,22 @@ public final class RowCodec {
 
     /** A row that only completes a batch: all padding, all-zero mask, flagged. */
     public static BatchRow filler(int seqLen, int padId) {
+        return filler(seqLen, padId, false);
+    }
+
+    /**
+     * A filler row; in a packed batch it also carries T segment and position ids, all 0 (padding), as every
+     * row of a packed batch does, so a reader builds its {@code [B, T]} arrays without special cases.
+     */
+    public static BatchRow filler(int seqLen, int padId, boolean packed) {
         BatchRow.Builder b = BatchRow.newBuilder()
                 .setFiller(true)
                 .setLossMask(packMask(new int[seqLen]));
         for (int i = 0; i < seqLen; i++) {
             b.addInputIds(padId);
+            if (packed) {
+                b.addSegmentIds(0).addPositionIds(0);
+            }
         }
         return b.build();
     }

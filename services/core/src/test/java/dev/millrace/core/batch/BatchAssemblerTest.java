@@ -91,6 +91,24 @@ class BatchAssemblerTest {
     }
 
     @Test
+    void fillerRowsOfAPackedBatchCarryTZeroSegmentAndPositionIdsAndUnpackedOnesNone() {
+        BatchAssembler packed = new BatchAssembler(Stage.SFT, "fp", T, 3, PAD, true);
+        Batch batch = packed.close(packed.add(null, "sft-p0-00000000", row("a", 5, 2), 0));
+        for (int r = 1; r < 3; r++) {
+            BatchRow filler = batch.getRows(r);
+            assertThat(filler.getFiller()).isTrue();
+            assertThat(filler.getSegmentIdsList()).hasSize(T).containsOnly(0);
+            assertThat(filler.getPositionIdsList()).hasSize(T).containsOnly(0);
+        }
+
+        BatchAssembler unpacked = new BatchAssembler(Stage.SFT, "fp", T, 2, PAD);
+        BatchRow filler = unpacked.close(unpacked.add(null, "sft-p0-00000000", row("a", 5, 2), 0)).getRows(1);
+        assertThat(filler.getFiller()).isTrue();
+        assertThat(filler.getSegmentIdsList()).isEmpty();
+        assertThat(filler.getPositionIdsList()).isEmpty();
+    }
+
+    @Test
     void rowsOfAnotherLengthAreRefused() {
         BatchAssembler assembler = new BatchAssembler(Stage.SFT, "fp", T + 1, 2, PAD);
         assertThatThrownBy(() -> assembler.add(null, "x", row("a", 2, 1), 0)).hasMessageContaining("expected T=9");

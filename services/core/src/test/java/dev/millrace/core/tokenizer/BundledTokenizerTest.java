@@ -37,6 +37,12 @@ class BundledTokenizerTest {
     }
 
     @Test
+    void vocabSizeCoversEveryIdTheTokenizerCanProduce() {
+        assertThat(folder.vocabSize()).isEqualTo(4096);
+        assertThat(java.util.Arrays.stream(folder.tokenizer().ids("any text at all, 中文 too")).max().orElseThrow()).isLessThan(folder.vocabSize());
+    }
+
+    @Test
     void mergesAreRealSoWordsAndWhitespaceRunsBecomeSingleTokens() {
         Tokenizer t = folder.tokenizer();
         String text = "The model learns to answer.\n\n    return value";

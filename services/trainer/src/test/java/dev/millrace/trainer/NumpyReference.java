@@ -1,0 +1,144 @@
+package dev.millrace.trainer;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.abort;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.millrace.core.wire.RowCodec;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.BatchRow;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The numpy reference, {@code src/test/python/reference_forward.py}, run as a test oracle. The interpreter is
+ * the first of {@code $MILLRACE_PYTHON}, {@code python3} on PATH and {@code /usr/bin/python3} that can
+ * {@code import numpy} (Debian's {@code python3-numpy} installs for {@code /usr/bin/python3}). None: the test
+ * is skipped with a message, or fails under {@code CI=true}.
+ */
+final class NumpyReference {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Optional<String> interpreter;
+
+    private NumpyReference() {
+    }
+
+    /** What the reference computed: logits of X, {@code [B, T-1, vocab]} row-major, and the masked loss. */
+    record Result(double[] logits, double loss, double weightSum) {
+    }
+
+    static Path script() {
+        Path fromModule = Path.of("src/test/python/reference_forward.py");
+        if (Files.isRegularFile(fromModule)) {
+            return fromModule.toAbsolutePath();
+        }
+        return Path.of(System.getProperty("millrace.repo.root", "."), "services/trainer/src/test/python/reference_forward.py");
+    }
+
+    static List<String> candidates() {
+        Set<String> out = new LinkedHashSet<>();
+        String configured = System.getenv("MILLRACE_PYTHON");
+        if (configured != null && !configured.isBlank()) {
+            out.add(configured);
+        }
+        out.add("python3");
+        out.add("/usr/bin/python3");
+        return List.copyOf(out);
+    }
+
+    static synchronized Optional<String> interpreter() {
+        if (interpreter == null) {
+            interpreter = candidates().stream().filter(NumpyReference::importsNumpy).findFirst();
+        }
+        return interpreter;
+    }
+
+    private static boolean importsNumpy(String python) {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import numpy").redirectErrorStream(true).start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static String requireInterpreter() {
+        Optional<String> python = interpreter();
+        if (python.isPresent()) {
+            return python.get();
+        }
+        String problem = "no Python with numpy found (tried " + String.join(", ", candidates())
+                + "); install python3-numpy or point MILLRACE_PYTHON at an interpreter that has numpy";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(problem + " (CI=true: the numpy reference must run)");
+        }
+        abort(problem + "; skipping the comparison with the numpy reference");
+        throw new AssertionError("unreachable");
+    }
+
+    /** Runs the reference on a checkpoint directory and a batch. */
+    static Result run(Path checkpoint, Batch batch, Path work, int vocab) throws IOException, InterruptedException {
+        Path batchJson = work.resolve(batch.getBatchId() + ".json");
+        Path logitsFile = work.resolve(batch.getBatchId() + ".logits");
+        JSON.writeValue(batchJson.toFile(), toJson(batch));
+        List<String> command = List.of(requireInterpreter(), script().toString(), checkpoint.toString(), batchJson.toString(), logitsFile.toString());
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " did not finish within 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + p.exitValue());
+        }
+        JsonNode answer = JSON.readTree(out);
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(logitsFile)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] logits = new double[bytes.remaining() / 8];
+        bytes.asDoubleBuffer().get(logits);
+        int expected = batch.getRowsCount() * (batch.getSeqLen() - 1) * vocab;
+        if (logits.length != expected) {
+            throw new IOException("reference wrote " + logits.length + " logits, expected " + expected);
+        }
+        return new Result(logits, answer.path("loss").asDouble(Double.NaN), answer.path("weight_sum").asDouble());
+    }
+
+    /** The batch as the script reads it: the rows' T ids, unshifted masks and, for packed batches, segment and position ids. */
+    static ObjectNode toJson(Batch batch) {
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode ids = out.putArray("ids");
+        ArrayNode mask = out.putArray("mask");
+        ArrayNode segments = batch.getPacked() ? out.putArray("segment_ids") : null;
+        ArrayNode positions = batch.getPacked() ? out.putArray("position_ids") : null;
+        for (BatchRow row : batch.getRowsList()) {
+            ArrayNode r = ids.addArray();
+            for (int id : RowCodec.ids(row)) {
+                r.add(id);
+            }
+            ArrayNode m = mask.addArray();
+            for (int bit : RowCodec.unpackMask(row.getLossMask(), batch.getSeqLen())) {
+                m.add(row.getFiller() ? 0 : bit);
+            }
+            if (batch.getPacked()) {
+                row.getSegmentIdsList().forEach(segments.addArray()::add);
+                row.getPositionIdsList().forEach(positions.addArray()::add);
+            }
+        }
+        return out;
+    }
+}
