@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.contract.PipelineService;
 import dev.millrace.contract.ServiceSettings;
+import dev.millrace.contract.SettingNames;
+import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.record.Stage;
+import dev.millrace.streams.testing.EveryServiceSettings;
 import dev.millrace.streams.testing.MappedConfig;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,5 +52,32 @@ class ChatTemplateConfigTest {
 
         assertThat(config.stages()).containsExactly(Stage.PRETRAIN, Stage.DPO);
         assertThat(config.topicPrefix()).isEqualTo("acme");
+    }
+
+    @Test
+    void itReadsTheKeysTheContractSaysItReadsAndLetsTheOtherServicesKeysThrough() {
+        assertThat(MappedConfig.mappedKeys(ChatTemplateConfig.class)).isEqualTo(SettingNames.readBy(PipelineService.CHAT_TEMPLATE));
+        assertThat(MappedConfig.registeredOtherServicesSettings().service()).as("META-INF/services").isEqualTo(PipelineService.CHAT_TEMPLATE);
+    }
+
+    @Test
+    void aMisspeltKeyStopsItButEveryKeyAnotherServiceReadsAndTheRepoRootPass() {
+        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.dedup")) {
+            assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of(misspelt, "1"))).as(misspelt)
+                    .hasMessageContaining(misspelt);
+        }
+        assertThat(MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
+
+        Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.CHAT_TEMPLATE);
+        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir");
+        assertThat(MappedConfig.of(ChatTemplateConfig.class, othersKeys).stages()).containsExactly(Stage.SFT);
+
+        Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);
+        oneConfigForEveryService.putAll(EveryServiceSettings.of(PipelineService.CHAT_TEMPLATE));
+        oneConfigForEveryService.put("millrace.repo.root", "/repo");
+        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, oneConfigForEveryService);
+        assertThat(config.stages()).containsExactly(Stage.PRETRAIN, Stage.SFT);
+        assertThat(config.dedup().retentionMs()).isEqualTo(1000);
+        assertThat(config.options(Stage.DPO).maskRule()).contains(MaskRule.SPAN);
     }
 }

@@ -1,12 +1,24 @@
 package dev.millrace.contract;
 
 import dev.millrace.core.record.Stage;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
- * The names of the services' own settings, each written once: the Kafka Streams services' typed
- * configs ({@code @ConfigMapping(prefix = SettingNames.PREFIX)}) name their keys with these, and the
- * CLI's local run writes them through {@link ServiceSettings}. A name is relative to {@link #PREFIX};
+ * The names of the services' own settings, each written once: the services' typed configs
+ * ({@code @ConfigMapping(prefix = SettingNames.PREFIX)}) name their keys with these, and the CLI's
+ * local run writes them through {@link ServiceSettings}. A name is relative to {@link #PREFIX};
  * {@link #key} gives the full key. What each one means and its default: docs/architecture.md#service-settings.
+ *
+ * <p>Which service reads which key is stated here too ({@link #readBy}), for the one rule on unknown
+ * keys: a service refuses a key under {@code millrace.} that it does not read, unless another service
+ * reads it ({@link #letThrough}), so one configuration may serve every service and a misspelt key
+ * still stops the service that sees it.
  */
 public final class SettingNames {
     public static final String PREFIX = "millrace";
@@ -39,12 +51,19 @@ public final class SettingNames {
     public static final String RETENTION_MS = "retention-ms";
     public static final String EXPIRY_MAX_PER_RUN = "expiry-max-per-run";
 
-    /** ingest's own settings live under {@code millrace.ingest.}. */
+    // ingest: its own settings ({@code ingest.<name>}).
     public static final String INGEST = "ingest";
+    public static final String MAX_RECORD_BYTES = "max-record-bytes";
+    public static final String MAX_BODY_BYTES = "max-body-bytes";
+    public static final String DROP_DIR = "drop-dir";
+    public static final String DROP_POLL_MS = "drop-poll-ms";
+    public static final String DROP_CHUNK_LINES = "drop-chunk-lines";
+    public static final String DROP_CHUNK_BYTES = "drop-chunk-bytes";
 
     /**
      * Not a service setting: the repository root, a system property of the {@code millrace} launcher
-     * (for the CLI) and of the build's test JVMs, so a service may see it among its keys.
+     * (for the CLI) and of the build's test JVMs, so a service may see it among its keys. No service
+     * reads it and every one lets it through ({@link #letThrough}).
      */
     public static final String REPO_ROOT = "repo.root";
 
@@ -54,7 +73,66 @@ public final class SettingNames {
     public static final String BATCH_LINGER_MS = "batch-linger-ms";
     public static final String PACK_LINGER_MS = "pack-linger-ms";
 
+    /** The per-stage options, each given as {@code <stage>.<name>} or {@code <name>}. */
+    public static final List<String> PER_STAGE = List.of(MASK_RULE, TRAIN_ON, SPECIAL_TOKENS_IN_CONTENT, SYSTEM_PROMPT, WRAP,
+            PRETRAIN_OVERFLOW, PACKING, PACK_BUFFER);
+
+    private static final Map<PipelineService, SortedSet<String>> READ_BY = readByService();
+
     private SettingNames() {
+    }
+
+    private static Map<PipelineService, SortedSet<String>> readByService() {
+        Set<String> everyService = Set.of(key(STAGES), key(TOPIC_PREFIX));
+        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER)));
+        for (String name : PER_STAGE) {
+            everyStreamsApp.add(key(name));
+            for (Stage stage : Stage.values()) {
+                everyStreamsApp.add(key(stage, name));
+            }
+        }
+        Map<PipelineService, Set<String>> own = Map.of(
+                PipelineService.INGEST, Set.of(key(INGEST, MAX_RECORD_BYTES), key(INGEST, MAX_BODY_BYTES), key(INGEST, DROP_DIR),
+                        key(INGEST, DROP_POLL_MS), key(INGEST, DROP_CHUNK_LINES), key(INGEST, DROP_CHUNK_BYTES)),
+                PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN)),
+                PipelineService.TOKENIZE, Set.of(),
+                PipelineService.LOSS_MASK, Set.of(key(SEQ_LEN), key(BATCH_SIZE), key(BATCH_LINGER_MS), key(PACK_LINGER_MS)));
+        Map<PipelineService, SortedSet<String>> readBy = new EnumMap<>(PipelineService.class);
+        for (PipelineService service : PipelineService.values()) {
+            SortedSet<String> keys = new TreeSet<>(everyService);
+            if (service.isStreamsApp()) {
+                keys.addAll(everyStreamsApp);
+            }
+            keys.addAll(own.get(service));
+            readBy.put(service, Collections.unmodifiableSortedSet(keys));
+        }
+        return readBy;
+    }
+
+    /** Every key under {@link #PREFIX} that {@code service}'s typed config reads (full keys, sorted). */
+    public static SortedSet<String> readBy(PipelineService service) {
+        return READ_BY.get(service);
+    }
+
+    /** The keys the other services read and {@code service} does not (full keys, sorted). */
+    public static SortedSet<String> readByOtherServices(PipelineService service) {
+        SortedSet<String> keys = new TreeSet<>();
+        for (PipelineService other : PipelineService.values()) {
+            keys.addAll(readBy(other));
+        }
+        keys.removeAll(readBy(service));
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
+    /**
+     * The keys under {@link #PREFIX} that {@code service} does not read but must not refuse either: the
+     * other services' ({@link #readByOtherServices}) and {@link #REPO_ROOT}. Any other key it does not
+     * read is a typo that stops it at startup.
+     */
+    public static SortedSet<String> letThrough(PipelineService service) {
+        SortedSet<String> keys = new TreeSet<>(readByOtherServices(service));
+        keys.add(key(REPO_ROOT));
+        return Collections.unmodifiableSortedSet(keys);
     }
 
     /** {@code millrace.<name>}, e.g. {@code millrace.seq-len}. */

@@ -45,11 +45,4 @@ class ServiceSettingsTest {
         assertThat(sft.properties(PipelineService.LOSS_MASK)).doesNotContainKey("millrace.pretrain.packing");
         assertThat(sft.topics()).isEqualTo(Topics.DEFAULT);
     }
-
-    @Test
-    void keysAreThePrefixTheGroupAndTheName() {
-        assertThat(SettingNames.key(SettingNames.SEQ_LEN)).isEqualTo("millrace.seq-len");
-        assertThat(SettingNames.key(SettingNames.DEDUP, SettingNames.RETENTION_MS)).isEqualTo("millrace.dedup.retention-ms");
-        assertThat(SettingNames.key(Stage.DPO, SettingNames.PACKING)).isEqualTo("millrace.dpo.packing");
-    }
 }

@@ -3,12 +3,16 @@ package dev.millrace.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.SettingNames;
 import dev.millrace.core.record.Stage;
+import dev.millrace.streams.testing.EveryServiceSettings;
+import io.smallrye.config.ConfigMappings;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.RelocateConfigSourceInterceptor;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.smallrye.config.SmallRyeConfigBuilderCustomizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,31 +21,45 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link IngestConfig} mapped by plain SmallRye, as Quarkus maps it when the service starts: over the
- * service's own application.properties (no profile), with Quarkus's name for the unknown-key setting.
+ * service's own application.properties (no profile), unknown keys refused but for the ones its
+ * registered {@link IngestOtherServicesSettings} lets through.
  */
 class IngestConfigTest {
     private static SmallRyeConfig config(Map<String, String> values) {
+        return builder(values).withCustomizers(registeredOtherServicesSettings()).build();
+    }
+
+    private static SmallRyeConfigBuilder builder(Map<String, String> values) {
         try {
             return new SmallRyeConfigBuilder().addDefaultInterceptors() // expressions and profiles, as in Quarkus
                     .withSources(new PropertiesConfigSource(IngestConfigTest.class.getResource("/application.properties"), 250),
                             new PropertiesConfigSource(values, "test", 500))
-                    // Quarkus reads SmallRye's setting under its own name.
-                    .withInterceptors(new RelocateConfigSourceInterceptor(Map.of(
-                            SmallRyeConfig.SMALLRYE_CONFIG_MAPPING_VALIDATE_UNKNOWN, "quarkus.config.mapping.validate-unknown")))
-                    .withMapping(IngestConfig.class)
-                    .build();
+                    .withValidateUnknown(true) // SmallRye's default, and Quarkus's
+                    .withMapping(IngestConfig.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Found where Quarkus finds it. */
+    private static SmallRyeConfigBuilderCustomizer registeredOtherServicesSettings() {
+        List<SmallRyeConfigBuilderCustomizer> registered = ServiceLoader.load(SmallRyeConfigBuilderCustomizer.class).stream()
+                .map(ServiceLoader.Provider::get).filter(IngestOtherServicesSettings.class::isInstance).toList();
+        assertThat(registered).as("META-INF/services").hasSize(1);
+        return registered.get(0);
     }
 
     /** The mapping of these values and the defaults, as the service gets it. */
@@ -146,23 +164,43 @@ class IngestConfigTest {
     }
 
     @Test
-    void otherServicesKeysUnderMillraceAreLeftAloneButAnUnknownIngestKeyIsNamed() {
-        Map<String, String> shared = Map.of("millrace.seq-len", "512", "millrace.sft.mask-rule", "span",
-                "millrace.dedup.retention-ms", "1000", "millrace.ingest.max-recrod-bytes", "10", "millrace.ingestion", "x");
-        SmallRyeConfig config = config(shared);
+    void itReadsTheKeysTheContractSaysItReads() {
+        Set<String> mapped = new TreeSet<>(ConfigMappings.getProperties(new ConfigMappings.ConfigClass(IngestConfig.class, "millrace")).keySet());
+        mapped.removeIf(key -> key.endsWith("[*]")); // a list's indexed form
 
-        assertThat(config.getConfigMapping(IngestConfig.class).ingest().maxRecordBytes()).isEqualTo(1 << 20);
-        assertThat(IngestConfig.unknownIngestKeys(config.getPropertyNames())).containsExactly("millrace.ingest.max-recrod-bytes");
-        assertThat(IngestConfig.unknownIngestKeys(List.of("millrace.ingest.drop-dir", "millrace.ingest.drop-chunk-bytes",
-                "millrace.stages"))).isEmpty();
+        assertThat(mapped).isEqualTo(SettingNames.readBy(PipelineService.INGEST));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"millrace.ingest.max-record-byte", "millrace.ingest.max-recrod-bytes", "millrace.ingest.drop-dri",
+            "millrace.ingestion", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.stage"})
+    void aMisspeltKeyStopsTheService(String misspelt) {
+        assertThatThrownBy(() -> mapped(Map.of(misspelt, "10"))).isInstanceOf(ConfigValidationException.class)
+                .hasMessageContaining(misspelt);
     }
 
     @Test
-    void withoutQuarkusSettingSmallRyeWouldRefuseTheOtherServicesKeys() {
-        // Why application.properties turns the check off: SmallRye's default refuses any unmapped millrace.* key.
-        assertThatThrownBy(() -> new SmallRyeConfigBuilder().withSources(new PropertiesConfigSource(Map.of("millrace.seq-len", "512"), "test"))
-                .withMapping(IngestConfig.class).build())
+    void everyKeyAnotherServiceReadsAndTheRepoRootPass() {
+        Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.INGEST);
+        assertThat(othersKeys).containsKeys("millrace.seq-len", "millrace.dedup.retention-ms", "millrace.mask-rule", "millrace.sft.mask-rule",
+                "millrace.distill.pack-buffer", "millrace.tokenizer", "millrace.service");
+        assertThat(mapped(othersKeys).ingest().maxRecordBytes()).isEqualTo(1 << 20);
+        assertThat(mapped(Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
+
+        Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);
+        oneConfigForEveryService.putAll(EveryServiceSettings.of(PipelineService.INGEST));
+        oneConfigForEveryService.put("millrace.repo.root", "/repo");
+        IngestConfig config = mapped(oneConfigForEveryService);
+        assertThat(config.stages()).containsExactly(Stage.PRETRAIN, Stage.SFT);
+        assertThat(config.topicPrefix()).isEqualTo("acme");
+        assertThat(config.ingest().maxRecordBytes()).isEqualTo(4096);
+    }
+
+    @Test
+    void withoutItsOtherServicesSettingsTheOtherServicesKeysWouldStopIt() {
+        assertThatThrownBy(() -> builder(Map.of("millrace.seq-len", "512")).build().getConfigMapping(IngestConfig.class))
                 .isInstanceOf(ConfigValidationException.class).hasMessageContaining("millrace.seq-len");
-        assertThat(Optional.ofNullable(config(Map.of()).getRawValue("quarkus.config.mapping.validate-unknown"))).contains("false");
+        assertThat(Optional.ofNullable(builder(Map.of()).build().getRawValue("quarkus.config.mapping.validate-unknown")))
+                .as("application.properties leaves the check on").isEmpty();
     }
 }

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.contract.PipelineService;
 import dev.millrace.contract.ServiceSettings;
+import dev.millrace.contract.SettingNames;
 import dev.millrace.core.record.Stage;
 import dev.millrace.streams.config.PretrainOverflow;
+import dev.millrace.streams.testing.EveryServiceSettings;
 import dev.millrace.streams.testing.MappedConfig;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -88,5 +91,33 @@ class LossMaskConfigTest {
         assertThat(config.batchLinger()).isEqualTo(Duration.ofMillis(700));
         assertThat(List.of(Stage.PRETRAIN, Stage.SFT, Stage.DISTILL)).allMatch(config::packs);
         assertThat(config.packs(Stage.DPO)).isFalse();
+    }
+
+    @Test
+    void itReadsTheKeysTheContractSaysItReadsAndLetsTheOtherServicesKeysThrough() {
+        assertThat(MappedConfig.mappedKeys(LossMaskConfig.class)).isEqualTo(SettingNames.readBy(PipelineService.LOSS_MASK));
+        assertThat(MappedConfig.registeredOtherServicesSettings().service()).as("META-INF/services").isEqualTo(PipelineService.LOSS_MASK);
+    }
+
+    @Test
+    void aMisspeltKeyStopsItButEveryKeyAnotherServiceReadsAndTheRepoRootPass() {
+        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.batch-sise", "millrace.pack-linger")) {
+            assertThatThrownBy(() -> MappedConfig.of(LossMaskConfig.class, Map.of(misspelt, "1"))).as(misspelt)
+                    .hasMessageContaining(misspelt);
+        }
+        assertThat(MappedConfig.of(LossMaskConfig.class, Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
+
+        Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.LOSS_MASK);
+        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir");
+        assertThat(MappedConfig.of(LossMaskConfig.class, othersKeys).stages()).containsExactly(Stage.SFT);
+
+        Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);
+        oneConfigForEveryService.putAll(EveryServiceSettings.of(PipelineService.LOSS_MASK));
+        oneConfigForEveryService.put("millrace.repo.root", "/repo");
+        LossMaskConfig config = MappedConfig.of(LossMaskConfig.class, oneConfigForEveryService);
+        assertThat(config.stages()).containsExactly(Stage.PRETRAIN, Stage.SFT);
+        assertThat(config.seqLen()).isEqualTo(128);
+        assertThat(config.packLinger()).isEqualTo(Duration.ofMillis(900));
+        assertThat(config.packs(Stage.PRETRAIN)).isTrue();
     }
 }

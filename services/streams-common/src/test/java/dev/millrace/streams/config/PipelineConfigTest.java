@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.SettingNames;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
@@ -24,7 +25,7 @@ class PipelineConfigTest {
     private static PipelineConfig config(Map<String, String> values) {
         Map<String, String> all = new HashMap<>(Map.of("millrace.service", "tokenize"));
         all.putAll(values);
-        return MappedConfig.of(TestPipelineConfig.class, all);
+        return MappedConfig.of(TestPipelineConfig.class, all, PipelineService.TOKENIZE);
     }
 
     @Test
@@ -125,17 +126,25 @@ class PipelineConfigTest {
     }
 
     @Test
-    void aMisspeltKeyStopsTheMappingButAnotherServicesKeyDoesNot() {
-        assertThatThrownBy(() -> config(Map.of("millrace.sft.packng", "on"))).hasMessageContaining("millrace.sft.packng");
-        assertThatThrownBy(() -> config(Map.of("millrace.seq-lne", "64"))).hasMessageContaining("millrace.seq-lne");
+    void aMisspeltKeyStopsTheMappingButAnotherServicesKeyAndTheRepoRootDoNot() {
+        for (String misspelt : List.of("millrace.sft.packng", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.ingest.max-record-byte",
+                "millrace.dedup.retension-ms", "millrace.ingest", "millrace.stage")) {
+            assertThatThrownBy(() -> config(Map.of(misspelt, "1"))).as(misspelt).hasMessageContaining(misspelt);
+        }
 
         Map<String, String> othersKeys = Map.of("millrace.ingest.max-record-bytes", "100", "millrace.ingest.drop-dir", "/in",
                 "millrace.seq-len", "64", "millrace.batch-size", "2", "millrace.batch-linger-ms", "10", "millrace.pack-linger-ms", "10",
-                "millrace.dedup.retention-ms", "1000", "millrace.dedup.expiry-max-per-run", "5",
-                "quarkus.http.port", "8083", "kafka-streams.state.dir", "/tmp/s");
+                "millrace.dedup.retention-ms", "1000", "millrace.dedup.expiry-max-per-run", "5", "millrace.repo.root", "/repo",
+                "quarkus.http.port", "8083");
         assertThat(config(othersKeys).stages()).containsExactly(Stage.SFT);
         assertThatThrownBy(() -> MappedConfig.everyKeyMapped(TestPipelineConfig.class, Map.of("millrace.service", "tokenize",
                 "millrace.seq-len", "64"))).as("the stricter check").hasMessageContaining("millrace.seq-len");
+    }
+
+    @Test
+    void theCommonSettingsAreTheKeysTheContractSaysEveryStreamsServiceReads() {
+        // tokenize reads only the common settings, so its keys are exactly what PipelineConfig maps.
+        assertThat(MappedConfig.mappedKeys(TestPipelineConfig.class)).isEqualTo(SettingNames.readBy(PipelineService.TOKENIZE));
     }
 
     @Test

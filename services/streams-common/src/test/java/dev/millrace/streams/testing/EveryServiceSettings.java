@@ -1,0 +1,64 @@
+package dev.millrace.streams.testing;
+
+import dev.millrace.contract.PipelineService;
+import dev.millrace.contract.ServiceSettings;
+import dev.millrace.core.record.Stage;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A valid value for every key each service reads, as one configuration given to every service would
+ * carry them: what the CLI's local run writes ({@link ServiceSettings#properties}) and the rest of each
+ * service's rows in docs/architecture.md#service-settings, written out here rather than taken from
+ * contract's SettingNames, so that the tests of the unknown-key rule check that list against the keys.
+ * Uses only the contract, so ingest's tests (no Kafka Streams) use it too.
+ */
+public final class EveryServiceSettings {
+    private static final ServiceSettings LOCAL_RUN = new ServiceSettings(List.of(Stage.PRETRAIN, Stage.SFT), "acme", 128, 4, 700,
+            EnumSet.of(Stage.PRETRAIN));
+    private static final Map<String, String> PER_STAGE = Map.of("mask-rule", "span", "train-on", "last",
+            "special-tokens-in-content", "reject", "system-prompt", "Be brief.", "wrap", "never", "pretrain-overflow", "split",
+            "packing", "off", "pack-buffer", "8");
+
+    private EveryServiceSettings() {
+    }
+
+    /** Every key {@code service} reads, with a valid value. */
+    public static Map<String, String> of(PipelineService service) {
+        Map<String, String> settings = new TreeMap<>(LOCAL_RUN.properties(service));
+        if (service.isStreamsApp()) {
+            settings.put("millrace.service", service.id());
+            settings.put("millrace.tokenizer", "/models/tok");
+            PER_STAGE.forEach((name, value) -> {
+                settings.put("millrace." + name, value);
+                for (Stage stage : Stage.values()) {
+                    settings.putIfAbsent("millrace." + stage.id() + "." + name, value); // the local run's packing stays
+                }
+            });
+        }
+        switch (service) {
+            case INGEST -> settings.putAll(Map.of("millrace.ingest.max-record-bytes", "4096", "millrace.ingest.max-body-bytes", "65536",
+                    "millrace.ingest.drop-dir", "", "millrace.ingest.drop-poll-ms", "100", "millrace.ingest.drop-chunk-lines", "3",
+                    "millrace.ingest.drop-chunk-bytes", "9000"));
+            case CHAT_TEMPLATE -> settings.putAll(Map.of("millrace.dedup.retention-ms", "1000", "millrace.dedup.expiry-max-per-run", "5"));
+            case LOSS_MASK -> settings.put("millrace.pack-linger-ms", "900");
+            case TOKENIZE -> {
+            }
+        }
+        return settings;
+    }
+
+    /** The keys the other services read and {@code service} does not, with a valid value. */
+    public static Map<String, String> ofServicesOtherThan(PipelineService service) {
+        Map<String, String> settings = new TreeMap<>();
+        for (PipelineService other : PipelineService.values()) {
+            if (other != service) {
+                settings.putAll(of(other));
+            }
+        }
+        settings.keySet().removeAll(of(service).keySet());
+        return settings;
+    }
+}
