@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.millrace.core.testing.PythonInterpreters;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.proto.v1.BatchRow;
@@ -30,7 +31,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class NumpyReference {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Optional<String> interpreter;
 
     private NumpyReference() {
     }
@@ -47,49 +47,8 @@ final class NumpyReference {
         return Path.of(System.getProperty("millrace.repo.root", "."), "services/trainer/src/test/python/reference_forward.py");
     }
 
-    static List<String> candidates() {
-        Set<String> out = new LinkedHashSet<>();
-        String configured = System.getenv("MILLRACE_PYTHON");
-        if (configured != null && !configured.isBlank()) {
-            out.add(configured);
-        }
-        out.add("python3");
-        out.add("/usr/bin/python3");
-        return List.copyOf(out);
-    }
-
-    static synchronized Optional<String> interpreter() {
-        if (interpreter == null) {
-            interpreter = candidates().stream().filter(NumpyReference::importsNumpy).findFirst();
-        }
-        return interpreter;
-    }
-
-    private static boolean importsNumpy(String python) {
-        try {
-            Process p = new ProcessBuilder(python, "-c", "import numpy").redirectErrorStream(true).start();
-            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     static String requireInterpreter() {
-        Optional<String> python = interpreter();
-        if (python.isPresent()) {
-            return python.get();
-        }
-        String problem = "no Python with numpy found (tried " + String.join(", ", candidates())
-                + "); install python3-numpy or point MILLRACE_PYTHON at an interpreter that has numpy";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(problem + " (CI=true: the numpy reference must run)");
-        }
-        abort(problem + "; skipping the comparison with the numpy reference");
-        throw new AssertionError("unreachable");
+        return PythonInterpreters.require("numpy", "the numpy reference");
     }
 
     /** Runs the reference on a checkpoint directory and a batch. */

@@ -29,7 +29,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PythonReference {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Optional<String> interpreter;
 
     private PythonReference() {
     }
@@ -51,52 +50,19 @@ public final class PythonReference {
         return SharedData.repoRoot().resolve("services/core/src/test/python/render_reference.py");
     }
 
-    /** The candidates, in the order they are tried. */
+    /** The interpreters tried, in order ({@link PythonInterpreters}). */
     static List<String> candidates() {
-        Set<String> out = new LinkedHashSet<>();
-        String configured = System.getenv("MILLRACE_PYTHON");
-        if (configured != null && !configured.isBlank()) {
-            out.add(configured);
-        }
-        out.add("python3");
-        out.add("/usr/bin/python3");
-        return List.copyOf(out);
+        return PythonInterpreters.candidates();
     }
 
-    /** The first candidate that imports jinja2, if any (probed once per JVM). */
-    public static synchronized Optional<String> interpreter() {
-        if (interpreter == null) {
-            interpreter = candidates().stream().filter(PythonReference::importsJinja2).findFirst();
-        }
-        return interpreter;
-    }
-
-    private static boolean importsJinja2(String python) {
-        try {
-            Process p = new ProcessBuilder(python, "-c", "import jinja2").redirectErrorStream(true).start();
-            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    /** The first candidate that imports jinja2, if any. */
+    public static Optional<String> interpreter() {
+        return PythonInterpreters.find("jinja2");
     }
 
     /** The interpreter, or skip the test (fail it under {@code CI=true}) saying what was tried. */
     public static String requireInterpreter() {
-        Optional<String> python = interpreter();
-        if (python.isPresent()) {
-            return python.get();
-        }
-        String problem = "no Python with Jinja2 found (tried " + String.join(", ", candidates())
-                + "); install python3-jinja2 or point MILLRACE_PYTHON at an interpreter that has Jinja2";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(problem + " (CI=true: the Python reference must run)");
-        }
-        abort(problem + "; skipping the comparison with the Python reference");
-        throw new AssertionError("unreachable");
+        return PythonInterpreters.require("jinja2", "the Python reference");
     }
 
     /**
