@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -286,7 +287,7 @@ class ExactlyOnceTrainingTest {
     }
 
     @Test
-    void aBatchOfAnotherTOrTokenizerStopsTrainingWithBothValues() throws Exception {
+    void aBatchOfAnotherTTokenizerOrVocabularyStopsTrainingWithBothValues() throws Exception {
         String prefix = "mismatch";
         String topic = new Topics(prefix).batches(Stage.SFT);
         kafka.createTopics(1, topic);
@@ -309,5 +310,72 @@ class ExactlyOnceTrainingTest {
                 .isInstanceOf(BatchMismatchException.class)
                 .hasMessageContaining("another-tokenizer")
                 .hasMessageContaining(fingerprint);
+
+        String ids = new Topics("vocabulary").batches(Stage.SFT);
+        kafka.createTopics(1, ids);
+        commit(ids, 0, List.of(TestBatches.withId(good, 0, 3, VOCAB + 904)));
+        assertThatThrownBy(() -> train(settings(prefix, dir.resolve("v")).withTopics(new Topics("vocabulary"))
+                .withBounds(0, Duration.ofSeconds(20), 0), new TreeMap<>(), 0))
+                .isInstanceOf(BatchMismatchException.class)
+                .hasMessageContaining("token id 5000")
+                .hasMessageContaining("vocabulary of 4096");
+    }
+
+    @Test
+    void batchesOfAnUnfinishedAccumulationGroupAreLeftForTheNextRun() throws Exception {
+        String prefix = "pending";
+        String topic = new Topics(prefix).batches(Stage.SFT);
+        kafka.createTopics(1, topic);
+        List<Batch> all = batches(6, 0, 4);
+        commit(topic, 0, all.subList(0, 3));
+        Path checkpoints = dir.resolve("ckpt");
+        // Accumulation 2 over 3 batches: one step; the third batch waits for a partner when the topic goes idle.
+        TrainingSettings settings = settings(prefix, checkpoints)
+                .withTrainer(new Trainer.Settings(LrSchedule.constant(1e-3, 0), 1.0, 2, AdamW.Settings.defaults()))
+                .withCheckpointEvery(0, null)
+                .withBounds(0, Duration.ofMillis(1500), 0);
+        TrainingRun.Outcome first = train(settings, new TreeMap<>(), 0);
+        assertThat(first.ended()).isEqualTo(TrainingRun.Ended.IDLE);
+        assertThat(first.step()).isEqualTo(1);
+        TrainerState state = Checkpoint.readState(first.lastCheckpoint());
+        assertThat(state.offsets()).containsExactly(Map.entry(topic + "-0", 3L)); // after the step's second batch, at 2
+        assertThat(ids(state)).containsExactly("sft-p0-00000000", "sft-p0-00000001");
+
+        commit(topic, 0, all.subList(3, 4));
+        TrainingRun.Outcome second = train(settings, new TreeMap<>(), 0);
+        assertThat(second.step()).isEqualTo(2);
+        TrainerState next = Checkpoint.readState(second.lastCheckpoint());
+        assertThat(ids(next)).containsExactly("sft-p0-00000002", "sft-p0-00000003");
+        assertThat(next.offsets()).containsExactly(Map.entry(topic + "-0", 7L));
+    }
+
+    @Test
+    void aStoppedRunWritesAFinalCheckpointAtItsLastStep() throws Exception {
+        String prefix = "stopped";
+        String topic = new Topics(prefix).batches(Stage.SFT);
+        kafka.createTopics(1, topic);
+        commit(topic, 0, batches(8, 0, 6));
+        Path checkpoints = dir.resolve("ckpt");
+        AtomicReference<TrainingRun> running = new AtomicReference<>();
+        TrainingRun.Outcome outcome;
+        try (TrainingRun run = TrainingRun.open(settings(prefix, checkpoints).withCheckpointEvery(0, null).withBounds(0, Duration.ofSeconds(20), 0),
+                (step, pass) -> {
+                    if (step.step() == 3) {
+                        running.get().stop(); // as SIGTERM does, from another thread in the service
+                    }
+                })) {
+            running.set(run);
+            outcome = run.run();
+        }
+        assertThat(outcome.ended()).isEqualTo(TrainingRun.Ended.STOPPED);
+        assertThat(outcome.step()).isEqualTo(3);
+        assertThat(chain(checkpoints).keySet()).containsExactly(3L);
+        assertThat(Checkpoint.readState(outcome.lastCheckpoint()).offsets()).containsExactly(Map.entry(topic + "-0", 5L));
+
+        // A checkpoint interval of 0: a checkpoint after every step.
+        TrainingRun.Outcome resumed = train(settings(prefix, checkpoints).withCheckpointEvery(0, Duration.ZERO)
+                .withBounds(5, Duration.ofSeconds(20), 0), new TreeMap<>(), 0);
+        assertThat(resumed.ended()).isEqualTo(TrainingRun.Ended.MAX_STEPS);
+        assertThat(chain(checkpoints).keySet()).containsExactly(3L, 4L, 5L);
     }
 }
