@@ -107,7 +107,13 @@ public final class TrainingRun implements AutoCloseable {
             offsets = offsetsOf(state, topic, from);
             loaded = Checkpoint.loadModel(from);
             optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
-            Checkpoint.loadOptimizer(from, optimizer);
+            try {
+                Checkpoint.loadOptimizer(from, optimizer);
+            } catch (IOException | RuntimeException e) {
+                optimizer.close();
+                loaded.close();
+                throw e;
+            }
             steps = state.step();
             pass = state.pass();
             trainedTokens = state.trainedTokens();
