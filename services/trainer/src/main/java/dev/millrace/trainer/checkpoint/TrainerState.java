@@ -10,11 +10,11 @@ import java.util.TreeMap;
  *
  * @param step optimiser steps completed
  * @param pass which pass over the topic (0-based; {@code --passes N} re-reads it)
- * @param offsets next offset to read per topic partition ({@code "<topic>-<partition>"}); empty until the trainer reads Kafka
+ * @param offsets next offset to read per topic partition ({@code "<topic>-<partition>"}), just after the last batch of the last step
  * @param batchRanges the batches trained since the previous checkpoint
  * @param trainedTokens tokens trained on (Σ m) since the run began
  * @param skippedBatches batches skipped because they train no token
- * @param startedFrom the checkpoint or weights directory this run was initialised from, null for a fresh model
+ * @param startedFrom the checkpoint the run that wrote this resumed from, or its {@code init} directory; null for a fresh model
  */
 public record TrainerState(
         long step,
