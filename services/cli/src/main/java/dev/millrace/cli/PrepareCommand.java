@@ -1,8 +1,6 @@
 package dev.millrace.cli;
 
 import dev.millrace.core.chat.InputFormat;
-import dev.millrace.core.json.LineReader;
-import dev.millrace.core.json.RawLine;
 import dev.millrace.core.mask.Row;
 import dev.millrace.core.pack.PackedRow;
 import dev.millrace.core.pack.Packer;
@@ -19,9 +17,7 @@ import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -117,37 +113,29 @@ final class PrepareCommand extends Millrace.OutputAware {
             FillStats fill = new FillStats();
             Packer packer = packed ? new Packer(seqLen, folder.padId(), packBuffer) : null;
             long[] rowNumber = {0};
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
-                LineReader lines = new LineReader(in);
-                while (lines.hasNext()) {
-                    RawLine line = lines.next();
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    Prepared prepared = preparer.prepare(line);
-                    if (packer != null) {
-                        if (prepared instanceof Prepared.Example e) {
-                            fill.addRecord();
-                            pack(packer, e.row(), e.line(), output, fill, rowNumber);
-                        } else if (prepared instanceof Prepared.Windows w) {
-                            fill.addRecord();
-                            for (Row row : w.rows()) {
-                                pack(packer, row, w.line(), output, fill, rowNumber);
-                            }
-                        } else {
-                            fill.add(prepared);
-                            output.json(prepared);
+            preparer.prepareFile(input, prepared -> {
+                if (packer != null) {
+                    if (prepared instanceof Prepared.Example e) {
+                        fill.addRecord();
+                        pack(packer, e.row(), e.line(), output, fill, rowNumber);
+                    } else if (prepared instanceof Prepared.Windows w) {
+                        fill.addRecord();
+                        for (Row row : w.rows()) {
+                            pack(packer, row, w.line(), output, fill, rowNumber);
                         }
-                        continue;
-                    }
-                    fill.add(prepared);
-                    if (explain) {
-                        output.explain(prepared);
                     } else {
+                        fill.add(prepared);
                         output.json(prepared);
                     }
+                    return;
                 }
-            }
+                fill.add(prepared);
+                if (explain) {
+                    output.explain(prepared);
+                } else {
+                    output.json(prepared);
+                }
+            });
             if (packer != null) {
                 writeRows(packer.finish(), output, fill, rowNumber);
             }

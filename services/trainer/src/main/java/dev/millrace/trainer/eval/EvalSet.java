@@ -3,8 +3,6 @@ package dev.millrace.trainer.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.millrace.core.json.LineReader;
-import dev.millrace.core.json.RawLine;
 import dev.millrace.core.mask.Row;
 import dev.millrace.core.prepare.LinePreparer;
 import dev.millrace.core.prepare.Prepared;
@@ -19,10 +17,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.trainer.model.MiniMind;
 import dev.millrace.trainer.train.BatchTensors;
 import dev.millrace.trainer.train.Loss;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,26 +94,18 @@ public record EvalSet(Stage stage, int seqLen, List<Record> records, List<Prepar
         }
         List<Record> records = new ArrayList<>();
         List<Prepared.Rejected> rejected = new ArrayList<>();
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(input))) {
-            LineReader lines = new LineReader(in);
-            while (lines.hasNext()) {
-                RawLine line = lines.next();
-                if (line.isBlank()) {
-                    continue;
-                }
-                Prepared prepared = preparer.prepare(line);
-                if (prepared instanceof Prepared.Example e) {
-                    records.add(new Record(e.line(), e.recordId(), List.of(e.row())));
-                } else if (prepared instanceof Prepared.Windows w) {
-                    records.add(new Record(w.line(), w.recordId(), w.rows()));
-                } else if (prepared instanceof Prepared.Rejected r) {
-                    rejected.add(r);
-                } else {
-                    throw new IllegalArgumentException("line " + prepared.line() + ": " + prepared.getClass().getSimpleName()
-                            + " cannot be evaluated (DPO pairs are not implemented)");
-                }
+        preparer.prepareFile(input, prepared -> {
+            if (prepared instanceof Prepared.Example e) {
+                records.add(new Record(e.line(), e.recordId(), List.of(e.row())));
+            } else if (prepared instanceof Prepared.Windows w) {
+                records.add(new Record(w.line(), w.recordId(), w.rows()));
+            } else if (prepared instanceof Prepared.Rejected r) {
+                rejected.add(r);
+            } else {
+                throw new IllegalArgumentException("line " + prepared.line() + ": " + prepared.getClass().getSimpleName()
+                        + " cannot be evaluated (DPO pairs are not implemented)");
             }
-        }
+        });
         return new EvalSet(stage, seqLen, records, rejected);
     }
 
