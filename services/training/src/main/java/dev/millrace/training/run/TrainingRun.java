@@ -1,0 +1,331 @@
+package dev.millrace.training.run;
+
+import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.core.wire.StageCodec;
+import dev.millrace.proto.v1.Batch;
+import dev.millrace.training.checkpoint.BatchRanges;
+import dev.millrace.training.checkpoint.Checkpoint;
+import dev.millrace.training.checkpoint.CheckpointStore;
+import dev.millrace.training.checkpoint.TrainerState;
+import dev.millrace.training.model.MiniMind;
+import dev.millrace.training.model.ModelConfig;
+import dev.millrace.training.train.AdamW;
+import dev.millrace.training.train.BatchTensors;
+import dev.millrace.training.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Exactly-once training from a batch topic: a {@link KafkaBatchSource}, a {@link Trainer} and a
+ * {@link CheckpointStore} tied together.
+ *
+ * <p>On open it resumes from the newest checkpoint of its directory (weights, AdamW's moments, step, pass)
+ * and seeks to that checkpoint's next offsets; only when the directory holds none does it start from
+ * {@code init} or a fresh model, reading every partition from its beginning. Checkpoints fall only on
+ * optimiser-step boundaries: their offsets are those just after the last batch of the last completed step
+ * (batches read for an unfinished accumulation group are read again after a resume), and their batch ranges
+ * are the batches of the steps since the previous checkpoint (skipped batches, which train no token,
+ * included). So the chain of checkpoints covers every committed batch of a pass exactly once.
+ */
+public final class TrainingRun implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
+
+    /** Called after every optimiser step (after its checkpoint, when it has one). */
+    @FunctionalInterface
+    public interface StepListener {
+        void onStep(Trainer.StepResult step, int pass);
+    }
+
+    /** Why a run ended. */
+    public enum Ended { MAX_STEPS, IDLE, PASSES, STOPPED }
+
+    /** How a bounded (or stopped) run ended; {@code lastCheckpoint} is null when it wrote none. */
+    public record Outcome(Ended ended, long step, int pass, Path lastCheckpoint) {
+    }
+
+    private final TrainingSettings settings;
+    private final String fingerprint;
+    private final CheckpointStore store;
+    private final MiniMind model;
+    private final AdamW adamw;
+    private final Trainer trainer;
+    private final String modelName;
+    private final String startedFrom;
+    private final KafkaBatchSource source;
+    private final StepListener listener;
+
+    private int pass;
+    /** Next offsets after the last batch handed to the trainer. */
+    private Map<Integer, Long> readOffsets;
+    /** Next offsets after the last batch of the last completed step: what a checkpoint records. */
+    private Map<Integer, Long> stepOffsets;
+    private final List<String> pendingIds = new ArrayList<>();
+    private long pendingSkipped;
+    private final BatchRanges ranges = new BatchRanges();
+    private long trainedTokens;
+    private long skippedBatches;
+    private long lastCheckpointStep;
+    private long lastCheckpointNanos = System.nanoTime();
+    private Path lastCheckpoint;
+    private volatile boolean stopRequested;
+
+    private TrainingRun(TrainingSettings settings, StepListener listener) throws IOException {
+        this.settings = settings;
+        this.listener = listener;
+        String topic = settings.batchTopic();
+        this.store = new CheckpointStore(settings.checkpointDir(), settings.keepCheckpoints());
+        int tokenizerVocab;
+        ModelConfig presetConfig;
+        try (TokenizerFolder tokenizer = TokenizerFolder.open(settings.tokenizerFolder())) {
+            fingerprint = tokenizer.fingerprint();
+            tokenizerVocab = tokenizer.vocabSize();
+            presetConfig = ModelConfig.preset(settings.modelPreset(), tokenizer);
+        }
+        Optional<Path> newest = store.newest();
+        Map<Integer, Long> offsets = Map.of();
+        long steps = 0;
+        MiniMind loaded;
+        AdamW optimizer;
+        if (newest.isPresent()) {
+            Path from = newest.get();
+            if (settings.init() != null) {
+                LOG.log(System.Logger.Level.INFO, "{0} already holds checkpoints: resuming from {1}; init {2} is ignored",
+                        settings.checkpointDir(), from.getFileName(), settings.init());
+            }
+            TrainerState state = Checkpoint.readState(from);
+            if (!settings.stage().id().equals(state.stage())) {
+                throw new BatchMismatchException("checkpoint " + from + " trained stage " + state.stage() + ", this run trains " + settings.stage().id());
+            }
+            checkFingerprint(state.tokenizerFingerprint(), "checkpoint " + from);
+            offsets = offsetsOf(state, topic, from);
+            loaded = Checkpoint.loadModel(from);
+            optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
+            try {
+                Checkpoint.loadOptimizer(from, optimizer);
+            } catch (IOException | RuntimeException e) {
+                optimizer.close();
+                loaded.close();
+                throw e;
+            }
+            steps = state.step();
+            pass = state.pass();
+            trainedTokens = state.trainedTokens();
+            skippedBatches = state.skippedBatches();
+            modelName = state.model();
+            startedFrom = from.toAbsolutePath().toString();
+            LOG.log(System.Logger.Level.INFO, "resuming from {0}: step {1}, pass {2}, offsets {3}", from, steps, pass, state.offsets());
+        } else if (settings.init() != null) {
+            Path init = settings.init();
+            String name = init.getFileName().toString();
+            if (Files.isRegularFile(init.resolve(Checkpoint.STATE))) {
+                TrainerState state = Checkpoint.readState(init);
+                checkFingerprint(state.tokenizerFingerprint(), "init checkpoint " + init);
+                name = state.model();
+            }
+            loaded = Checkpoint.loadModel(init);
+            optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
+            modelName = name;
+            startedFrom = init.toAbsolutePath().toString();
+            LOG.log(System.Logger.Level.INFO, "starting from the weights of {0}", init);
+        } else {
+            loaded = MiniMind.initialise(presetConfig, settings.seed());
+            optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
+            modelName = settings.modelPreset();
+            startedFrom = null;
+        }
+        this.model = loaded;
+        this.adamw = optimizer;
+        this.lastCheckpointStep = steps;
+        try {
+            if (model.config().vocabSize() < tokenizerVocab) {
+                throw new BatchMismatchException("the model's vocabulary has " + model.config().vocabSize() + " ids, the tokenizer folder "
+                        + settings.tokenizerFolder() + " has " + tokenizerVocab);
+            }
+            this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
+            this.source = new KafkaBatchSource(settings.bootstrapServers(), topic, "millrace-trainer-" + settings.stage().id());
+        } catch (RuntimeException e) {
+            adamw.close();
+            model.close();
+            throw e;
+        }
+        try {
+            this.readOffsets = source.seek(offsets);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.stepOffsets = new TreeMap<>(readOffsets);
+    }
+
+    /** Opens a run: resumes from the newest checkpoint, or starts from {@code init} or a fresh model; seeks the topic. */
+    public static TrainingRun open(TrainingSettings settings, StepListener listener) throws IOException {
+        return new TrainingRun(settings, listener);
+    }
+
+    private void checkFingerprint(String theirs, String what) {
+        if (!fingerprint.equals(theirs)) {
+            throw new BatchMismatchException(what + " was trained with tokenizer fingerprint " + theirs + ", the tokenizer folder "
+                    + settings.tokenizerFolder() + " has " + fingerprint);
+        }
+    }
+
+    /** The checkpoint's next offsets on this run's topic; offsets of another topic are an error, not a fresh start. */
+    static Map<Integer, Long> offsetsOf(TrainerState state, String topic, Path from) {
+        Map<Integer, Long> out = new TreeMap<>();
+        state.offsets().forEach((key, offset) -> {
+            int dash = key.lastIndexOf('-');
+            if (dash < 0 || !key.substring(0, dash).equals(topic)) {
+                throw new IllegalStateException("checkpoint " + from + " holds offsets of " + key + ", this run reads " + topic);
+            }
+            out.put(Integer.parseInt(key.substring(dash + 1)), offset);
+        });
+        return out;
+    }
+
+    /** Trains until a bound is reached or {@link #stop()} is called, then writes a final checkpoint (if a step was taken since the last). */
+    public Outcome run() throws IOException {
+        long lastBatchNanos = System.nanoTime();
+        Map<Integer, Long> passEnd = settings.passes() > 0 ? source.endOffsets() : null;
+        while (true) {
+            if (stopRequested) {
+                return finish(Ended.STOPPED);
+            }
+            if (maxStepsReached()) {
+                return finish(Ended.MAX_STEPS);
+            }
+            List<KafkaBatchSource.Read> reads = source.poll(settings.pollTimeout());
+            if (reads.isEmpty()) {
+                if (passEnd != null && source.reached(passEnd)) {
+                    if (pass + 1 >= settings.passes()) {
+                        return finish(Ended.PASSES);
+                    }
+                    pass++;
+                    readOffsets = source.seekToBeginning();
+                    passEnd = source.endOffsets();
+                    LOG.log(System.Logger.Level.INFO, "pass {0} of {1} over {2}", pass + 1, settings.passes(), source.topic());
+                    continue;
+                }
+                if (settings.untilIdle() != null && System.nanoTime() - lastBatchNanos >= settings.untilIdle().toNanos()) {
+                    return finish(Ended.IDLE);
+                }
+                continue;
+            }
+            lastBatchNanos = System.nanoTime();
+            for (KafkaBatchSource.Read read : reads) {
+                train(read);
+                if (maxStepsReached() || stopRequested) {
+                    break; // the rest is read again after a resume: the checkpoint's offsets stop before it
+                }
+            }
+        }
+    }
+
+    /** Asks a running {@link #run()} to stop after the current batch and write its final checkpoint (SIGTERM). */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    private boolean maxStepsReached() {
+        return settings.maxSteps() > 0 && trainer.steps() >= settings.maxSteps();
+    }
+
+    private void train(KafkaBatchSource.Read read) throws IOException {
+        Batch batch = read.batch();
+        String where = "batch " + batch.getBatchId() + " at " + source.where(read.partition(), read.offset());
+        check(batch, where);
+        long skippedBefore = trainer.skippedBatches();
+        Optional<Trainer.StepResult> step;
+        try {
+            step = trainer.add(BatchTensors.from(batch));
+        } catch (IllegalArgumentException e) { // a DPO batch, rows that are not T long, an id outside the vocabulary
+            throw new BatchMismatchException(where + " does not fit the model: " + e.getMessage(), e);
+        }
+        readOffsets.put(read.partition(), read.offset() + 1);
+        pendingIds.add(batch.getBatchId());
+        pendingSkipped += trainer.skippedBatches() - skippedBefore;
+        if (step.isEmpty()) {
+            return;
+        }
+        Trainer.StepResult result = step.get();
+        ranges.addAll(pendingIds);
+        pendingIds.clear();
+        skippedBatches += pendingSkipped;
+        pendingSkipped = 0;
+        trainedTokens += result.trainedTokens();
+        stepOffsets = new TreeMap<>(readOffsets);
+        boolean bySteps = settings.checkpointEverySteps() > 0 && result.step() % settings.checkpointEverySteps() == 0;
+        boolean byTime = settings.checkpointInterval() != null
+                && System.nanoTime() - lastCheckpointNanos >= settings.checkpointInterval().toNanos();
+        if (bySteps || byTime) {
+            checkpoint();
+        }
+        if (listener != null) {
+            listener.onStep(result, pass);
+        }
+    }
+
+    /** Stage, tokenizer and T must be the model's: anything else is a configuration error (skipping would lose data). */
+    private void check(Batch batch, String where) {
+        if (StageCodec.toWire(settings.stage()) != batch.getStage()) {
+            throw new BatchMismatchException(where + " is a " + batch.getStage() + " batch, this trainer trains " + settings.stage().id());
+        }
+        if (!fingerprint.equals(batch.getTokenizerFingerprint())) {
+            throw new BatchMismatchException(where + " was tokenized with tokenizer fingerprint " + batch.getTokenizerFingerprint()
+                    + ", the model's tokenizer folder " + settings.tokenizerFolder() + " has " + fingerprint);
+        }
+        if (batch.getSeqLen() != settings.seqLen()) {
+            throw new BatchMismatchException(where + " has T=" + batch.getSeqLen() + ", the trainer is configured for T=" + settings.seqLen());
+        }
+    }
+
+    private Outcome finish(Ended ended) throws IOException {
+        if (trainer.steps() > lastCheckpointStep) {
+            checkpoint();
+        }
+        LOG.log(System.Logger.Level.INFO, "training ended ({0}) at step {1}, pass {2}", ended, trainer.steps(), pass);
+        return new Outcome(ended, trainer.steps(), pass, lastCheckpoint);
+    }
+
+    private void checkpoint() throws IOException {
+        long step = trainer.steps();
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        stepOffsets.forEach((partition, offset) -> offsets.put(source.topic() + "-" + partition, offset));
+        TrainerState state = new TrainerState(step, pass, settings.stage().id(), fingerprint, modelName, offsets, ranges.ranges(),
+                trainedTokens, skippedBatches, startedFrom);
+        lastCheckpoint = store.write(step, dir -> Checkpoint.write(dir, model, adamw, state, settings.tokenizerFolder()));
+        ranges.clear();
+        lastCheckpointStep = step;
+        lastCheckpointNanos = System.nanoTime();
+        LOG.log(System.Logger.Level.INFO, "checkpoint {0}: step {1}, pass {2}, offsets {3}", lastCheckpoint, step, pass, offsets);
+    }
+
+    public long steps() {
+        return trainer.steps();
+    }
+
+    public int pass() {
+        return pass;
+    }
+
+    public MiniMind model() {
+        return model;
+    }
+
+    /** Releases the consumer and the model; writes nothing (a crash after the last checkpoint looks the same). */
+    @Override
+    public void close() {
+        try {
+            source.close();
+        } finally {
+            adamw.close();
+            model.close();
+        }
+    }
+}
