@@ -56,6 +56,8 @@ final class DemoCommand extends Millrace.OutputAware {
     static final String TEACHER = "millrace-demo-teacher";
     /** The stages whose batches the demo packs (the issue: on for pretrain and SFT). */
     static final Set<Stage> PACKED = EnumSet.of(Stage.PRETRAIN, Stage.SFT);
+    /** The step cap of each trained stage: enough for the loss to fall well below its start, quick on 2 cores. */
+    static final long DEFAULT_TRAIN_STEPS = 60;
 
     @Option(names = "--stages", split = ",", defaultValue = "pretrain,sft,dpo,distill", paramLabel = "STAGE",
             description = "the stages to run, comma-separated (default ${DEFAULT-VALUE})")
@@ -71,6 +73,10 @@ final class DemoCommand extends Millrace.OutputAware {
             description = "give up when the records have not all come through this long after posting (default ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--train-steps", defaultValue = "" + DEFAULT_TRAIN_STEPS, paramLabel = "N",
+            description = "optimiser steps of the tiny model per trained stage (pretrain, then SFT from its checkpoint); 0: no training (default ${DEFAULT-VALUE})")
+    long trainSteps;
+
     @Option(names = "--repo-root", hidden = true, paramLabel = "DIR", description = "the Millrace checkout with the packaged services")
     Path repoRoot;
 
@@ -83,10 +89,14 @@ final class DemoCommand extends Millrace.OutputAware {
         if (timeoutSeconds < 1) {
             throw new Millrace.UsageError("--timeout must be at least 1 second");
         }
+        if (trainSteps < 0) {
+            throw new Millrace.UsageError("--train-steps cannot be negative");
+        }
         List<Stage> stages = stages(stageIds);
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
                 "cannot find the Millrace checkout with the packaged services; run ./millrace from it or set MILLRACE_HOME"));
-        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class));
+        boolean training = trainSteps > 0 && stages.stream().anyMatch(DemoTraining.TRAINED::contains);
+        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), training);
         if (!missing.isEmpty()) {
             throw new Millrace.Failure("the demo runs the packaged broker and services, but these are not built in " + root + ": "
                     + String.join(", ", missing) + "; run ./mvnw -DskipTests package there (./millrace does it when they are missing)");
@@ -100,9 +110,18 @@ final class DemoCommand extends Millrace.OutputAware {
                 ids(stages), seqLen, batchSize, packed.isEmpty() ? "none" : ids(List.copyOf(packed)));
         LocalSystem.Options options = new LocalSystem.Options().seqLen(seqLen).batchSize(batchSize).batchLingerMs(LINGER_MS)
                 .stages(stages).packing(packed).progress(err);
-        List<String> summary;
+        List<String> summary = new ArrayList<>();
         try (LocalSystem system = LocalSystem.start(root, options)) {
-            summary = runOn(system, samples);
+            Map<Stage, String> dataLines = runOn(system, samples);
+            Map<Stage, String> trainingLines = training
+                    ? DemoTraining.run(system, stages, trainSteps, Duration.ofSeconds(timeoutSeconds), err)
+                    : Map.of();
+            for (Stage stage : stages) {
+                summary.add(dataLines.get(stage));
+                if (trainingLines.containsKey(stage)) {
+                    summary.add(trainingLines.get(stage));
+                }
+            }
         } catch (IllegalStateException e) {
             throw new Millrace.Failure(e.getMessage());
         }
@@ -131,7 +150,7 @@ final class DemoCommand extends Millrace.OutputAware {
         return stages.stream().map(Stage::id).collect(Collectors.joining(", "));
     }
 
-    private List<String> runOn(LocalSystem system, Map<Stage, byte[]> samples) {
+    private Map<Stage, String> runOn(LocalSystem system, Map<Stage, byte[]> samples) {
         try {
             return feedAndWatch(system, samples);
         } catch (RuntimeException e) {
@@ -149,7 +168,7 @@ final class DemoCommand extends Millrace.OutputAware {
         }
     }
 
-    private List<String> feedAndWatch(LocalSystem system, Map<Stage, byte[]> samples) {
+    private Map<Stage, String> feedAndWatch(LocalSystem system, Map<Stage, byte[]> samples) {
         IngestClient ingest = new IngestClient(system.ingestUri());
         Map<Stage, Feed> feeds = new LinkedHashMap<>();
         for (Map.Entry<Stage, byte[]> e : samples.entrySet()) {
@@ -249,8 +268,8 @@ final class DemoCommand extends Millrace.OutputAware {
         return tallies;
     }
 
-    private List<String> finish(PipelineOutput output, LocalSystem system, Map<Stage, Feed> feeds, Map<Stage, OutputTally> tallies) {
-        List<String> summary = new ArrayList<>();
+    private Map<Stage, String> finish(PipelineOutput output, LocalSystem system, Map<Stage, Feed> feeds, Map<Stage, OutputTally> tallies) {
+        Map<Stage, String> summary = new EnumMap<>(Stage.class);
         for (Feed feed : feeds.values()) {
             OutputTally tally = tallies.get(feed.stage());
             long dropped = feed.answer().accepted() - tally.arrived();
@@ -259,7 +278,7 @@ final class DemoCommand extends Millrace.OutputAware {
                         feed.stage().id(), dropped);
             }
             printBatches(feed.stage(), output.batches(system.topics().batches(feed.stage())), tally);
-            summary.add(tally.summaryLine(feed.stage().id(), feed.answer().rejected()));
+            summary.put(feed.stage(), tally.summaryLine(feed.stage().id(), feed.answer().rejected()));
         }
         printDeadLetters(output);
         if (!output.unreadable().isEmpty()) {

@@ -133,7 +133,9 @@ public final class LocalSystem implements AutoCloseable {
     private final Thread shutdownHook;
     /** The current process of each service started. */
     private final Map<PipelineService, ServiceProcess> services = new EnumMap<>(PipelineService.class);
-    /** Every service process ever started (a service started again replaces its entry in {@link #services}). */
+    /** The current trainer process of each stage started ({@link #startTrainer}). */
+    private final Map<Stage, ServiceProcess> trainers = new EnumMap<>(Stage.class);
+    /** Every service and trainer process ever started (one started again replaces its entry in {@link #services} or {@link #trainers}). */
     private final List<ManagedProcess> started = new ArrayList<>();
     private final Set<Integer> ports = new HashSet<>();
     private LocalBroker broker;
@@ -183,7 +185,15 @@ public final class LocalSystem implements AutoCloseable {
 
     /** The broker and service artifacts (relative paths) that are not built yet. */
     public static List<String> missingArtifacts(Path repoRoot, Set<PipelineService> services) {
+        return missingArtifacts(repoRoot, services, false);
+    }
+
+    /** The broker, service and (when {@code trainer}) trainer artifacts (relative paths) that are not built yet. */
+    public static List<String> missingArtifacts(Path repoRoot, Set<PipelineService> services, boolean trainer) {
         List<String> missing = new ArrayList<>(LocalBroker.missingArtifacts(repoRoot));
+        if (trainer && !Files.isRegularFile(ServiceProcess.trainerJar(repoRoot))) {
+            missing.add(repoRoot.relativize(ServiceProcess.trainerJar(repoRoot)).toString());
+        }
         for (PipelineService s : services) {
             if (!Files.isRegularFile(ServiceProcess.jar(repoRoot, s))) {
                 missing.add(repoRoot.relativize(ServiceProcess.jar(repoRoot, s)).toString());
@@ -230,7 +240,7 @@ public final class LocalSystem implements AutoCloseable {
 
     private void awaitReady(List<ServiceProcess> launched, long since) {
         ServiceProcess.awaitReady(launched, options.startTimeout, this::checkNotStopped, s -> options.progress.printf(Locale.ROOT,
-                "millrace:   %s ready on %s (%.1f s)%n", s.service().id(), s.uri(), seconds(since)));
+                "millrace:   %s ready on %s (%.1f s)%n", s.name(), s.uri(), seconds(since)));
     }
 
     /**
@@ -248,6 +258,78 @@ public final class LocalSystem implements AutoCloseable {
             }
         }
         awaitReady(List.of(launch(service, overrides)), System.nanoTime());
+    }
+
+    /**
+     * Starts a trainer ({@code services/trainer}) for {@code trainer}'s stage with the run's topic prefix and T,
+     * on a new port, and waits until it is ready (its run is open: resumed or initialised, the batch topic
+     * seeked). A bounded trainer ends by itself ({@link #awaitTrainer}); {@link #close()} stops one that runs
+     * (SIGTERM: it writes a final checkpoint). Its log is {@code logs/trainer-<stage>.log}.
+     *
+     * @param overrides extra system properties (after the run's own and {@link Options#property}: they win)
+     * @throws IllegalStateException when the trainer is not built, that stage's trainer runs, or it fails to become ready
+     */
+    public ServiceProcess startTrainer(TrainerOptions trainer, Map<String, String> overrides) {
+        Stage stage = trainer.stage();
+        Path jar = ServiceProcess.trainerJar(repoRoot);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the trainer is not built: " + repoRoot.relativize(jar) + " is missing; " + BUILD_HINT);
+        }
+        ServiceProcess process;
+        synchronized (this) {
+            checkNotStopped();
+            ServiceProcess current = trainers.get(stage);
+            if (current != null && current.process().isAlive()) {
+                throw new IllegalStateException("the " + stage.id() + " trainer is running (pid " + current.process().pid() + ")");
+            }
+            int port = servicePort();
+            Map<String, String> all = new LinkedHashMap<>(options.extraProperties);
+            all.putAll(overrides);
+            Map<String, String> properties = ServiceProperties.ofTrainer(trainer, settings,
+                    new ServiceProperties.Placement(broker.bootstrapServers(), port, runDir), all);
+            String name = trainerName(stage);
+            process = ServiceProcess.launch(repoRoot, name, jar, ServiceProcess.TRAINER_JVM, port, properties, logDir().resolve(name + ".log"));
+            trainers.put(stage, process);
+            started.add(process.process());
+        }
+        awaitReady(List.of(process), System.nanoTime());
+        return process;
+    }
+
+    /**
+     * Waits for a bounded trainer to end by itself, calling {@code whileWaiting} about twice a second (e.g. to show progress).
+     *
+     * @throws IllegalStateException when it does not end within {@code timeout} (it is left running: {@link #close()}
+     *                               stops it), or ends with a non-zero status (with its log's tail)
+     */
+    public void awaitTrainer(Stage stage, Duration timeout, Runnable whileWaiting) {
+        ManagedProcess p = trainer(stage).process();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!p.awaitExit(Duration.ofMillis(500))) {
+            whileWaiting.run();
+            checkNotStopped();
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the " + stage.id() + " trainer did not finish within " + timeout.toSeconds() + " s; its log "
+                        + p.log() + " ends with:" + System.lineSeparator() + p.logTail(20));
+            }
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("the " + stage.id() + " trainer exited with status " + p.exitValue() + "; its log " + p.log()
+                    + " ends with:" + System.lineSeparator() + p.logTail(40));
+        }
+    }
+
+    /** The current trainer process of a stage. @throws IllegalStateException when none was started */
+    public synchronized ServiceProcess trainer(Stage stage) {
+        ServiceProcess s = trainers.get(stage);
+        if (s == null) {
+            throw new IllegalStateException("no " + stage.id() + " trainer was started");
+        }
+        return s;
+    }
+
+    static String trainerName(Stage stage) {
+        return "trainer-" + stage.id();
     }
 
     /**
@@ -303,7 +385,10 @@ public final class LocalSystem implements AutoCloseable {
         return options;
     }
 
-    /** The processes (the broker, the current process of each service) that have exited although nobody stopped them; empty when all run. */
+    /**
+     * The processes (the broker, the current process of each service) that have exited although nobody stopped
+     * them; empty when all run. Trainers are not among them: a bounded one ends by itself ({@link #awaitTrainer}).
+     */
     public List<String> deadServices() {
         List<ManagedProcess> current = new ArrayList<>();
         synchronized (this) {

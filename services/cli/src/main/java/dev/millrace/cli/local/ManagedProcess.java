@@ -109,6 +109,16 @@ public final class ManagedProcess {
         }
     }
 
+    /** Waits up to {@code timeout} for the process to end by itself; true when it has ended. */
+    public boolean awaitExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
     /** SIGTERM, wait up to {@code grace}, then SIGKILL. */
     public boolean stop(Duration grace) {
         requestStop();

@@ -16,24 +16,40 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * One packaged service of a local run as a child process: started from its jar with its system
- * properties ({@link ServiceProperties}) on a loopback port, its output in a log file, ready once
- * its {@code /q/health/ready} answers 200.
+ * One packaged Quarkus app of a local run (a pipeline service or a trainer) as a child process: started
+ * from its jar with its system properties ({@link ServiceProperties}, {@link TrainerProperties}) on a
+ * loopback port, its output in a log file, ready once its {@code /q/health/ready} answers 200.
  */
 public final class ServiceProcess {
-    private final PipelineService service;
+    /** The trainer's module directory under {@code services/}. */
+    static final String TRAINER_MODULE = "trainer";
+    /** JVM options of a pipeline service: a small heap, a quick start. */
+    static final List<String> SERVICE_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+    /** JVM options of a trainer: the model lives in libtorch's native memory; the heap holds batches and the JIT matters. */
+    static final List<String> TRAINER_JVM = List.of("-Xmx512m", "-XX:+UseSerialGC");
+
+    private final String name;
     private final int port;
     private final ManagedProcess process;
 
-    ServiceProcess(PipelineService service, int port, ManagedProcess process) {
-        this.service = service;
+    ServiceProcess(String name, int port, ManagedProcess process) {
+        this.name = name;
         this.port = port;
         this.process = process;
     }
 
-    /** Its packaged app, {@code services/<id>/target/quarkus-app/quarkus-run.jar}. */
+    /** The packaged app of a pipeline service, {@code services/<id>/target/quarkus-app/quarkus-run.jar}. */
     public static Path jar(Path repoRoot, PipelineService service) {
-        return repoRoot.resolve("services").resolve(service.id()).resolve("target/quarkus-app/quarkus-run.jar");
+        return moduleJar(repoRoot, service.id());
+    }
+
+    /** The trainer's packaged app, {@code services/trainer/target/quarkus-app/quarkus-run.jar}. */
+    public static Path trainerJar(Path repoRoot) {
+        return moduleJar(repoRoot, TRAINER_MODULE);
+    }
+
+    private static Path moduleJar(Path repoRoot, String module) {
+        return repoRoot.resolve("services").resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
     }
 
     /**
@@ -42,16 +58,24 @@ public final class ServiceProcess {
      * @param port the HTTP port its properties give it (readiness is polled there)
      */
     static ServiceProcess launch(Path repoRoot, PipelineService service, int port, Map<String, String> properties, Path log) {
-        List<String> command = new ArrayList<>(List.of(ManagedProcess.javaBinary().toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC"));
-        properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        command.add("-jar");
-        command.add(jar(repoRoot, service).toString());
-        return new ServiceProcess(service, port, ManagedProcess.start(service.id(), command, repoRoot, log));
+        return launch(repoRoot, service.id(), jar(repoRoot, service), SERVICE_JVM, port, properties, log);
     }
 
-    public PipelineService service() {
-        return service;
+    /** Starts a packaged app under {@code name} (its log's and messages' name); does not wait. */
+    static ServiceProcess launch(Path repoRoot, String name, Path jar, List<String> jvmOptions, int port, Map<String, String> properties,
+            Path log) {
+        List<String> command = new ArrayList<>();
+        command.add(ManagedProcess.javaBinary().toString());
+        command.addAll(jvmOptions);
+        properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(jar.toString());
+        return new ServiceProcess(name, port, ManagedProcess.start(name, command, repoRoot, log));
+    }
+
+    /** Its name: the service's id, or {@code trainer-<stage>}. */
+    public String name() {
+        return name;
     }
 
     public int port() {
@@ -96,7 +120,7 @@ public final class ServiceProcess {
                 ServiceProcess s = it.next();
                 checkNotStopped.run();
                 if (!s.process.isAlive()) {
-                    throw new IllegalStateException(s.service.id() + " exited with status " + s.process.exitValue() + " while starting; its log "
+                    throw new IllegalStateException(s.name + " exited with status " + s.process.exitValue() + " while starting; its log "
                             + s.process.log() + " ends with:" + System.lineSeparator() + s.process.logTail(40));
                 }
                 if (s.isReady(http)) {
@@ -109,7 +133,7 @@ public final class ServiceProcess {
             }
             if (System.nanoTime() > deadline) {
                 StringBuilder msg = new StringBuilder("not ready within " + timeout.toSeconds() + " s: ");
-                msg.append(pending.stream().map(s -> s.service.id()).collect(Collectors.joining(", ")));
+                msg.append(pending.stream().map(s -> s.name).collect(Collectors.joining(", ")));
                 for (ServiceProcess s : pending) {
                     msg.append(System.lineSeparator()).append("--- ").append(s.process.log()).append(" ends with:")
                             .append(System.lineSeparator()).append(s.process.logTail(20));

@@ -2,12 +2,13 @@ package dev.millrace.cli.local;
 
 import dev.millrace.contract.PipelineService;
 import dev.millrace.contract.ServiceSettings;
+import dev.millrace.contract.SettingNames;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How each packaged service of a local run is configured: the system properties ({@code -D}) it is
+ * How each packaged service (and trainer) of a local run is configured: the system properties ({@code -D}) it is
  * started with. The services' own settings ({@code millrace.*}) come from the run's typed
  * {@link ServiceSettings}, which writes them under the key names the services' typed configs use
  * (millrace-contract's SettingNames; each service module tests that it maps every one); this class
@@ -47,4 +48,22 @@ final class ServiceProperties {
         props.putAll(overrides);
         return props;
     }
+
+    /**
+     * The properties of a trainer: its HTTP address, the broker, the run's topic prefix and T (the batches'),
+     * its own {@code millrace.trainer.*} settings, then {@code overrides}.
+     */
+    static Map<String, String> ofTrainer(TrainerOptions trainer, ServiceSettings run, Placement at, Map<String, String> overrides) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put(HTTP_HOST, "127.0.0.1");
+        props.put(HTTP_PORT, String.valueOf(at.httpPort()));
+        props.put(BOOTSTRAP_SERVERS, at.bootstrapServers());
+        props.put(SettingNames.key(SettingNames.TOPIC_PREFIX), run.topicPrefix());
+        props.put(SettingNames.key(SettingNames.SEQ_LEN), String.valueOf(run.seqLen()));
+        trainer.trainerSettings().forEach((name, value) -> props.put(SettingNames.key(TRAINER_GROUP, name), value));
+        props.putAll(overrides);
+        return props;
+    }
+
+    static final String TRAINER_GROUP = "trainer";
 }

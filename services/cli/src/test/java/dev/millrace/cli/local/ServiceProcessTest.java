@@ -47,7 +47,7 @@ class ServiceProcessTest {
         health.start();
         ManagedProcess sleeper = ManagedProcess.start("ingest", List.of("sleep", "60"), dir, dir.resolve("ingest.log"));
         try {
-            ServiceProcess s = new ServiceProcess(PipelineService.INGEST, health.getAddress().getPort(), sleeper);
+            ServiceProcess s = new ServiceProcess(PipelineService.INGEST.id(), health.getAddress().getPort(), sleeper);
             List<ServiceProcess> ready = new ArrayList<>();
 
             ServiceProcess.awaitReady(List.of(s), Duration.ofSeconds(30), () -> { }, ready::add);
@@ -70,7 +70,7 @@ class ServiceProcessTest {
         health.start();
         ManagedProcess sleeper = ManagedProcess.start("loss-mask", List.of("sh", "-c", "echo still starting; exec sleep 60"), dir, dir.resolve("loss-mask.log"));
         try {
-            ServiceProcess s = new ServiceProcess(PipelineService.LOSS_MASK, health.getAddress().getPort(), sleeper);
+            ServiceProcess s = new ServiceProcess(PipelineService.LOSS_MASK.id(), health.getAddress().getPort(), sleeper);
             assertThatThrownBy(() -> ServiceProcess.awaitReady(List.of(s), Duration.ofSeconds(1), () -> { }, ready -> { }))
                     .hasMessageContaining("not ready within 1 s: loss-mask").hasMessageContaining(dir.resolve("loss-mask.log").toString());
         } finally {
