@@ -27,12 +27,16 @@ import org.junit.jupiter.api.Test;
  * files gives ({@link DemoExpectations}; duplicates of a record id counted once: the system drops
  * them). Packed stages (pretrain, sft) move whole examples into fewer rows, so their row count is
  * not known beforehand: their shares must fit the offline token counts for some row count, the
- * same for both shares.
+ * same for both shares. Pretrain and SFT are then trained by the trainer service ({@code tiny}, SFT from the
+ * pretrain checkpoint): each adds a training line after its stage's line, whose last loss is at most 0.8 of
+ * its first, and its checkpoints stay in the run directory.
  */
 class DemoCommandTest {
     private static final Pattern SUMMARY = Pattern.compile(
             "stage=(\\w+) records=(\\d+) rejected=(\\d+) batches=(\\d+) nonpad_share=(\\d\\.\\d{3}) trained_share=(\\d\\.\\d{3}) packing=(on|off)");
-    private static final Pattern RUN_DIR = Pattern.compile("process logs in (\\S+)\\)");
+    private static final Pattern TRAINING = Pattern.compile("stage=(\\w+) steps=(\\d+) first_loss=(\\d+\\.\\d{4}) last_loss=(\\d+\\.\\d{4})");
+    private static final Pattern RUN_DIR = Pattern.compile("run directory (\\S+) \\(process logs in (\\S+)\\)");
+    private static final Set<Stage> TRAINED = Set.of(Stage.PRETRAIN, Stage.SFT);
     private static final int B = 16;
 
     @Test
@@ -58,20 +62,39 @@ class DemoCommandTest {
 
         assertThat(code).as(stderr).isZero();
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertThat(lines).as("standard output carries only the summary, one line per stage").hasSize(Stage.values().length);
-        for (int i = 0; i < lines.size(); i++) {
-            Stage stage = Stage.values()[i];
-            Matcher m = SUMMARY.matcher(lines.get(i));
-            assertThat(m.matches()).as(lines.get(i)).isTrue();
+        assertThat(lines).as("standard output carries only the summary: a line per stage, a training line per trained stage")
+                .hasSize(Stage.values().length + TRAINED.size());
+        int i = 0;
+        for (Stage stage : Stage.values()) {
+            String line = lines.get(i++);
+            Matcher m = SUMMARY.matcher(line);
+            assertThat(m.matches()).as(line).isTrue();
             assertThat(m.group(1)).as("stage order").isEqualTo(stage.id());
             check(expected.get(stage), m);
+            if (TRAINED.contains(stage)) {
+                String trainingLine = lines.get(i++);
+                Matcher t = TRAINING.matcher(trainingLine);
+                assertThat(t.matches()).as(trainingLine).isTrue();
+                assertThat(t.group(1)).as("the training line follows its stage's line").isEqualTo(stage.id());
+                assertThat(Long.parseLong(t.group(2))).as(t.group()).isPositive();
+                assertThat(Double.parseDouble(t.group(4))).as("the loss falls: " + t.group()).isLessThanOrEqualTo(0.8 * Double.parseDouble(t.group(3)));
+            }
         }
 
         // Everything it started is stopped, and it said where the logs are.
         assertThat(children()).as("child processes left running").isSubsetOf(childrenBefore);
         Matcher dir = RUN_DIR.matcher(stderr);
         assertThat(dir.find()).as(stderr).isTrue();
-        assertThat(Path.of(dir.group(1)).resolve("loss-mask.log")).satisfies(p -> assertThat(Files.isRegularFile(p)).isTrue());
+        assertThat(Path.of(dir.group(2)).resolve("loss-mask.log")).satisfies(p -> assertThat(Files.isRegularFile(p)).isTrue());
+        for (Stage stage : TRAINED) {
+            // The checkpoints are kept, named on standard error, and SFT started from pretrain's.
+            Path checkpoints = Path.of(dir.group(1)).resolve("checkpoints").resolve(stage.id());
+            assertThat(stderr).contains(stage.id() + " trained").contains(checkpoints.toString());
+            try (var entries = Files.list(checkpoints)) {
+                assertThat(entries.map(p -> p.getFileName().toString())).as(checkpoints.toString()).anyMatch(n -> n.startsWith("step-"));
+            }
+        }
+        assertThat(stderr).contains("starting from " + Path.of(dir.group(1)).resolve("checkpoints").resolve("pretrain"));
     }
 
     /** One stage's line against offline preparation; rejected = ingest rejections + downstream dead letters (distill prompts are neither). */

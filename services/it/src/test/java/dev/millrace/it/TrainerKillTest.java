@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.millrace.cli.Millrace;
 import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.ManagedProcess;
 import dev.millrace.cli.local.TrainerOptions;
@@ -14,9 +15,15 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.Batch;
+import dev.millrace.proto.v1.WireStage;
+import dev.millrace.training.NumpyReference;
+import dev.millrace.training.eval.EvalSet;
+import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.checkpoint.BatchRanges;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.TrainerState;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +32,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
@@ -48,7 +56,7 @@ import org.junit.jupiter.api.Test;
  * step 4, trains steps 5 and 6, and is killed; a new trainer on the same checkpoint directory resumes. Trainer
  * A trains the same topic uninterrupted. The first step after the restart is step 5, every step's loss from
  * there on equals A's, and the chain of B's checkpoints names every committed batch exactly once and never
- * the aborted one.
+ * the aborted one. Last, {@code ./millrace eval} on the service's final checkpoint agrees with the numpy reference.
  */
 class TrainerKillTest {
     static final int T = 32;
@@ -136,7 +144,45 @@ class TrainerKillTest {
             TrainerState last = Checkpoint.readState(dirB.resolve(checkpoints(dirB).get(checkpoints(dirB).size() - 1)));
             assertThat(last.step()).isEqualTo(FIRST + SECOND);
             assertThat(last.offsets()).as("next offset: just after the last batch (13 transactions: a batch and its marker each)").containsEntry(topic + "-0", 25L);
+
+            evalAgreesWithTheNumpyReference(dirB.resolve(checkpoints(dirB).get(checkpoints(dirB).size() - 1)), runDir);
         }
+    }
+
+    /**
+     * {@code ./millrace eval} on the checkpoint the service wrote: its mean loss over prepare's rows of a few lines of the
+     * SFT sample is the loss the independent numpy model computes from the checkpoint's files for the same rows.
+     */
+    private static void evalAgreesWithTheNumpyReference(Path checkpoint, Path work) throws Exception {
+        int evalT = 128;
+        Path input = work.resolve("eval.jsonl");
+        Files.write(input, new String(DemoExpectations.sample(Stage.SFT), StandardCharsets.UTF_8).lines().limit(6).toList(), StandardCharsets.UTF_8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = Millrace.run(new String[] {"eval", "--checkpoint", checkpoint.toString(), "--stage", "sft", "--input", input.toString(),
+                    "--seq-len", String.valueOf(evalT)}, o, e);
+        }
+        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        double evalLoss = JSON.readTree(lines.get(lines.size() - 1)).get("mean_loss").asDouble();
+
+        EvalSet set;
+        try (TokenizerFolder folder = TokenizerFolder.open(checkpoint)) {
+            set = EvalSet.prepare(input, Stage.SFT, evalT, EvalSet.defaultPreparer(Stage.SFT, folder, evalT));
+        }
+        assertThat(set.rows()).as("rows to evaluate").isNotEmpty();
+        Batch.Builder batch = Batch.newBuilder().setBatchId("eval").setStage(WireStage.SFT).setSeqLen(evalT);
+        set.rows().forEach(row -> batch.addRows(RowCodec.toProto(row, List.of(), List.of())));
+        int vocab;
+        try (MiniMind model = Checkpoint.loadModel(checkpoint)) {
+            vocab = model.config().vocabSize();
+        }
+        NumpyReference.Result reference = NumpyReference.run(checkpoint, batch.build(), work, vocab);
+        System.err.printf(Locale.ROOT, "eval of the trained checkpoint: %.6f, numpy reference %.6f%n", evalLoss, reference.loss());
+        assertThat(Math.abs(evalLoss - reference.loss())).as("eval %f vs numpy %f", evalLoss, reference.loss())
+                .isLessThanOrEqualTo(1e-4 * Math.max(1, Math.abs(reference.loss())));
     }
 
     private static TrainerOptions trainer(Path dir) {

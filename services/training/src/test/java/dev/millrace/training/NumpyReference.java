@@ -29,14 +29,14 @@ import java.util.concurrent.TimeUnit;
  * {@code import numpy} (Debian's {@code python3-numpy} installs for {@code /usr/bin/python3}). None: the test
  * is skipped with a message, or fails under {@code CI=true}.
  */
-final class NumpyReference {
+public final class NumpyReference {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private NumpyReference() {
     }
 
     /** What the reference computed: logits of X, {@code [B, T-1, vocab]} row-major, and the masked loss. */
-    record Result(double[] logits, double loss, double weightSum) {
+    public record Result(double[] logits, double loss, double weightSum) {
     }
 
     static Path script() {
@@ -52,7 +52,7 @@ final class NumpyReference {
     }
 
     /** Runs the reference on a checkpoint directory and a batch. */
-    static Result run(Path checkpoint, Batch batch, Path work, int vocab) throws IOException, InterruptedException {
+    public static Result run(Path checkpoint, Batch batch, Path work, int vocab) throws IOException, InterruptedException {
         Path batchJson = work.resolve(batch.getBatchId() + ".json");
         Path logitsFile = work.resolve(batch.getBatchId() + ".logits");
         JSON.writeValue(batchJson.toFile(), toJson(batch));
