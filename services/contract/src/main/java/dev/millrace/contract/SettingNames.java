@@ -73,6 +73,8 @@ public final class SettingNames {
 
     // loss-mask (and the trainer: the T its batches must have).
     public static final String SEQ_LEN = "seq-len";
+    /** T when none is configured, as the setting's value: loss-mask writes batches of it, the trainer expects them. */
+    public static final String DEFAULT_SEQ_LEN = "512";
     public static final String BATCH_SIZE = "batch-size";
     public static final String BATCH_LINGER_MS = "batch-linger-ms";
     public static final String PACK_LINGER_MS = "pack-linger-ms";

@@ -12,6 +12,7 @@ import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The settings' defaults, the builder and the checks; the stuck rule of the health check. */
@@ -48,6 +49,7 @@ class TrainingSettingsTest {
         assertThat(s.evalFile()).isNull();
         assertThat(s.evalEverySteps()).isEqualTo(100);
         assertThat(s.evalBatchSize()).isEqualTo(16);
+        assertThat(s.kafkaConfig()).isEmpty();
     }
 
     @Test
@@ -56,8 +58,10 @@ class TrainingSettingsTest {
         TrainingSettings s = TrainingSettings.builder("h:1", Stage.SFT, 64, CKPT, TOKENIZER).topics(new Topics("acme")).keepCheckpoints(5)
                 .init(Path.of("/init")).modelPreset("minimind-26m").seed(9).trainer(trainer).checkpointEverySteps(7)
                 .checkpointInterval(Duration.ofMinutes(3)).maxSteps(40).untilIdle(Duration.ofSeconds(30)).passes(2)
-                .pollTimeout(Duration.ofMillis(50)).evalFile(Path.of("/eval.jsonl")).evalEverySteps(5).evalBatchSize(8).build();
+                .pollTimeout(Duration.ofMillis(50)).evalFile(Path.of("/eval.jsonl")).evalEverySteps(5).evalBatchSize(8)
+                .kafkaConfig(Map.of("security.protocol", "SSL")).build();
         assertThat(s.toBuilder().build()).isEqualTo(s);
+        assertThat(s.kafkaConfig()).containsExactly(Map.entry("security.protocol", "SSL"));
         assertThat(s.bounded()).isTrue();
         TrainingSettings moved = s.toBuilder().checkpointDir(Path.of("/other")).build();
         assertThat(moved.checkpointDir()).isEqualTo(Path.of("/other"));

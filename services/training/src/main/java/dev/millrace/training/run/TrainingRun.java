@@ -174,7 +174,7 @@ public final class TrainingRun implements AutoCloseable {
                         + settings.tokenizerFolder() + " has " + tokenizerVocab);
             }
             this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
-            this.source = new KafkaBatchSource(settings.bootstrapServers(), topic, "millrace-trainer-" + settings.stage().id());
+            this.source = new KafkaBatchSource(settings.bootstrapServers(), settings.kafkaConfig(), topic, "millrace-trainer-" + settings.stage().id());
         } catch (RuntimeException e) {
             adamw.close();
             model.close();

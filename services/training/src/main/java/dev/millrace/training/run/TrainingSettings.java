@@ -6,6 +6,7 @@ import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -31,6 +32,8 @@ import java.util.Objects;
  *     opens (null, the default: no evaluation)
  * @param evalEverySteps the eval file's loss is computed after every this many optimiser steps (default 100)
  * @param evalBatchSize rows of the eval file per forward pass (default 16)
+ * @param kafkaConfig more settings of the batch topic's consumer (SASL/TLS, timeouts; default none); the ones
+ *     that make reading exactly-once are {@link KafkaBatchSource}'s and cannot be changed here
  */
 public record TrainingSettings(
         String bootstrapServers,
@@ -52,7 +55,8 @@ public record TrainingSettings(
         Duration pollTimeout,
         Path evalFile,
         long evalEverySteps,
-        int evalBatchSize) {
+        int evalBatchSize,
+        Map<String, Object> kafkaConfig) {
 
     public TrainingSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -63,6 +67,7 @@ public record TrainingSettings(
         Objects.requireNonNull(modelPreset, "modelPreset");
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(pollTimeout, "pollTimeout");
+        kafkaConfig = Map.copyOf(kafkaConfig);
         if (seqLen < 2) {
             throw new IllegalArgumentException("T must be at least 2, got " + seqLen);
         }
@@ -105,6 +110,7 @@ public record TrainingSettings(
         b.evalFile = evalFile;
         b.evalEverySteps = evalEverySteps;
         b.evalBatchSize = evalBatchSize;
+        b.kafkaConfig = kafkaConfig;
         return b;
     }
 
@@ -139,6 +145,7 @@ public record TrainingSettings(
         private Path evalFile;
         private long evalEverySteps = 100;
         private int evalBatchSize = 16;
+        private Map<String, Object> kafkaConfig = Map.of();
 
         private Builder(String bootstrapServers, Stage stage, int seqLen, Path checkpointDir, Path tokenizerFolder) {
             this.bootstrapServers = bootstrapServers;
@@ -255,10 +262,15 @@ public record TrainingSettings(
             return this;
         }
 
+        public Builder kafkaConfig(Map<String, ?> value) {
+            this.kafkaConfig = Map.copyOf(value);
+            return this;
+        }
+
         public TrainingSettings build() {
             return new TrainingSettings(bootstrapServers, topics, stage, seqLen, checkpointDir, keepCheckpoints, init, tokenizerFolder,
                     modelPreset, seed, trainer, checkpointEverySteps, checkpointInterval, maxSteps, untilIdle, passes, pollTimeout,
-                    evalFile, evalEverySteps, evalBatchSize);
+                    evalFile, evalEverySteps, evalBatchSize, kafkaConfig);
         }
     }
 }
