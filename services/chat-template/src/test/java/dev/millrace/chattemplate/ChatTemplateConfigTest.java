@@ -62,14 +62,16 @@ class ChatTemplateConfigTest {
 
     @Test
     void aMisspeltKeyStopsItButEveryKeyAnotherServiceReadsAndTheRepoRootPass() {
-        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.dedup")) {
+        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.trainer.max-step",
+                "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.dedup")) {
             assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of(misspelt, "1"))).as(misspelt)
                     .hasMessageContaining(misspelt);
         }
         assertThat(MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.CHAT_TEMPLATE);
-        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir");
+        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir", "millrace.trainer.stage",
+                "millrace.trainer.max-steps");
         assertThat(MappedConfig.of(ChatTemplateConfig.class, othersKeys).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);

@@ -15,10 +15,14 @@ import java.util.TreeSet;
  * local run writes them through {@link ServiceSettings}. A name is relative to {@link #PREFIX};
  * {@link #key} gives the full key. What each one means and its default: docs/architecture.md#service-settings.
  *
- * <p>Which service reads which key is stated here too ({@link #readBy}), for the one rule on unknown
- * keys: a service refuses a key under {@code millrace.} that it does not read, unless another service
- * reads it ({@link #letThrough}), so one configuration may serve every service and a misspelt key
- * still stops the service that sees it.
+ * <p>Which service reads which key is stated here too ({@link #readBy}, {@link #readByTrainer}), for
+ * the one rule on unknown keys: a service refuses a key under {@code millrace.} that it does not read,
+ * unless another service reads it ({@link #letThrough}, {@link #letThroughTrainer}), so one configuration
+ * may serve every service and a misspelt key still stops the service that sees it.
+ *
+ * <p>The trainer is a service too but not a {@link PipelineService}: those are the four services a local
+ * run starts once each, and the trainer (one per stage) comes after them. So its keys have methods of
+ * their own here, and the pipeline services' lists include its keys among the other services'.
  */
 public final class SettingNames {
     public static final String PREFIX = "millrace";
@@ -67,17 +71,50 @@ public final class SettingNames {
      */
     public static final String REPO_ROOT = "repo.root";
 
-    // loss-mask.
+    // loss-mask (and the trainer: the T its batches must have).
     public static final String SEQ_LEN = "seq-len";
+    /** T when none is configured, as the setting's value: loss-mask writes batches of it, the trainer expects them. */
+    public static final String DEFAULT_SEQ_LEN = "512";
     public static final String BATCH_SIZE = "batch-size";
     public static final String BATCH_LINGER_MS = "batch-linger-ms";
     public static final String PACK_LINGER_MS = "pack-linger-ms";
+
+    // The trainer: its own settings ({@code trainer.<name>}); it also reads TOPIC_PREFIX, TOKENIZER and SEQ_LEN.
+    public static final String TRAINER = "trainer";
+    public static final String STAGE = "stage";
+    public static final String CHECKPOINT_DIR = "checkpoint-dir";
+    public static final String KEEP_CHECKPOINTS = "keep-checkpoints";
+    public static final String INIT = "init";
+    public static final String MODEL = "model";
+    public static final String SEED = "seed";
+    public static final String LR = "lr";
+    public static final String WARMUP_STEPS = "warmup-steps";
+    public static final String WEIGHT_DECAY = "weight-decay";
+    public static final String BETA1 = "beta1";
+    public static final String BETA2 = "beta2";
+    public static final String CLIP_NORM = "clip-norm";
+    public static final String ACCUMULATION = "accumulation";
+    public static final String CHECKPOINT_EVERY_STEPS = "checkpoint-every-steps";
+    public static final String CHECKPOINT_INTERVAL = "checkpoint-interval";
+    public static final String MAX_STEPS = "max-steps";
+    public static final String UNTIL_IDLE = "until-idle";
+    public static final String PASSES = "passes";
+    public static final String EVAL_FILE = "eval-file";
+    public static final String EVAL_EVERY_STEPS = "eval-every-steps";
+    public static final String PROGRESS_EVERY_STEPS = "progress-every-steps";
+    public static final String STUCK_AFTER = "stuck-after";
+
+    /** The trainer's own settings, each given as {@code trainer.<name>}. */
+    public static final List<String> TRAINER_SETTINGS = List.of(STAGE, CHECKPOINT_DIR, KEEP_CHECKPOINTS, INIT, MODEL, SEED, LR, WARMUP_STEPS,
+            WEIGHT_DECAY, BETA1, BETA2, CLIP_NORM, ACCUMULATION, CHECKPOINT_EVERY_STEPS, CHECKPOINT_INTERVAL, MAX_STEPS, UNTIL_IDLE, PASSES,
+            EVAL_FILE, EVAL_EVERY_STEPS, PROGRESS_EVERY_STEPS, STUCK_AFTER);
 
     /** The per-stage options, each given as {@code <stage>.<name>} or {@code <name>}. */
     public static final List<String> PER_STAGE = List.of(MASK_RULE, TRAIN_ON, SPECIAL_TOKENS_IN_CONTENT, SYSTEM_PROMPT, WRAP,
             PRETRAIN_OVERFLOW, PACKING, PACK_BUFFER);
 
     private static final Map<PipelineService, SortedSet<String>> READ_BY = readByService();
+    private static final SortedSet<String> READ_BY_TRAINER = readByTrainerService();
 
     private SettingNames() {
     }
@@ -109,19 +146,42 @@ public final class SettingNames {
         return readBy;
     }
 
+    private static SortedSet<String> readByTrainerService() {
+        SortedSet<String> keys = new TreeSet<>(List.of(key(TOPIC_PREFIX), key(TOKENIZER), key(SEQ_LEN)));
+        TRAINER_SETTINGS.forEach(name -> keys.add(key(TRAINER, name)));
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
     /** Every key under {@link #PREFIX} that {@code service}'s typed config reads (full keys, sorted). */
     public static SortedSet<String> readBy(PipelineService service) {
         return READ_BY.get(service);
     }
 
-    /** The keys the other services read and {@code service} does not (full keys, sorted). */
+    /** Every key under {@link #PREFIX} that the trainer's typed config reads (full keys, sorted). */
+    public static SortedSet<String> readByTrainer() {
+        return READ_BY_TRAINER;
+    }
+
+    /** The keys the other services (the other pipeline services and the trainer) read and {@code service} does not (full keys, sorted). */
     public static SortedSet<String> readByOtherServices(PipelineService service) {
-        SortedSet<String> keys = new TreeSet<>();
-        for (PipelineService other : PipelineService.values()) {
-            keys.addAll(readBy(other));
-        }
+        SortedSet<String> keys = readByAnyService();
         keys.removeAll(readBy(service));
         return Collections.unmodifiableSortedSet(keys);
+    }
+
+    /** The keys the pipeline services read and the trainer does not (full keys, sorted). */
+    public static SortedSet<String> readByServicesOtherThanTrainer() {
+        SortedSet<String> keys = readByAnyService();
+        keys.removeAll(readByTrainer());
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
+    private static SortedSet<String> readByAnyService() {
+        SortedSet<String> keys = new TreeSet<>(readByTrainer());
+        for (PipelineService service : PipelineService.values()) {
+            keys.addAll(readBy(service));
+        }
+        return keys;
     }
 
     /**
@@ -131,6 +191,13 @@ public final class SettingNames {
      */
     public static SortedSet<String> letThrough(PipelineService service) {
         SortedSet<String> keys = new TreeSet<>(readByOtherServices(service));
+        keys.add(key(REPO_ROOT));
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
+    /** As {@link #letThrough} for the trainer: the pipeline services' keys it does not read, and {@link #REPO_ROOT}. */
+    public static SortedSet<String> letThroughTrainer() {
+        SortedSet<String> keys = new TreeSet<>(readByServicesOtherThanTrainer());
         keys.add(key(REPO_ROOT));
         return Collections.unmodifiableSortedSet(keys);
     }

@@ -48,16 +48,47 @@ class SettingNamesTest {
     }
 
     @Test
+    void theTrainerReadsThePrefixTheTokenizerTAndItsOwnKeys() {
+        assertThat(SettingNames.readByTrainer()).containsExactly("millrace.seq-len", "millrace.tokenizer", "millrace.topic-prefix",
+                "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
+                "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
+                "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
+                "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",
+                "millrace.trainer.progress-every-steps", "millrace.trainer.seed", "millrace.trainer.stage", "millrace.trainer.stuck-after",
+                "millrace.trainer.until-idle", "millrace.trainer.warmup-steps", "millrace.trainer.weight-decay");
+        for (PipelineService service : PipelineService.values()) {
+            assertThat(SettingNames.readBy(service)).as(service.id()).noneMatch(key -> key.startsWith("millrace.trainer."));
+        }
+    }
+
+    @Test
     void aServiceLetsThroughExactlyTheKeysOnlyTheOtherServicesReadAndTheRepoRoot() {
         assertThat(SettingNames.readByOtherServices(PipelineService.TOKENIZE)).containsExactly("millrace.batch-linger-ms", "millrace.batch-size",
                 "millrace.dedup.expiry-max-per-run", "millrace.dedup.retention-ms", "millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
-                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.pack-linger-ms", "millrace.seq-len");
+                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.pack-linger-ms", "millrace.seq-len",
+                "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
+                "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
+                "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
+                "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",
+                "millrace.trainer.progress-every-steps", "millrace.trainer.seed", "millrace.trainer.stage", "millrace.trainer.stuck-after",
+                "millrace.trainer.until-idle", "millrace.trainer.warmup-steps", "millrace.trainer.weight-decay");
         assertThat(SettingNames.readByOtherServices(PipelineService.INGEST)).contains("millrace.service", "millrace.seq-len",
-                "millrace.sft.mask-rule", "millrace.dedup.retention-ms").doesNotContain("millrace.stages", "millrace.ingest.drop-dir");
+                "millrace.sft.mask-rule", "millrace.dedup.retention-ms", "millrace.trainer.stage", "millrace.trainer.max-steps")
+                .doesNotContain("millrace.stages", "millrace.ingest.drop-dir");
+        assertThat(SettingNames.readByServicesOtherThanTrainer()).contains("millrace.stages", "millrace.service", "millrace.sft.mask-rule",
+                "millrace.batch-size", "millrace.ingest.drop-dir", "millrace.dedup.retention-ms")
+                .doesNotContain("millrace.seq-len", "millrace.tokenizer", "millrace.topic-prefix", "millrace.trainer.stage")
+                .noneMatch(key -> key.startsWith("millrace.trainer."));
 
-        Set<String> everyKey = new TreeSet<>();
+        Set<String> everyKey = new TreeSet<>(SettingNames.readByTrainer());
         List.of(PipelineService.values()).forEach(s -> everyKey.addAll(SettingNames.readBy(s)));
+        everyKey.add("millrace.repo.root");
+        Set<String> trainerReadsOrLetsThrough = new TreeSet<>(SettingNames.readByTrainer());
+        trainerReadsOrLetsThrough.addAll(SettingNames.letThroughTrainer());
+        assertThat(trainerReadsOrLetsThrough).isEqualTo(everyKey);
+        assertThat(SettingNames.letThroughTrainer()).contains("millrace.repo.root").doesNotContainAnyElementsOf(SettingNames.readByTrainer())
+                .hasSize(SettingNames.readByServicesOtherThanTrainer().size() + 1);
         for (PipelineService service : PipelineService.values()) {
             assertThat(SettingNames.letThrough(service)).as(service.id()).contains("millrace.repo.root")
                     .doesNotContainAnyElementsOf(SettingNames.readBy(service))
@@ -65,7 +96,6 @@ class SettingNamesTest {
                     .hasSize(SettingNames.readByOtherServices(service).size() + 1);
             Set<String> readOrLetThrough = new TreeSet<>(SettingNames.readBy(service));
             readOrLetThrough.addAll(SettingNames.letThrough(service));
-            everyKey.add("millrace.repo.root");
             assertThat(readOrLetThrough).as(service.id()).isEqualTo(everyKey);
         }
     }
@@ -76,8 +106,12 @@ class SettingNamesTest {
             Set<String> known = new TreeSet<>(SettingNames.readBy(service));
             known.addAll(SettingNames.letThrough(service));
             assertThat(known).as(service.id()).doesNotContain("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul",
-                    "millrace.ingest", "millrace.sft");
+                    "millrace.ingest", "millrace.sft", "millrace.trainer", "millrace.trainer.max-step", "millrace.trainer.learning-rate");
         }
+        Set<String> trainerKnows = new TreeSet<>(SettingNames.readByTrainer());
+        trainerKnows.addAll(SettingNames.letThroughTrainer());
+        assertThat(trainerKnows).doesNotContain("millrace.trainer", "millrace.trainer.max-step", "millrace.trainer.learning-rate",
+                "millrace.trainer.stages", "millrace.seq-lne", "millrace.ingest.max-record-byte");
     }
 
     @Test

@@ -173,7 +173,8 @@ class IngestConfigTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"millrace.ingest.max-record-byte", "millrace.ingest.max-recrod-bytes", "millrace.ingest.drop-dri",
-            "millrace.ingestion", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.stage"})
+            "millrace.ingestion", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.dedup.retension-ms", "millrace.stage",
+            "millrace.trainer.max-step", "millrace.trainer"})
     void aMisspeltKeyStopsTheService(String misspelt) {
         assertThatThrownBy(() -> mapped(Map.of(misspelt, "10"))).isInstanceOf(ConfigValidationException.class)
                 .hasMessageContaining(misspelt);
@@ -183,7 +184,7 @@ class IngestConfigTest {
     void everyKeyAnotherServiceReadsAndTheRepoRootPass() {
         Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.INGEST);
         assertThat(othersKeys).containsKeys("millrace.seq-len", "millrace.dedup.retention-ms", "millrace.mask-rule", "millrace.sft.mask-rule",
-                "millrace.distill.pack-buffer", "millrace.tokenizer", "millrace.service");
+                "millrace.distill.pack-buffer", "millrace.tokenizer", "millrace.service", "millrace.trainer.stage", "millrace.trainer.max-steps");
         assertThat(mapped(othersKeys).ingest().maxRecordBytes()).isEqualTo(1 << 20);
         assertThat(mapped(Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
 

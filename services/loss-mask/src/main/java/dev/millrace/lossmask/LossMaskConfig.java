@@ -2,6 +2,7 @@ package dev.millrace.lossmask;
 
 import static dev.millrace.contract.SettingNames.BATCH_LINGER_MS;
 import static dev.millrace.contract.SettingNames.BATCH_SIZE;
+import static dev.millrace.contract.SettingNames.DEFAULT_SEQ_LEN;
 import static dev.millrace.contract.SettingNames.PACKING;
 import static dev.millrace.contract.SettingNames.PACK_LINGER_MS;
 import static dev.millrace.contract.SettingNames.SEQ_LEN;
@@ -29,7 +30,7 @@ import java.time.Duration;
 public interface LossMaskConfig extends PipelineConfig {
     /** The row length T. */
     @WithName(SEQ_LEN)
-    @WithDefault("512")
+    @WithDefault(DEFAULT_SEQ_LEN)
     @WithConverter(SeqLen.class)
     int seqLen();
 

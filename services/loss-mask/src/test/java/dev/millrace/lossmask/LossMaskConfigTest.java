@@ -101,14 +101,16 @@ class LossMaskConfigTest {
 
     @Test
     void aMisspeltKeyStopsItButEveryKeyAnotherServiceReadsAndTheRepoRootPass() {
-        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.batch-sise", "millrace.pack-linger")) {
+        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.trainer.max-step",
+                "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.batch-sise", "millrace.pack-linger")) {
             assertThatThrownBy(() -> MappedConfig.of(LossMaskConfig.class, Map.of(misspelt, "1"))).as(misspelt)
                     .hasMessageContaining(misspelt);
         }
         assertThat(MappedConfig.of(LossMaskConfig.class, Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.LOSS_MASK);
-        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir");
+        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir", "millrace.trainer.stage",
+                "millrace.trainer.max-steps");
         assertThat(MappedConfig.of(LossMaskConfig.class, othersKeys).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);

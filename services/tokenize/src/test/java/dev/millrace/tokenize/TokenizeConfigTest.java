@@ -59,14 +59,16 @@ class TokenizeConfigTest {
 
     @Test
     void aMisspeltKeyStopsItButEveryKeyAnotherServiceReadsAndTheRepoRootPass() {
-        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.pretrain.wrp", "millrace.tokeniser")) {
+        for (String misspelt : List.of("millrace.ingest.max-record-byte", "millrace.trainer.max-step",
+                "millrace.seq-lne", "millrace.sft.mask-rul", "millrace.pretrain.wrp", "millrace.tokeniser")) {
             assertThatThrownBy(() -> MappedConfig.of(TokenizeConfig.class, Map.of(misspelt, "1"))).as(misspelt)
                     .hasMessageContaining(misspelt);
         }
         assertThat(MappedConfig.of(TokenizeConfig.class, Map.of("millrace.repo.root", "/repo")).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> othersKeys = EveryServiceSettings.ofServicesOtherThan(PipelineService.TOKENIZE);
-        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir");
+        assertThat(othersKeys).containsKeys("millrace.ingest.max-record-bytes", "millrace.ingest.drop-dir", "millrace.trainer.stage",
+                "millrace.trainer.max-steps");
         assertThat(MappedConfig.of(TokenizeConfig.class, othersKeys).stages()).containsExactly(Stage.SFT);
 
         Map<String, String> oneConfigForEveryService = new HashMap<>(othersKeys);

@@ -13,7 +13,11 @@ import dev.millrace.training.checkpoint.BatchRanges;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.CheckpointStore;
 import dev.millrace.training.checkpoint.TrainerState;
+import dev.millrace.training.eval.EvalSet;
+import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.run.BatchMismatchException;
+import dev.millrace.training.run.StepLog;
+import dev.millrace.training.run.StepReport;
 import dev.millrace.training.run.TrainingRun;
 import dev.millrace.training.run.TrainingSettings;
 import dev.millrace.training.run.VanishedOffsetsException;
@@ -21,15 +25,20 @@ import dev.millrace.training.train.AdamW;
 import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.OptionalDouble;
 import java.util.Random;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -90,6 +99,11 @@ class ExactlyOnceTrainingTest {
 
     /** {@code count} SFT batches of partition {@code partition}, ids {@code sft-p<partition>-<n>}; every third one packed. */
     private static List<Batch> batches(long seed, int partition, int count) {
+        return batches(seed, partition, count, T);
+    }
+
+    /** As above, rows of {@code seqLen}. */
+    private static List<Batch> batches(long seed, int partition, int count, int seqLen) {
         Random random = new Random(seed);
         List<Batch> out = new ArrayList<>();
         for (int b = 0; b < count; b++) {
@@ -99,10 +113,10 @@ class ExactlyOnceTrainingTest {
                 List<List<TestBatches.Example>> rows = List.of(
                         List.of(TestBatches.example(random, VOCAB, 7, 2), TestBatches.example(random, VOCAB, 6, 3)),
                         List.of(TestBatches.example(random, VOCAB, 12, 4)));
-                batch = TestBatches.packed(id, T, ROWS, rows);
+                batch = TestBatches.packed(id, seqLen, ROWS, rows);
             } else {
-                List<TestBatches.Example> rows = List.of(TestBatches.example(random, VOCAB, 4 + random.nextInt(T - 3), 2));
-                batch = TestBatches.unpacked(id, T, ROWS, rows); // one example: the second row is a filler row
+                List<TestBatches.Example> rows = List.of(TestBatches.example(random, VOCAB, 4 + random.nextInt(seqLen - 3), 2));
+                batch = TestBatches.unpacked(id, seqLen, ROWS, rows); // one example: the second row is a filler row
             }
             out.add(batch.toBuilder().setTokenizerFingerprint(fingerprint).build());
         }
@@ -124,11 +138,12 @@ class ExactlyOnceTrainingTest {
         producer.abortTransaction();
     }
 
-    private TrainingSettings settings(String prefix, Path checkpoints) {
-        return TrainingSettings.of(kafka.bootstrapServers(), Stage.SFT, T, checkpoints, TokenizerFolder.bundledPath())
-                .withTopics(new Topics(prefix))
-                .withCheckpointDir(checkpoints, 100)
-                .withModel("tiny", 7);
+    private TrainingSettings.Builder settings(String prefix, Path checkpoints) {
+        return TrainingSettings.builder(kafka.bootstrapServers(), Stage.SFT, T, checkpoints, TokenizerFolder.bundledPath())
+                .topics(new Topics(prefix))
+                .keepCheckpoints(100)
+                .modelPreset("tiny")
+                .seed(7);
     }
 
     private static final class SimulatedCrash extends RuntimeException {
@@ -138,9 +153,9 @@ class ExactlyOnceTrainingTest {
     }
 
     /** Runs until a bound; {@code crashAt > 0}: the run dies right after that step, writing nothing more. */
-    private static TrainingRun.Outcome train(TrainingSettings settings, Map<Long, Double> losses, long crashAt) throws IOException {
-        try (TrainingRun run = TrainingRun.open(settings, (step, pass) -> {
-            losses.put(step.step(), step.loss());
+    private static TrainingRun.Outcome train(TrainingSettings.Builder settings, Map<Long, Double> losses, long crashAt) throws IOException {
+        try (TrainingRun run = TrainingRun.open(settings.build(), step -> {
+            losses.put(step.step(), step.result().loss());
             if (step.step() == crashAt) {
                 throw new SimulatedCrash();
             }
@@ -185,30 +200,44 @@ class ExactlyOnceTrainingTest {
 
         // Accumulation 2: 12 batches make 6 optimiser steps; a checkpoint every 2 steps.
         TrainingSettings settings = settings(prefix, dir.resolve("unused"))
-                .withTrainer(new Trainer.Settings(LrSchedule.cosine(1e-2, 6), 1.0, 2, AdamW.Settings.defaults()))
-                .withCheckpointEvery(2, null)
-                .withBounds(6, Duration.ofSeconds(20), 0);
+                .trainer(new Trainer.Settings(LrSchedule.cosine(1e-2, 6), 1.0, 2, AdamW.Settings.defaults()))
+                .checkpointEverySteps(2)
+                .maxSteps(6)
+                .untilIdle(Duration.ofSeconds(20))
+                .build();
 
         Map<Long, Double> uninterrupted = new TreeMap<>();
         Path a = dir.resolve("a");
-        assertThat(train(settings.withCheckpointDir(a, 100), uninterrupted, 0).ended()).isEqualTo(TrainingRun.Ended.MAX_STEPS);
+        assertThat(train(settings.toBuilder().checkpointDir(a), uninterrupted, 0).ended()).isEqualTo(TrainingRun.Ended.MAX_STEPS);
         assertThat(uninterrupted.keySet()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
 
         Path b = dir.resolve("b");
         Map<Long, Double> crashed = new TreeMap<>();
-        assertThat(train(settings.withCheckpointDir(b, 100), crashed, 5)).isNull(); // dies after step 5; the last checkpoint is step 4
+        assertThat(train(settings.toBuilder().checkpointDir(b), crashed, 5)).isNull(); // dies after step 5; the last checkpoint is step 4
         assertThat(crashed.keySet()).containsExactly(1L, 2L, 3L, 4L, 5L);
         assertThat(new CheckpointStore(b, 100).newest().map(CheckpointStore::step)).contains(4L);
 
         // The resumed run ignores init: the directory already holds checkpoints.
         Map<Long, Double> resumed = new TreeMap<>();
-        TrainingRun.Outcome outcome = train(settings.withCheckpointDir(b, 100).withInit(new CheckpointStore(a, 100).newest().orElseThrow()), resumed, 0);
+        TrainingRun.Outcome outcome = train(settings.toBuilder().checkpointDir(b).init(new CheckpointStore(a, 100).newest().orElseThrow()), resumed, 0);
         assertThat(outcome.ended()).isEqualTo(TrainingRun.Ended.MAX_STEPS);
         assertThat(resumed.keySet()).containsExactly(5L, 6L);
         for (long step : resumed.keySet()) {
             assertThat(resumed.get(step)).as("loss of step %d after the resume", step).isCloseTo(uninterrupted.get(step), within(1e-6));
         }
         assertThat(crashed.get(4L)).isEqualTo(uninterrupted.get(4L));
+
+        // The step log: step 5 twice (the run that died, then the resumed one); the last line of each step is the uninterrupted run's.
+        assertThat(Files.readAllLines(b.resolve(StepLog.FILE))).hasSize(7);
+        SortedMap<Long, StepLog.Line> logged = StepLog.read(b.resolve(StepLog.FILE));
+        assertThat(logged.keySet()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        SortedMap<Long, StepLog.Line> loggedA = StepLog.read(a.resolve(StepLog.FILE));
+        for (long step : uninterrupted.keySet()) {
+            assertThat(logged.get(step).loss()).as("logged loss of step %d", step).isCloseTo(uninterrupted.get(step), within(1e-6));
+            assertThat(loggedA.get(step).loss()).isEqualTo(uninterrupted.get(step));
+            assertThat(logged.get(step).batches()).isEqualTo(2);
+            assertThat(logged.get(step).evalLoss()).isEmpty();
+        }
 
         TreeMap<Long, TrainerState> states = chain(b);
         assertThat(states.keySet()).containsExactly(2L, 4L, 6L);
@@ -239,9 +268,10 @@ class ExactlyOnceTrainingTest {
         Path checkpoints = dir.resolve("ckpt");
         Map<Long, Double> losses = new TreeMap<>();
         TrainingRun.Outcome outcome = train(settings(prefix, checkpoints)
-                .withTrainer(Trainer.Settings.defaults(LrSchedule.constant(1e-3, 0)))
-                .withCheckpointEvery(9, null)
-                .withBounds(0, Duration.ofSeconds(20), 2), losses, 0);
+                .trainer(Trainer.Settings.defaults(LrSchedule.constant(1e-3, 0)))
+                .checkpointEverySteps(9)
+                .untilIdle(Duration.ofSeconds(20))
+                .passes(2), losses, 0);
 
         assertThat(outcome.ended()).isEqualTo(TrainingRun.Ended.PASSES);
         assertThat(outcome.step()).isEqualTo(18);
@@ -259,7 +289,7 @@ class ExactlyOnceTrainingTest {
         assertThat(states.get(18L).pass()).isEqualTo(1);
 
         // Resumed after both passes: nothing is left to train.
-        TrainingRun.Outcome again = train(settings(prefix, checkpoints).withBounds(0, Duration.ofSeconds(20), 2), new TreeMap<>(), 0);
+        TrainingRun.Outcome again = train(settings(prefix, checkpoints).untilIdle(Duration.ofSeconds(20)).passes(2), new TreeMap<>(), 0);
         assertThat(again.ended()).isEqualTo(TrainingRun.Ended.PASSES);
         assertThat(again.step()).isEqualTo(18);
         assertThat(chain(checkpoints).keySet()).containsExactly(9L, 18L);
@@ -272,7 +302,7 @@ class ExactlyOnceTrainingTest {
         kafka.createTopics(1, topic);
         commit(topic, 0, batches(4, 0, 4));
         Path checkpoints = dir.resolve("ckpt");
-        TrainingSettings settings = settings(prefix, checkpoints).withBounds(2, Duration.ofSeconds(20), 0);
+        TrainingSettings.Builder settings = settings(prefix, checkpoints).maxSteps(2).untilIdle(Duration.ofSeconds(20));
         assertThat(train(settings, new TreeMap<>(), 0).step()).isEqualTo(2);
         assertThat(Checkpoint.readState(new CheckpointStore(checkpoints, 100).newest().orElseThrow()).offsets())
                 .containsExactly(Map.entry(topic + "-0", 3L));
@@ -280,7 +310,7 @@ class ExactlyOnceTrainingTest {
         try (Admin admin = kafka.admin()) {
             admin.deleteRecords(Map.of(new TopicPartition(topic, 0), RecordsToDelete.beforeOffset(6))).all().get(30, TimeUnit.SECONDS);
         }
-        assertThatThrownBy(() -> TrainingRun.open(settings, null))
+        assertThatThrownBy(() -> TrainingRun.open(settings.build(), null))
                 .isInstanceOf(VanishedOffsetsException.class)
                 .hasMessageContaining(topic)
                 .hasMessageContaining("partition 0: the checkpoint's next offset is 3 but the log now starts at 6");
@@ -293,7 +323,7 @@ class ExactlyOnceTrainingTest {
         kafka.createTopics(1, topic);
         Batch good = batches(5, 0, 1).get(0);
         commit(topic, 0, List.of(good, good.toBuilder().setBatchId("sft-p0-00000001").setSeqLen(T * 2).build()));
-        TrainingSettings settings = settings(prefix, dir.resolve("t")).withBounds(0, Duration.ofSeconds(20), 0);
+        TrainingSettings.Builder settings = settings(prefix, dir.resolve("t")).untilIdle(Duration.ofSeconds(20));
         Map<Long, Double> losses = new TreeMap<>();
         assertThatThrownBy(() -> train(settings, losses, 0))
                 .isInstanceOf(BatchMismatchException.class)
@@ -305,8 +335,8 @@ class ExactlyOnceTrainingTest {
         String other = new Topics("fingerprint").batches(Stage.SFT);
         kafka.createTopics(1, other);
         commit(other, 0, List.of(good.toBuilder().setTokenizerFingerprint("another-tokenizer").build()));
-        assertThatThrownBy(() -> train(settings(prefix, dir.resolve("f")).withTopics(new Topics("fingerprint"))
-                .withBounds(0, Duration.ofSeconds(20), 0), new TreeMap<>(), 0))
+        assertThatThrownBy(() -> train(settings(prefix, dir.resolve("f")).topics(new Topics("fingerprint"))
+                .untilIdle(Duration.ofSeconds(20)), new TreeMap<>(), 0))
                 .isInstanceOf(BatchMismatchException.class)
                 .hasMessageContaining("another-tokenizer")
                 .hasMessageContaining(fingerprint);
@@ -314,8 +344,8 @@ class ExactlyOnceTrainingTest {
         String ids = new Topics("vocabulary").batches(Stage.SFT);
         kafka.createTopics(1, ids);
         commit(ids, 0, List.of(TestBatches.withId(good, 0, 3, VOCAB + 904)));
-        assertThatThrownBy(() -> train(settings(prefix, dir.resolve("v")).withTopics(new Topics("vocabulary"))
-                .withBounds(0, Duration.ofSeconds(20), 0), new TreeMap<>(), 0))
+        assertThatThrownBy(() -> train(settings(prefix, dir.resolve("v")).topics(new Topics("vocabulary"))
+                .untilIdle(Duration.ofSeconds(20)), new TreeMap<>(), 0))
                 .isInstanceOf(BatchMismatchException.class)
                 .hasMessageContaining("token id 5000")
                 .hasMessageContaining("vocabulary of 4096");
@@ -330,10 +360,10 @@ class ExactlyOnceTrainingTest {
         commit(topic, 0, all.subList(0, 3));
         Path checkpoints = dir.resolve("ckpt");
         // Accumulation 2 over 3 batches: one step; the third batch waits for a partner when the topic goes idle.
-        TrainingSettings settings = settings(prefix, checkpoints)
-                .withTrainer(new Trainer.Settings(LrSchedule.constant(1e-3, 0), 1.0, 2, AdamW.Settings.defaults()))
-                .withCheckpointEvery(0, null)
-                .withBounds(0, Duration.ofMillis(1500), 0);
+        TrainingSettings.Builder settings = settings(prefix, checkpoints)
+                .trainer(new Trainer.Settings(LrSchedule.constant(1e-3, 0), 1.0, 2, AdamW.Settings.defaults()))
+                .checkpointEverySteps(0)
+                .untilIdle(Duration.ofMillis(1500));
         TrainingRun.Outcome first = train(settings, new TreeMap<>(), 0);
         assertThat(first.ended()).isEqualTo(TrainingRun.Ended.IDLE);
         assertThat(first.step()).isEqualTo(1);
@@ -358,8 +388,8 @@ class ExactlyOnceTrainingTest {
         Path checkpoints = dir.resolve("ckpt");
         AtomicReference<TrainingRun> running = new AtomicReference<>();
         TrainingRun.Outcome outcome;
-        try (TrainingRun run = TrainingRun.open(settings(prefix, checkpoints).withCheckpointEvery(0, null).withBounds(0, Duration.ofSeconds(20), 0),
-                (step, pass) -> {
+        try (TrainingRun run = TrainingRun.open(settings(prefix, checkpoints).checkpointEverySteps(0).untilIdle(Duration.ofSeconds(20)).build(),
+                step -> {
                     if (step.step() == 3) {
                         running.get().stop(); // as SIGTERM does, from another thread in the service
                     }
@@ -373,9 +403,101 @@ class ExactlyOnceTrainingTest {
         assertThat(Checkpoint.readState(outcome.lastCheckpoint()).offsets()).containsExactly(Map.entry(topic + "-0", 5L));
 
         // A checkpoint interval of 0: a checkpoint after every step.
-        TrainingRun.Outcome resumed = train(settings(prefix, checkpoints).withCheckpointEvery(0, Duration.ZERO)
-                .withBounds(5, Duration.ofSeconds(20), 0), new TreeMap<>(), 0);
+        TrainingRun.Outcome resumed = train(settings(prefix, checkpoints).checkpointEverySteps(0).checkpointInterval(Duration.ZERO)
+                .maxSteps(5).untilIdle(Duration.ofSeconds(20)), new TreeMap<>(), 0);
         assertThat(resumed.ended()).isEqualTo(TrainingRun.Ended.MAX_STEPS);
         assertThat(chain(checkpoints).keySet()).containsExactly(3L, 4L, 5L);
+    }
+
+    @Test
+    void theEvalFileIsEvaluatedEveryNStepsAndStepsReportTheirTimeWaitingForData() throws Exception {
+        int seqLen = 48;
+        String prefix = "eval";
+        String topic = new Topics(prefix).batches(Stage.SFT);
+        kafka.createTopics(1, topic);
+        List<Batch> all = batches(10, 0, 4, seqLen);
+        commit(topic, 0, all.subList(0, 3));
+        Path evalFile = dir.resolve("eval.jsonl");
+        Files.write(evalFile, List.of(
+                "{\"conversations\": [{\"role\": \"user\", \"content\": \"What is 15% of 80?\"}, {\"role\": \"assistant\", \"content\": \"12.\"}]}",
+                "not json",
+                "{\"conversations\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello! How can I help?\"}]}"));
+        Path checkpoints = dir.resolve("ckpt");
+        TrainingSettings settings = settings(prefix, checkpoints).seqLen(seqLen).evalFile(evalFile).evalEverySteps(2)
+                .checkpointEverySteps(2).untilIdle(Duration.ofSeconds(4)).build();
+
+        List<StepReport> reports = new ArrayList<>();
+        List<Boolean> waitingDuringSteps = new ArrayList<>();
+        AtomicReference<TrainingRun> current = new AtomicReference<>();
+        TrainingRun.Outcome outcome;
+        boolean waitingWhenIdle;
+        try (TrainingRun run = TrainingRun.open(settings, step -> {
+            synchronized (reports) {
+                reports.add(step);
+                waitingDuringSteps.add(current.get().batchesWaiting()); // its batch is in hand until the step is done
+                reports.notifyAll();
+            }
+        })) {
+            current.set(run);
+            assertThat(run.evalSet()).isPresent();
+            assertThat(run.evalSet().get().rejected()).hasSize(1);
+            CompletableFuture<TrainingRun.Outcome> running = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            synchronized (reports) {
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (reports.size() < 3 && System.currentTimeMillis() < deadline) {
+                    reports.wait(1000);
+                }
+            }
+            Thread.sleep(1500); // the run waits for the fourth batch: idle polls, nothing in hand, the topic read to its end
+            waitingWhenIdle = run.batchesWaiting();
+            long idleSince = run.lastStepNanos();
+            assertThat(TrainingRun.stuck(System.nanoTime(), idleSince, waitingWhenIdle, Duration.ofMillis(1000))).isFalse();
+            commit(topic, 0, all.subList(3, 4));
+            outcome = running.get(60, TimeUnit.SECONDS);
+            assertThat(run.lastStepNanos()).isGreaterThan(idleSince);
+            assertThat(run.batchesWaiting()).isFalse();
+        }
+        assertThat(waitingWhenIdle).isFalse();
+        assertThat(waitingDuringSteps).containsExactly(true, true, true, true);
+        assertThat(outcome.ended()).isEqualTo(TrainingRun.Ended.IDLE);
+        assertThat(reports).extracting(StepReport::step).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(reports).extracting(r -> r.evalLoss().isPresent()).containsExactly(false, true, false, true);
+        for (StepReport r : reports) {
+            assertThat(r.seconds()).isPositive().isGreaterThanOrEqualTo(r.dataWaitSeconds());
+        }
+        // Step 4 waited for its batch for about the 1.5 s the test held it back.
+        assertThat(reports.get(3).dataWaitSeconds()).isGreaterThan(1.0);
+        assertThat(reports.get(3).seconds()).isGreaterThan(1.0);
+
+        // The eval loss is the eval file's loss under the weights of that step (here: the checkpoint of step 4).
+        EvalSet evalSet;
+        try (TokenizerFolder tokenizer = TokenizerFolder.bundled()) {
+            evalSet = EvalSet.prepare(evalFile, Stage.SFT, seqLen, EvalSet.defaultPreparer(Stage.SFT, tokenizer, seqLen));
+        }
+        assertThat(evalSet.records()).hasSize(2);
+        try (MiniMind model = Checkpoint.loadModel(outcome.lastCheckpoint())) {
+            assertThat(reports.get(3).evalLoss().getAsDouble()).isCloseTo(evalSet.evaluate(model, 16).meanLoss(), within(1e-6));
+        }
+        SortedMap<Long, StepLog.Line> logged = StepLog.read(checkpoints.resolve(StepLog.FILE));
+        assertThat(logged.get(2L).evalLoss()).isEqualTo(reports.get(1).evalLoss());
+        assertThat(logged.get(4L).evalLoss()).isEqualTo(reports.get(3).evalLoss());
+        assertThat(logged.get(3L).evalLoss()).isEqualTo(OptionalDouble.empty());
+    }
+
+    @Test
+    void anEvalFileWithNothingToEvaluateStopsTheRunBeforeItStarts() throws Exception {
+        String prefix = "noeval";
+        kafka.createTopics(1, new Topics(prefix).batches(Stage.SFT));
+        Path evalFile = Files.write(dir.resolve("eval.jsonl"), List.of("not json", "{\"text\": 3}"));
+        assertThatThrownBy(() -> TrainingRun.open(settings(prefix, dir.resolve("ckpt")).evalFile(evalFile).build(), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(evalFile.toString())
+                .hasMessageContaining("no sft record with a trained token at T=16 (0 records, 2 lines rejected)");
     }
 }

@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * carry them: what the CLI's local run writes ({@link ServiceSettings#properties}) and the rest of each
  * service's rows in docs/architecture.md#service-settings, written out here rather than taken from
  * contract's SettingNames, so that the tests of the unknown-key rule check that list against the keys.
- * Uses only the contract, so ingest's tests (no Kafka Streams) use it too.
+ * Uses only the contract, so ingest's and the trainer's tests (no Kafka Streams) use it too.
  */
 public final class EveryServiceSettings {
     private static final ServiceSettings LOCAL_RUN = new ServiceSettings(List.of(Stage.PRETRAIN, Stage.SFT), "acme", 128, 4, 700,
@@ -50,15 +50,43 @@ public final class EveryServiceSettings {
         return settings;
     }
 
-    /** The keys the other services read and {@code service} does not, with a valid value. */
+    /** Every key the trainer reads, with a valid value (the shared ones as the pipeline services get them). */
+    public static Map<String, String> ofTrainer() {
+        Map<String, String> settings = new TreeMap<>(Map.of("millrace.topic-prefix", "acme", "millrace.tokenizer", "/models/tok",
+                "millrace.seq-len", "128"));
+        settings.putAll(Map.ofEntries(Map.entry("millrace.trainer.stage", "pretrain"), Map.entry("millrace.trainer.checkpoint-dir", "/ckpt"),
+                Map.entry("millrace.trainer.keep-checkpoints", "2"), Map.entry("millrace.trainer.init", "/init"),
+                Map.entry("millrace.trainer.model", "tiny"), Map.entry("millrace.trainer.seed", "3"), Map.entry("millrace.trainer.lr", "1e-3"),
+                Map.entry("millrace.trainer.warmup-steps", "5"), Map.entry("millrace.trainer.weight-decay", "0.1"),
+                Map.entry("millrace.trainer.beta1", "0.8"), Map.entry("millrace.trainer.beta2", "0.95"),
+                Map.entry("millrace.trainer.clip-norm", "0.5"), Map.entry("millrace.trainer.accumulation", "2"),
+                Map.entry("millrace.trainer.checkpoint-every-steps", "50"), Map.entry("millrace.trainer.checkpoint-interval", "5m"),
+                Map.entry("millrace.trainer.max-steps", "1000"), Map.entry("millrace.trainer.until-idle", "30s"),
+                Map.entry("millrace.trainer.passes", "1"), Map.entry("millrace.trainer.eval-file", "/eval.jsonl"),
+                Map.entry("millrace.trainer.eval-every-steps", "20"), Map.entry("millrace.trainer.progress-every-steps", "5"),
+                Map.entry("millrace.trainer.stuck-after", "2m")));
+        return settings;
+    }
+
+    /** The keys the other services (the trainer among them) read and {@code service} does not, with a valid value. */
     public static Map<String, String> ofServicesOtherThan(PipelineService service) {
-        Map<String, String> settings = new TreeMap<>();
+        Map<String, String> settings = new TreeMap<>(ofTrainer());
         for (PipelineService other : PipelineService.values()) {
             if (other != service) {
                 settings.putAll(of(other));
             }
         }
         settings.keySet().removeAll(of(service).keySet());
+        return settings;
+    }
+
+    /** The keys the pipeline services read and the trainer does not, with a valid value. */
+    public static Map<String, String> ofServicesOtherThanTrainer() {
+        Map<String, String> settings = new TreeMap<>();
+        for (PipelineService service : PipelineService.values()) {
+            settings.putAll(of(service));
+        }
+        settings.keySet().removeAll(ofTrainer().keySet());
         return settings;
     }
 }

@@ -17,6 +17,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.train.BatchTensors;
 import dev.millrace.training.train.Loss;
+import dev.millrace.training.train.NoGrad;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,7 +131,7 @@ public record EvalSet(Stage stage, int seqLen, List<Record> records, List<Prepar
             int to = Math.min(rows.size(), from + batchSize);
             BatchTensors batch = tensors("eval-" + from, rows.subList(from, to));
             batch.checkFits(model.config());
-            try (NDManager scratch = model.manager().newSubManager()) {
+            try (NoGrad noGrad = NoGrad.enter(); NDManager scratch = model.manager().newSubManager()) {
                 NDArray logits = model.forward(scratch, batch.input());
                 Shape shape = new Shape(batch.rows(), batch.length());
                 NDArray perRow = Loss.crossEntropy(logits, scratch.create(batch.targets(), shape))

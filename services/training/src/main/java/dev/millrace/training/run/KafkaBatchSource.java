@@ -35,16 +35,27 @@ public final class KafkaBatchSource implements AutoCloseable {
 
     /** Connects and assigns every partition of {@code topic}; fails when the topic does not exist. */
     public KafkaBatchSource(String bootstrapServers, String topic, String clientId) {
+        this(bootstrapServers, Map.of(), topic, clientId);
+    }
+
+    /**
+     * As above, with more client settings ({@code clientConfig}: SASL/TLS, timeouts, ...). The settings that make
+     * reading exactly-once (isolation level, no auto commit, no offset reset) and the bootstrap servers are this
+     * class's and win over {@code clientConfig}'s.
+     */
+    public KafkaBatchSource(String bootstrapServers, Map<String, ?> clientConfig, String topic, String clientId) {
         this.topic = topic;
         Properties p = new Properties();
+        p.putAll(clientConfig);
+        p.remove(ConsumerConfig.GROUP_ID_CONFIG); // no consumer group: partitions are assigned, offsets come from checkpoints
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         // A batch of minimind-26m at B=32, T=2048 is a few hundred KB: fetch whole batches, a few at a time.
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");
+        p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
+        p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");
         consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         try {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));

@@ -7,6 +7,7 @@ import dev.millrace.training.checkpoint.BatchRanges;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.CheckpointStore;
 import dev.millrace.training.checkpoint.TrainerState;
+import dev.millrace.training.eval.EvalSet;
 import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.model.ModelConfig;
 import dev.millrace.training.train.AdamW;
@@ -15,11 +16,14 @@ import dev.millrace.training.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 
 /**
@@ -33,15 +37,23 @@ import java.util.TreeMap;
  * (batches read for an unfinished accumulation group are read again after a resume), and their batch ranges
  * are the batches of the steps since the previous checkpoint (skipped batches, which train no token,
  * included). So the chain of checkpoints covers every committed batch of a pass exactly once.
+ *
+ * <p>Every step is appended to the {@link StepLog} of the checkpoint directory before its checkpoint is
+ * written (so no checkpointed step lacks its line), then reported to the listener; the eval file, when one is
+ * set, is evaluated every {@code evalEverySteps} steps. For a health check on another thread it tells when the
+ * last step finished and whether batches are waiting ({@link #lastStepNanos()}, {@link #batchesWaiting()}).
  */
 public final class TrainingRun implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
 
-    /** Called after every optimiser step (after its checkpoint, when it has one). */
+    /** Called after every optimiser step (after its step log line and its checkpoint, when it has one), on the training thread. */
     @FunctionalInterface
     public interface StepListener {
-        void onStep(Trainer.StepResult step, int pass);
+        void onStep(StepReport step) throws IOException;
     }
+
+    /** How often an idle run asks the broker whether batches are waiting beyond its read position. */
+    private static final Duration BACKLOG_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     /** Why a run ended. */
     public enum Ended { MAX_STEPS, IDLE, PASSES, STOPPED }
@@ -60,6 +72,8 @@ public final class TrainingRun implements AutoCloseable {
     private final String startedFrom;
     private final KafkaBatchSource source;
     private final StepListener listener;
+    private final EvalSet evalSet;
+    private final StepLog stepLog;
 
     private int pass;
     /** Next offsets after the last batch handed to the trainer. */
@@ -74,7 +88,16 @@ public final class TrainingRun implements AutoCloseable {
     private long lastCheckpointStep;
     private long lastCheckpointNanos = System.nanoTime();
     private Path lastCheckpoint;
+    private volatile Instant lastCheckpointTime;
     private volatile boolean stopRequested;
+    /** When the last step finished (or run() began); read by health checks on other threads. */
+    private volatile long lastStepNanos = System.nanoTime();
+    /** Batches read and not trained yet (the current poll's). */
+    private volatile boolean inHand;
+    /** The topic's end lay beyond the read position at the last check (made on idle polls). */
+    private volatile boolean behind;
+    private long lastBacklogCheckNanos;
+    private long waitNanos;
 
     private TrainingRun(TrainingSettings settings, StepListener listener) throws IOException {
         this.settings = settings;
@@ -87,6 +110,7 @@ public final class TrainingRun implements AutoCloseable {
             fingerprint = tokenizer.fingerprint();
             tokenizerVocab = tokenizer.vocabSize();
             presetConfig = ModelConfig.preset(settings.modelPreset(), tokenizer);
+            evalSet = settings.evalFile() == null ? null : prepareEvalSet(settings, tokenizer);
         }
         Optional<Path> newest = store.newest();
         Map<Integer, Long> offsets = Map.of();
@@ -120,6 +144,7 @@ public final class TrainingRun implements AutoCloseable {
             skippedBatches = state.skippedBatches();
             modelName = state.model();
             startedFrom = from.toAbsolutePath().toString();
+            lastCheckpointTime = Files.getLastModifiedTime(from.resolve(Checkpoint.STATE)).toInstant();
             LOG.log(System.Logger.Level.INFO, "resuming from {0}: step {1}, pass {2}, offsets {3}", from, steps, pass, state.offsets());
         } else if (settings.init() != null) {
             Path init = settings.init();
@@ -149,19 +174,42 @@ public final class TrainingRun implements AutoCloseable {
                         + settings.tokenizerFolder() + " has " + tokenizerVocab);
             }
             this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
-            this.source = new KafkaBatchSource(settings.bootstrapServers(), topic, "millrace-trainer-" + settings.stage().id());
+            this.source = new KafkaBatchSource(settings.bootstrapServers(), settings.kafkaConfig(), topic, "millrace-trainer-" + settings.stage().id());
         } catch (RuntimeException e) {
             adamw.close();
             model.close();
             throw e;
         }
+        StepLog log = null;
         try {
             this.readOffsets = source.seek(offsets);
-        } catch (RuntimeException e) {
-            close();
+            log = StepLog.open(settings.checkpointDir().resolve(StepLog.FILE));
+        } catch (IOException | RuntimeException e) {
+            source.close();
+            adamw.close();
+            model.close();
             throw e;
         }
+        this.stepLog = log;
         this.stepOffsets = new TreeMap<>(readOffsets);
+    }
+
+    /** The eval file in {@code prepare}'s rows; a file with nothing to evaluate is a configuration error. */
+    private static EvalSet prepareEvalSet(TrainingSettings settings, TokenizerFolder tokenizer) throws IOException {
+        Path file = settings.evalFile();
+        EvalSet set = EvalSet.prepare(file, settings.stage(), settings.seqLen(), EvalSet.defaultPreparer(settings.stage(), tokenizer, settings.seqLen()));
+        long tokens = set.records().stream().mapToLong(EvalSet.Record::trainedTokens).sum();
+        if (!set.rejected().isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "eval file {0}: {1} lines rejected (not evaluated), the first: line {2}: {3}", file,
+                    set.rejected().size(), set.rejected().get(0).line(), set.rejected().get(0).message());
+        }
+        if (tokens == 0) {
+            throw new IllegalArgumentException("the eval file " + file + " has no " + settings.stage().id() + " record with a trained token at T="
+                    + settings.seqLen() + " (" + set.records().size() + " records, " + set.rejected().size() + " lines rejected)");
+        }
+        LOG.log(System.Logger.Level.INFO, "eval file {0}: {1} records, {2} trained tokens, evaluated every {3} steps", file,
+                set.records().size(), tokens, settings.evalEverySteps());
+        return set;
     }
 
     /** Opens a run: resumes from the newest checkpoint, or starts from {@code init} or a fresh model; seeks the topic. */
@@ -192,6 +240,8 @@ public final class TrainingRun implements AutoCloseable {
     /** Trains until a bound is reached or {@link #stop()} is called, then writes a final checkpoint (if a step was taken since the last). */
     public Outcome run() throws IOException {
         long lastBatchNanos = System.nanoTime();
+        lastStepNanos = lastBatchNanos;
+        waitNanos = 0;
         Map<Integer, Long> passEnd = settings.passes() > 0 ? source.endOffsets() : null;
         while (true) {
             if (stopRequested) {
@@ -200,8 +250,11 @@ public final class TrainingRun implements AutoCloseable {
             if (maxStepsReached()) {
                 return finish(Ended.MAX_STEPS);
             }
+            long pollStart = System.nanoTime();
             List<KafkaBatchSource.Read> reads = source.poll(settings.pollTimeout());
             if (reads.isEmpty()) {
+                waitNanos += System.nanoTime() - pollStart;
+                checkBacklog();
                 if (passEnd != null && source.reached(passEnd)) {
                     if (pass + 1 >= settings.passes()) {
                         return finish(Ended.PASSES);
@@ -218,13 +271,49 @@ public final class TrainingRun implements AutoCloseable {
                 continue;
             }
             lastBatchNanos = System.nanoTime();
-            for (KafkaBatchSource.Read read : reads) {
-                train(read);
-                if (maxStepsReached() || stopRequested) {
-                    break; // the rest is read again after a resume: the checkpoint's offsets stop before it
+            inHand = true;
+            try {
+                for (KafkaBatchSource.Read read : reads) {
+                    train(read);
+                    if (maxStepsReached() || stopRequested) {
+                        break; // the rest is read again after a resume: the checkpoint's offsets stop before it
+                    }
                 }
+            } finally {
+                inHand = false;
             }
         }
+    }
+
+    /** On an idle poll, at most every {@link #BACKLOG_CHECK_INTERVAL}: does the topic's end lie beyond the read position? */
+    private void checkBacklog() {
+        long now = System.nanoTime();
+        if (now - lastBacklogCheckNanos < BACKLOG_CHECK_INTERVAL.toNanos()) {
+            return;
+        }
+        lastBacklogCheckNanos = now;
+        behind = !source.reached(source.endOffsets());
+    }
+
+    /**
+     * When the last step finished, or {@link #run()} began ({@link System#nanoTime()}); safe to read from any thread.
+     */
+    public long lastStepNanos() {
+        return lastStepNanos;
+    }
+
+    /**
+     * Whether batches are waiting for this run: batches read and not trained yet, or (at the last check, made
+     * at most every second while no batch arrives) the topic's end beyond the read position. Safe to read
+     * from any thread. With {@link #lastStepNanos()}: a run that finishes no step while batches wait is stuck.
+     */
+    public boolean batchesWaiting() {
+        return inHand || behind;
+    }
+
+    /** Whether a run with {@code lastStepNanos} and {@code batchesWaiting} is stuck at {@code nowNanos}: no step for {@code after} while batches wait. */
+    public static boolean stuck(long nowNanos, long lastStepNanos, boolean batchesWaiting, Duration after) {
+        return batchesWaiting && nowNanos - lastStepNanos >= after.toNanos();
     }
 
     /** Asks a running {@link #run()} to stop after the current batch and write its final checkpoint (SIGTERM). */
@@ -254,12 +343,23 @@ public final class TrainingRun implements AutoCloseable {
             return;
         }
         Trainer.StepResult result = step.get();
+        long now = System.nanoTime();
+        double seconds = (now - lastStepNanos) / 1e9;
+        double waited = Math.min(seconds, waitNanos / 1e9);
+        waitNanos = 0;
+        lastStepNanos = now;
         ranges.addAll(pendingIds);
         pendingIds.clear();
         skippedBatches += pendingSkipped;
         pendingSkipped = 0;
         trainedTokens += result.trainedTokens();
         stepOffsets = new TreeMap<>(readOffsets);
+        OptionalDouble evalLoss = OptionalDouble.empty();
+        if (evalSet != null && result.step() % settings.evalEverySteps() == 0) {
+            evalLoss = OptionalDouble.of(evalSet.evaluate(model, settings.evalBatchSize()).meanLoss());
+        }
+        StepReport report = new StepReport(result, pass, seconds, waited, evalLoss);
+        stepLog.append(report); // before the checkpoint: a checkpointed step always has its line
         boolean bySteps = settings.checkpointEverySteps() > 0 && result.step() % settings.checkpointEverySteps() == 0;
         boolean byTime = settings.checkpointInterval() != null
                 && System.nanoTime() - lastCheckpointNanos >= settings.checkpointInterval().toNanos();
@@ -267,7 +367,7 @@ public final class TrainingRun implements AutoCloseable {
             checkpoint();
         }
         if (listener != null) {
-            listener.onStep(result, pass);
+            listener.onStep(report);
         }
     }
 
@@ -303,6 +403,7 @@ public final class TrainingRun implements AutoCloseable {
         ranges.clear();
         lastCheckpointStep = step;
         lastCheckpointNanos = System.nanoTime();
+        lastCheckpointTime = Instant.now();
         LOG.log(System.Logger.Level.INFO, "checkpoint {0}: step {1}, pass {2}, offsets {3}", lastCheckpoint, step, pass, offsets);
     }
 
@@ -318,14 +419,44 @@ public final class TrainingRun implements AutoCloseable {
         return model;
     }
 
-    /** Releases the consumer and the model; writes nothing (a crash after the last checkpoint looks the same). */
+    /** Tokens trained in all, resumed ones included. */
+    public long trainedTokens() {
+        return trainedTokens;
+    }
+
+    /** Batches skipped because they train no token, in all, resumed ones included. */
+    public long skippedBatches() {
+        return skippedBatches;
+    }
+
+    /** When the newest checkpoint (written by this run or resumed from) was written; empty before the first. Any thread. */
+    public Optional<Instant> lastCheckpointTime() {
+        return Optional.ofNullable(lastCheckpointTime);
+    }
+
+    /** The prepared eval file; empty when none is set. */
+    public Optional<EvalSet> evalSet() {
+        return Optional.ofNullable(evalSet);
+    }
+
+    public TrainingSettings settings() {
+        return settings;
+    }
+
+    /** Releases the consumer, the step log and the model; writes nothing (a crash after the last checkpoint looks the same). */
     @Override
     public void close() {
         try {
             source.close();
         } finally {
-            adamw.close();
-            model.close();
+            try {
+                stepLog.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing " + stepLog.file() + ": " + e.getMessage());
+            } finally {
+                adamw.close();
+                model.close();
+            }
         }
     }
 }

@@ -55,7 +55,7 @@ public final class AdamW implements AutoCloseable {
         double correction1 = 1 - Math.pow(settings.beta1, steps);
         double correction2 = 1 - Math.pow(settings.beta2, steps);
         // Every temporary here (the gradient handles included) is made in a long-lived manager; the scope frees them.
-        try (NDScope scope = new NDScope()) {
+        try (NoGrad noGrad = NoGrad.enter(); NDScope scope = new NDScope()) {
             weights.forEach((name, w) -> {
                 NDArray g = w.getGradient().mul(gradScale);
                 NDArray m = firstMoments.get(name);

@@ -104,7 +104,7 @@ public final class Trainer {
 
     /** {@code Σ ce·m / Σ m} of a batch under the current weights; nothing is learned. NaN when it trains no token. */
     public double loss(BatchTensors batch) {
-        try (NDManager scratch = model.manager().newSubManager()) {
+        try (NoGrad noGrad = NoGrad.enter(); NDManager scratch = model.manager().newSubManager()) {
             return weightedLoss(scratch, batch).getFloat() / batch.weightSum();
         }
     }
