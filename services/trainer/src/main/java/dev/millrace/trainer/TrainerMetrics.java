@@ -54,7 +54,7 @@ final class TrainerMetrics {
         stepTime = Timer.builder("millrace.trainer.step").tags(tags)
                 .description("Wall time per optimiser step: reading, waiting for data, training, evaluating, checkpointing").register(registry);
         dataWait = Counter.builder("millrace.trainer.data.wait").tags(tags).baseUnit("seconds")
-                .description("Time spent waiting for batches (polls that brought none)").register(registry);
+                .description("Time spent waiting for batches (from a poll that brought none to the next batch)").register(registry);
     }
 
     /** After each step, on the training thread. */

@@ -33,6 +33,24 @@ class TrainerServiceTest {
         return StepLog.read(TrainerTestResource.checkpoints().resolve(StepLog.FILE));
     }
 
+    /**
+     * /q/metrics once {@code steps} steps are in it: a step's line is written before its checkpoint and the
+     * metrics are updated after it, so then both are done.
+     */
+    private static String awaitMetrics(int steps) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        String metrics;
+        do {
+            metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+            Matcher m = Pattern.compile("(?m)^millrace_trainer_steps_total\\{stage=\"sft\"} (\\S+)$").matcher(metrics);
+            if (m.find() && Double.parseDouble(m.group(1)) == steps) {
+                return metrics;
+            }
+            Thread.sleep(100);
+        } while (System.currentTimeMillis() < deadline);
+        return metrics;
+    }
+
     private static double metric(String metrics, String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name + "{stage=\"sft\"}") + " (\\S+)$").matcher(metrics);
         assertThat(m.find()).as(name + " in /q/metrics").isTrue();
@@ -42,6 +60,7 @@ class TrainerServiceTest {
     @Test
     void itTrainsTheWaitingBatchesAndThoseThatArriveAndShowsItsProgress() throws Exception {
         SortedMap<Long, StepLog.Line> steps = awaitSteps(TrainerTestResource.BATCHES);
+        String metrics = awaitMetrics(TrainerTestResource.BATCHES);
         assertThat(steps.keySet()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
         assertThat(steps.get(3L).evalLoss()).isPresent();
         assertThat(steps.get(6L).evalLoss()).isPresent();
@@ -59,7 +78,6 @@ class TrainerServiceTest {
         given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"))
                 .body("checks[0].data.batches_waiting", equalTo(false));
 
-        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metric(metrics, "millrace_trainer_steps_total")).isEqualTo(6);
         assertThat(metric(metrics, "millrace_trainer_tokens_total")).isEqualTo(steps.values().stream().mapToLong(StepLog.Line::trainedTokens).sum());
         assertThat(metric(metrics, "millrace_trainer_loss")).isEqualTo(steps.get(6L).loss());
@@ -77,7 +95,7 @@ class TrainerServiceTest {
         TrainerTestResource.commit(100, 2);
         SortedMap<Long, StepLog.Line> more = awaitSteps(TrainerTestResource.BATCHES + 2);
         assertThat(more.lastKey()).isEqualTo(8L);
-        String after = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        String after = awaitMetrics(TrainerTestResource.BATCHES + 2);
         assertThat(metric(after, "millrace_trainer_steps_total")).isEqualTo(8);
         assertThat(metric(after, "millrace_trainer_data_wait_seconds_total")).isPositive(); // it waited for the last two
         assertThat(new CheckpointStore(TrainerTestResource.checkpoints(), 3).list()).extracting(CheckpointStore::step).containsExactly(4L, 8L);

@@ -10,7 +10,8 @@ import java.util.OptionalDouble;
  * @param pass the pass over the topic it belongs to (0-based)
  * @param seconds wall time since the previous step finished (or since {@link TrainingRun#run()} began, for
  *     its first step): reading and waiting for batches, training, and the previous step's evaluation and checkpoint
- * @param dataWaitSeconds the part of {@code seconds} spent in polls that brought no batch (waiting for data)
+ * @param dataWaitSeconds the part of {@code seconds} spent waiting for data: from the first poll that brought no
+ *     batch to the arrival of the next batch
  * @param evalLoss the eval file's loss after this step, when it was evaluated at this step
  */
 public record StepReport(Trainer.StepResult result, int pass, double seconds, double dataWaitSeconds, OptionalDouble evalLoss) {

@@ -242,6 +242,7 @@ public final class TrainingRun implements AutoCloseable {
         long lastBatchNanos = System.nanoTime();
         lastStepNanos = lastBatchNanos;
         waitNanos = 0;
+        long idleSince = -1; // when the polls began to bring nothing: waiting for data until the next batch arrives
         Map<Integer, Long> passEnd = settings.passes() > 0 ? source.endOffsets() : null;
         while (true) {
             if (stopRequested) {
@@ -253,7 +254,9 @@ public final class TrainingRun implements AutoCloseable {
             long pollStart = System.nanoTime();
             List<KafkaBatchSource.Read> reads = source.poll(settings.pollTimeout());
             if (reads.isEmpty()) {
-                waitNanos += System.nanoTime() - pollStart;
+                if (idleSince < 0) {
+                    idleSince = pollStart;
+                }
                 checkBacklog();
                 if (passEnd != null && source.reached(passEnd)) {
                     if (pass + 1 >= settings.passes()) {
@@ -271,6 +274,10 @@ public final class TrainingRun implements AutoCloseable {
                 continue;
             }
             lastBatchNanos = System.nanoTime();
+            if (idleSince >= 0) {
+                waitNanos += lastBatchNanos - idleSince;
+                idleSince = -1;
+            }
             inHand = true;
             try {
                 for (KafkaBatchSource.Read read : reads) {
