@@ -77,6 +77,10 @@ final class DemoCommand extends Millrace.OutputAware {
             description = "optimiser steps of the tiny model per trained stage (pretrain, then SFT from its checkpoint); 0: no training (default ${DEFAULT-VALUE})")
     long trainSteps;
 
+    @Option(names = "--train-lr", defaultValue = "" + DemoTraining.LR, paramLabel = "LR",
+            description = "peak learning rate of the demo's training (MiniMind's cosine schedule over the steps; default ${DEFAULT-VALUE})")
+    double trainLr;
+
     @Option(names = "--repo-root", hidden = true, paramLabel = "DIR", description = "the Millrace checkout with the packaged services")
     Path repoRoot;
 
@@ -91,6 +95,9 @@ final class DemoCommand extends Millrace.OutputAware {
         }
         if (trainSteps < 0) {
             throw new Millrace.UsageError("--train-steps cannot be negative");
+        }
+        if (!(trainLr > 0)) {
+            throw new Millrace.UsageError("--train-lr must be positive");
         }
         List<Stage> stages = stages(stageIds);
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
@@ -114,7 +121,7 @@ final class DemoCommand extends Millrace.OutputAware {
         try (LocalSystem system = LocalSystem.start(root, options)) {
             Map<Stage, String> dataLines = runOn(system, samples);
             Map<Stage, String> trainingLines = training
-                    ? DemoTraining.run(system, stages, trainSteps, Duration.ofSeconds(timeoutSeconds), err)
+                    ? DemoTraining.run(system, stages, trainSteps, trainLr, Duration.ofSeconds(timeoutSeconds), err)
                     : Map.of();
             for (Stage stage : stages) {
                 summary.add(dataLines.get(stage));

@@ -32,8 +32,8 @@ final class DemoTraining {
     static final Set<Stage> TRAINED = EnumSet.of(Stage.PRETRAIN, Stage.SFT);
     static final String MODEL = "tiny";
     /**
-     * A high rate for a tiny model on a few hundred examples seen many times: the demo shows the loss fall
-     * within its step cap (the trainer's cosine schedule over the cap takes it down to a tenth).
+     * The default peak rate: high, for a tiny model on a few hundred examples seen many times, so the loss falls
+     * within the step cap (the trainer's cosine schedule over the cap takes it down to a tenth).
      */
     static final double LR = 3e-3;
     /** Passes over the batch topic: more than the step cap ever needs; the cap ends the run. */
@@ -43,7 +43,7 @@ final class DemoTraining {
     }
 
     /** Trains the chosen stages that can be trained, in stage order; returns each one's summary line. */
-    static Map<Stage, String> run(LocalSystem system, List<Stage> stages, long steps, Duration timeout, PrintStream err) {
+    static Map<Stage, String> run(LocalSystem system, List<Stage> stages, long steps, double lr, Duration timeout, PrintStream err) {
         Map<Stage, String> lines = new EnumMap<>(Stage.class);
         Path pretrained = null;
         for (Stage stage : stages) {
@@ -52,7 +52,7 @@ final class DemoTraining {
             }
             Path dir = system.runDir().resolve("checkpoints").resolve(stage.id());
             TrainerOptions trainer = new TrainerOptions(stage, dir).model(MODEL).bounds(steps, PASSES, null)
-                    .set("lr", LR).set("checkpoint-every-steps", steps).set("progress-every-steps", Math.max(1, steps / 10));
+                    .set("lr", lr).set("checkpoint-every-steps", steps).set("progress-every-steps", Math.max(1, steps / 10));
             if (stage == Stage.SFT && pretrained != null) {
                 trainer.init(pretrained);
             }
