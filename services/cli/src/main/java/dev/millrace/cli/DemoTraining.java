@@ -35,7 +35,7 @@ final class DemoTraining {
      * The default peak rate: high, for a tiny model on a few hundred examples seen many times, so the loss falls
      * within the step cap (the trainer's cosine schedule over the cap takes it down to a tenth).
      */
-    static final double LR = 3e-3;
+    static final double LR = 1e-2;
     /** Passes over the batch topic: more than the step cap ever needs; the cap ends the run. */
     static final int PASSES = 1000;
 

@@ -30,6 +30,8 @@ class DemoCommandTest {
 
         assertThat(CliRun.of("demo", "--timeout", "0").exitCode()).isEqualTo(2);
         assertThat(CliRun.of("demo", "--packing", "on").exitCode()).isEqualTo(2);
+        assertThat(CliRun.of("demo", "--train-steps", "-1").exitCode()).isEqualTo(2);
+        assertThat(CliRun.of("demo", "--train-lr", "0").exitCode()).isEqualTo(2);
 
         CliRun unknownStage = CliRun.of("demo", "--stages", "sft,rlhf");
         assertThat(unknownStage.exitCode()).isEqualTo(2);
@@ -52,8 +54,19 @@ class DemoCommandTest {
         assertThat(run.err())
                 .contains("services/kafka-local/target/lib")
                 .contains("services/ingest/target/quarkus-app/quarkus-run.jar")
+                .contains("services/trainer/target/quarkus-app/quarkus-run.jar")
                 .contains("./mvnw -DskipTests package")
                 .doesNotContain("Exception"); // a message, not a stack trace
+    }
+
+    @Test
+    void withoutTrainingTheTrainerIsNotNeeded(@TempDir Path emptyCheckout) {
+        CliRun run = CliRun.of("demo", "--repo-root", emptyCheckout.toString(), "--train-steps", "0");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("services/ingest/target/quarkus-app/quarkus-run.jar").doesNotContain("services/trainer");
+
+        CliRun dpoOnly = CliRun.of("demo", "--repo-root", emptyCheckout.toString(), "--stages", "dpo");
+        assertThat(dpoOnly.err()).as("dpo is not trained").doesNotContain("services/trainer");
     }
 
     @Test

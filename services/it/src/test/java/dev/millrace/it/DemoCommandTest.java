@@ -37,7 +37,7 @@ class DemoCommandTest {
     private static final Pattern TRAINING = Pattern.compile("stage=(\\w+) steps=(\\d+) first_loss=(\\d+\\.\\d{4}) last_loss=(\\d+\\.\\d{4})");
     private static final Pattern RUN_DIR = Pattern.compile("run directory (\\S+) \\(process logs in (\\S+)\\)");
     private static final Set<Stage> TRAINED = Set.of(Stage.PRETRAIN, Stage.SFT);
-    private static final int B = 16;
+    private static final int B = 8; // the demo's default
 
     @Test
     void runsEveryStageOnItsSampleAndPrintsOneSummaryLinePerStage() throws Exception {

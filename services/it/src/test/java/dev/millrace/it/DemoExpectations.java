@@ -43,7 +43,7 @@ import java.util.Set;
  *                       the example does not start its row)
  */
 record DemoExpectations(Stage stage, long records, long rejected, long prompts, long rows, long nonPad, long trained, long leadingTrained) {
-    static final int T = 512;
+    static final int T = 256; // the demo's default
 
     static DemoExpectations of(Stage stage) {
         try (TokenizerFolder folder = TokenizerFolder.bundled()) {

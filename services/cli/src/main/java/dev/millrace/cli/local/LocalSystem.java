@@ -38,8 +38,8 @@ public final class LocalSystem implements AutoCloseable {
 
     /** What to start and how. Mutable builder-style settings; defaults are the demo's. */
     public static final class Options {
-        private int seqLen = 512;
-        private int batchSize = 16;
+        private int seqLen = 256;
+        private int batchSize = 8;
         private long batchLingerMs = 1000;
         private List<Stage> stages = List.of(Stage.SFT);
         private Set<Stage> packing = EnumSet.noneOf(Stage.class);

@@ -46,7 +46,7 @@ class LocalSystemTest {
                 .batchLingerMs(250).packing(EnumSet.of(Stage.SFT)).settings();
         assertThat(settings).isEqualTo(new ServiceSettings(List.of(Stage.DPO, Stage.SFT), "p", 64, 4, 250, Set.of(Stage.SFT)));
         assertThat(new LocalSystem.Options().settings()).as("the demo's defaults")
-                .isEqualTo(new ServiceSettings(List.of(Stage.SFT), "millrace", 512, 16, 1000, Set.of()));
+                .isEqualTo(new ServiceSettings(List.of(Stage.SFT), "millrace", 256, 8, 1000, Set.of()));
     }
 
     @Test

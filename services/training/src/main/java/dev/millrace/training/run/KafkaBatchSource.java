@@ -56,6 +56,9 @@ public final class KafkaBatchSource implements AutoCloseable {
         // A batch of minimind-26m at B=32, T=2048 is a few hundred KB: fetch whole batches, a few at a time.
         p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024));
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");
+        // A seek (the next pass) waits for the fetch in flight at the log's end, which the broker holds up to this
+        // long when there is nothing new (default 500 ms): short, so passes follow each other without a pause.
+        p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
         consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         try {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));

@@ -262,10 +262,7 @@ public final class TrainingRun implements AutoCloseable {
                     if (pass + 1 >= settings.passes()) {
                         return finish(Ended.PASSES);
                     }
-                    pass++;
-                    readOffsets = source.seekToBeginning();
-                    passEnd = source.endOffsets();
-                    LOG.log(System.Logger.Level.INFO, "pass {0} of {1} over {2}", pass + 1, settings.passes(), source.topic());
+                    passEnd = nextPass();
                     continue;
                 }
                 if (settings.untilIdle() != null && System.nanoTime() - lastBatchNanos >= settings.untilIdle().toNanos()) {
@@ -289,7 +286,23 @@ public final class TrainingRun implements AutoCloseable {
             } finally {
                 inHand = false;
             }
+            // A pass ends as soon as its last batch is trained, not one idle poll later (which costs a poll timeout
+            // and a fetch held at the log's end every pass: a fifth of the time on a small topic read many times).
+            if (passEnd != null && !maxStepsReached() && !stopRequested && source.reached(passEnd)) {
+                if (pass + 1 >= settings.passes()) {
+                    return finish(Ended.PASSES);
+                }
+                passEnd = nextPass();
+            }
         }
+    }
+
+    /** Starts the next pass: back to the beginning of every partition; returns where the pass ends. */
+    private Map<Integer, Long> nextPass() {
+        pass++;
+        readOffsets = source.seekToBeginning();
+        LOG.log(System.Logger.Level.INFO, "pass {0} of {1} over {2}", pass + 1, settings.passes(), source.topic());
+        return source.endOffsets();
     }
 
     /** On an idle poll, at most every {@link #BACKLOG_CHECK_INTERVAL}: does the topic's end lie beyond the read position? */
