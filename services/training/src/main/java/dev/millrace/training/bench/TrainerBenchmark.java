@@ -139,7 +139,7 @@ public final class TrainerBenchmark {
         Peak after = peakMatmul();
         System.out.printf(Locale.ROOT, "peak float32 matmul, after the steps:  %.1f GFLOP/s (n=%d; %s)%n", after.flops() / 1e9, after.size(), after.perSize());
         double peak = Math.max(before.flops(), after.flops());
-        System.out.printf(Locale.ROOT, "load average at end %s%n%n", loadAverage());
+        System.out.printf(Locale.ROOT, "load average at end %s; peak resident set %s%n%n", loadAverage(), peakResidentSet());
 
         System.out.printf(Locale.ROOT, "%-13s %3s %4s %5s %8s %8s %9s %22s %9s %8s %6s%n",
                 "model", "B", "T", "steps", "params", "matmul", "GFLOP/step", "step s (median; range)", "tokens/s", "GFLOP/s", "MFU");
@@ -263,6 +263,18 @@ public final class TrainerBenchmark {
         try {
             String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** VmHWM of this process (Linux): the most memory the run held, the largest model's steps in practice. */
+    private static String peakResidentSet() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .filter(l -> l.startsWith("VmHWM:"))
+                    .map(l -> String.format(Locale.ROOT, "%.2f GB", Long.parseLong(l.replaceAll("\\D", "")) * 1024 / 1e9))
+                    .findFirst().orElse("unknown");
         } catch (IOException | RuntimeException e) {
             return "unknown";
         }
