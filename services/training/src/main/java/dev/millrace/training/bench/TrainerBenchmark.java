@@ -27,8 +27,8 @@ import java.util.Random;
  * {@link Trainer#step}) of {@code tiny} at B=16, T=128 and {@code minimind-26m} at B=8, T=512 on random ids with
  * every position trained, and the model FLOP utilisation (MFU): the model FLOPs of a step ({@link ModelFlops})
  * per second, over the peak float32 matrix-product rate DJL's own libtorch reaches on this machine, measured in
- * the same run (before and after the steps; the higher is used, so a machine that got busier lowers the MFU
- * rather than raising it).
+ * the same run (before and after the steps; the higher is used: a peak measured while other processes held the
+ * cores would inflate the MFU).
  *
  * <p>Run it with {@code services/training/benchmark [--threads N] [--steps N] [--warmup N] [--models a,b]}
  * (see the module README). Prints a table and one {@code benchmark ...} line per model on standard output.
