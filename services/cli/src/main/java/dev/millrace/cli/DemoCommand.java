@@ -131,7 +131,7 @@ final class DemoCommand extends Millrace.OutputAware {
         try (LocalSystem system = LocalSystem.start(root, options)) {
             Map<Stage, String> dataLines = runOn(system, samples);
             Map<Stage, String> trainingLines = training
-                    ? DemoTraining.run(system, stages, trainSteps, trainLr, Duration.ofSeconds(timeoutSeconds), err)
+                    ? DemoTraining.run(system, stages, trainSteps, trainLr, DemoTraining.TIMEOUT, err)
                     : Map.of();
             for (Stage stage : stages) {
                 summary.add(dataLines.get(stage));

@@ -36,6 +36,11 @@ final class DemoTraining {
      * within the step cap (the trainer's cosine schedule over the cap takes it down to a tenth).
      */
     static final double LR = 1e-2;
+    /**
+     * How long one stage's training may take before the demo gives up: far more than the minute it takes on 2 idle
+     * cores, because libtorch's threads slow down many times over when other processes hold the cores.
+     */
+    static final Duration TIMEOUT = Duration.ofMinutes(15);
     /** Passes over the batch topic: more than the step cap ever needs; the cap ends the run. */
     static final int PASSES = 1000;
 
