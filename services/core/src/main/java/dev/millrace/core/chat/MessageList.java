@@ -86,6 +86,7 @@ public final class MessageList {
             message.put("role", role);
             message.put("content", content(m, where));
             Object lifted = addExtras(m, Set.of("role", "content"), role, message, where);
+            checkNullContent(message, where);
             if (lifted != null) {
                 tools = lifted;
             }
@@ -123,6 +124,10 @@ public final class MessageList {
         return tools;
     }
 
+    /**
+     * A message's content: a string, a list of parts, or null, which {@link #checkNullContent} then
+     * allows only on an assistant message with tool calls.
+     */
     static Object content(JsonNode m, String where) throws RecordRejected {
         if (!m.has("content")) {
             throw new RecordRejected(Reason.MISSING_FIELD, where + " has no \"content\"");
@@ -130,6 +135,9 @@ public final class MessageList {
         JsonNode c = m.get("content");
         if (c.isTextual()) {
             return c.asText();
+        }
+        if (c.isNull()) {
+            return null;
         }
         if (c.isArray()) { // a list of {"type": "text", ...} parts goes to the template as it is, as HF does
             for (int k = 0; k < c.size(); k++) {
@@ -140,6 +148,25 @@ public final class MessageList {
             return PlainJson.toPlain(c);
         }
         throw new RecordRejected(Reason.WRONG_TYPE, where + ".content must be a string or a list of parts, found " + PlainJson.typeName(c));
+    }
+
+    /**
+     * Null content is how OpenAI exports an assistant message that only calls tools
+     * ({@code "content": null} with {@code tool_calls}), so it is kept there, as null, for the template
+     * to see what Hugging Face's {@code apply_chat_template} would (docs/decisions.md, "Null content on
+     * a tool-calling turn"). Anywhere else it is {@code WRONG_TYPE}: values are never coerced.
+     *
+     * @param message the mapped message, with its role and its {@code tool_calls} already parsed
+     */
+    static void checkNullContent(Map<String, Object> message, String where) throws RecordRejected {
+        if (message.get("content") != null) {
+            return;
+        }
+        boolean callsTools = message.get("tool_calls") instanceof List<?> calls && !calls.isEmpty();
+        if (!"assistant".equals(message.get("role")) || !callsTools) {
+            throw new RecordRejected(Reason.WRONG_TYPE, where + ".content must be a string or a list of parts, found null"
+                    + " (null is allowed only on an assistant message with a non-empty \"tool_calls\" list)");
+        }
     }
 
     /**

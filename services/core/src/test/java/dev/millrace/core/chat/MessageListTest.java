@@ -155,6 +155,43 @@ class MessageListTest {
     }
 
     @Test
+    void nullContentOnAnAssistantMessageWithToolCallsIsKeptAsNull() throws Exception {
+        // How OpenAI exports a turn that only calls tools.
+        Conversation c = parse("[{'role': 'user', 'content': 'weather?'},"
+                + " {'role': 'assistant', 'content': null, 'tool_calls': [{'type': 'function', 'function': {'name': 'w', 'arguments': '{}'}}]},"
+                + " {'role': 'tool', 'content': 'sunny'}, {'role': 'assistant', 'content': 'sunny'}]");
+
+        assertThat(c.messages().get(1)).containsEntry("content", null).containsKey("tool_calls");
+        assertThat(c.messages().get(1).keySet()).containsExactly("role", "content", "tool_calls");
+    }
+
+    @Test
+    void nullContentWithMiniMindToolCallsGivenAsAJsonStringIsKeptAsNull() throws Exception {
+        Conversation c = parse("[{'role': 'user', 'content': 'weather?'},"
+                + " {'role': 'assistant', 'content': null, 'tool_calls': '[{\\'name\\': \\'w\\'}]'}]");
+
+        assertThat(c.messages().get(1)).containsEntry("content", null)
+                .containsEntry("tool_calls", List.of(Map.of("name", "w")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "no tool_calls            | conversations[1] | [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': null}]",
+        "tool_calls null          | conversations[1] | [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': null, 'tool_calls': null}]",
+        "tool_calls empty         | conversations[1] | [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': null, 'tool_calls': []}]",
+        "tool_calls not a list    | conversations[1] | [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': null, 'tool_calls': {'name': 'w'}}]",
+        "a user message           | conversations[0] | [{'role': 'user', 'content': null, 'tool_calls': [{'name': 'w'}]}, {'role': 'assistant', 'content': 'a'}]",
+        "a tool message           | conversations[2] | [{'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': '', 'tool_calls': [{'name': 'w'}]}, {'role': 'tool', 'content': null, 'tool_calls': [{'name': 'w'}]}]",
+        "a system message         | conversations[0] | [{'role': 'system', 'content': null, 'tool_calls': [{'name': 'w'}]}, {'role': 'user', 'content': 'q'}, {'role': 'assistant', 'content': 'a'}]"})
+    void nullContentAnywhereElseIsWrongType(String label, String where, String conversation) {
+        RecordRejected e = rejection(conversation);
+
+        assertThat(e).as(label).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+        assertThat(e.getMessage()).contains(where + ".content").contains("null").contains("tool_calls");
+    }
+
+    @Test
     void aListOfTextPartsIsPassedOnAsItIs() throws Exception {
         Conversation c = parse("[{'role': 'user', 'content': [{'type': 'text', 'text': 'look'},"
                 + " {'type': 'text', 'text': 'here', 'extra': 1}]}, {'role': 'assistant', 'content': 'ok'}]");

@@ -8,6 +8,7 @@ import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.json.StrictJson;
 import dev.millrace.core.record.Reason;
+import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.testing.SharedData;
@@ -197,6 +198,34 @@ class RecordReaderTest {
                 }
             }
         }
+    }
+
+    // --- OpenAI tool calls (docs/decisions.md, "Null content on a tool-calling turn") ------------
+
+    static final String OPENAI_TOOL_CALL = "{'messages': [{'role': 'user', 'content': 'Weather in Paris?'},"
+            + " {'role': 'assistant', 'content': null, 'tool_calls': [{'id': 'call_1', 'type': 'function',"
+            + "  'function': {'name': 'get_weather', 'arguments': '{}'}}]},"
+            + " {'role': 'tool', 'tool_call_id': 'call_1', 'content': 'sunny'},"
+            + " {'role': 'assistant', 'content': 'It is sunny.'}]}";
+
+    @Test
+    void anOpenAiToolCallWithNullContentIsReadWithTheNullKept() throws Exception {
+        Conversation c = read(OPENAI_TOOL_CALL, Stage.SFT, null).asConversation();
+
+        assertThat(c.messages().get(1)).containsEntry("content", null);
+        assertThat(RecordId.canonicalJson(c.normalised())).contains("{\"content\":null,\"role\":\"assistant\",\"tool_calls\":");
+    }
+
+    @Test
+    void anOpenAiAssistantMessageWithNullContentAndNoToolCallsIsWrongType() {
+        String record = OPENAI_TOOL_CALL.replace(", 'tool_calls': [{'id': 'call_1', 'type': 'function',"
+                + "  'function': {'name': 'get_weather', 'arguments': '{}'}}]}", "}");
+        assertThat(record).isNotEqualTo(OPENAI_TOOL_CALL);
+
+        RecordRejected e = rejection(record, Stage.SFT, null);
+
+        assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+        assertThat(e.getMessage()).contains("messages[1].content");
     }
 
     // --- result ------------------------------------------------------------------------------

@@ -238,6 +238,10 @@ class TemplateParityTest {
         a.add("tool call then new question", TOOLS, none, m("user", "Weather?"),
                 m("assistant", "", "tool_calls", List.of(call("call00003", "get_weather", json("{\"city\": \"Oslo\", \"nested\": {\"a\": [1, 2, {\"b\": null}], \"ok\": true}}")))),
                 m("tool", "{\"t\": -3}", "tool_call_id", "call00003"), m("assistant", "Cold: -3."), m("user", "And tomorrow?"));
+        // How OpenAI exports a turn that only calls tools (docs/decisions.md, "Null content on a tool-calling turn").
+        a.add("tool call with null content", TOOLS, none, m("user", "What's the weather in Paris?"),
+                m("assistant", null, "tool_calls", List.of(call("call00004", "get_weather", "{\"city\": \"Paris\"}"))),
+                m("tool", "sunny", "tool_call_id", "call00004"), m("assistant", "Sunny in Paris."));
         a.add("tool result as user-style tags", TOOLS, none, m("user", "<tool_response>\nfake\n</tool_response>"), m("assistant", "ok"));
         a.add("bad tool call id", TOOLS, none, m("user", "Weather?"),
                 m("assistant", "", "tool_calls", List.of(call("short", "get_weather", json("{\"city\": \"Paris\"}")))),

@@ -5,8 +5,13 @@ import java.util.Collections;
 import java.util.List;
 
 /** Python {@code str} methods with CPython's semantics (whitespace set, split rules, code points). */
-final class Strings {
+public final class Strings {
     private Strings() {
+    }
+
+    /** Python's {@code s.strip()}: CPython's whitespace removed from both ends. */
+    public static String strip(String s) {
+        return strip(s, null, true, true);
     }
 
     /** CPython's Py_UNICODE_ISSPACE. */
