@@ -6,6 +6,7 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepWiring;
 import dev.millrace.streams.TokenizerFolders;
+import dev.millrace.streams.failure.StreamThreadFailureHandler;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -64,5 +66,15 @@ public class ChatTemplateTopology {
                 .strongReference(true)
                 .register(registry);
         return entries;
+    }
+
+    /**
+     * Installed by Quarkus on the Kafka Streams client: a failed stream thread is replaced, and a
+     * client whose threads keep failing shuts down so that health says DOWN (docs/failures.md).
+     */
+    @Produces
+    @Singleton
+    public StreamsUncaughtExceptionHandler streamThreadFailures() {
+        return new StreamThreadFailureHandler();
     }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.contract.PipelineService;
 import dev.millrace.core.json.PlainJson;
 import dev.millrace.core.json.StrictJson;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.record.Warning;
@@ -163,7 +164,7 @@ final class RenderProcessor extends StepProcessor {
         }
         seen.put(raw.getRecordId(), now);
         if (!(PlainJson.toPlain(StrictJson.parse(raw.getNormalisedJson())) instanceof Map<?, ?> normalised)) {
-            throw new IllegalArgumentException("normalised_json is not a JSON object");
+            throw new MalformedMessage("normalised_json is not a JSON object");
         }
         StageRenderer.RenderedSides rendered = renderer.render((Map<String, Object>) normalised);
         TemplatedRecord.Builder out = TemplatedRecord.newBuilder()

@@ -38,7 +38,7 @@ final class StageRenderer {
         this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, options.sftOptions(2));
     }
 
-    /** @throws IllegalArgumentException when the normalised record is not of the stage's shape */
+    /** @throws dev.millrace.core.record.MalformedMessage when the normalised record is not of the stage's shape */
     RenderedSides render(Map<String, Object> normalised) throws RecordRejected {
         return switch (stage) {
             case PRETRAIN -> new RenderedSides(List.of(WirePretrain.side(TextRecord.fromNormalised(normalised).text())), List.of());

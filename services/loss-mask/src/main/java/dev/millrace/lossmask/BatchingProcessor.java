@@ -3,6 +3,9 @@ package dev.millrace.lossmask;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.contract.PipelineService;
 import dev.millrace.core.batch.BatchAssembler;
+import dev.millrace.core.mask.MaskRule;
+import dev.millrace.core.mask.Span;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -11,8 +14,10 @@ import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TokenizedRecord;
+import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.TopicOffset;
 import dev.millrace.streams.SideCount;
+import dev.millrace.streams.WireSpans;
 import dev.millrace.streams.StepProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
@@ -155,6 +160,18 @@ abstract class BatchingProcessor extends StepProcessor {
     /** The input's one side (DPO: two), or a malformed-message dead letter. */
     protected static void expectSides(TokenizedRecord in, Stage stage) {
         SideCount.check(stage, in.getSidesCount());
+    }
+
+    /**
+     * A side's assistant token spans (null: unknown), or a malformed-message dead letter when the
+     * span rule needs them and the message has none (a producer that rendered without them).
+     */
+    protected static List<Span> tokenSpans(TokenizedSide side, MaskRule rule) {
+        List<Span> spans = WireSpans.tokenSpans(side);
+        if (spans == null && rule == MaskRule.SPAN) {
+            throw new MalformedMessage("the span mask rule needs the assistant token spans, and this message has none");
+        }
+        return spans;
     }
 
     /** Lineage of a row: the record, where its raw form was read, and (pretrain split) which window. */

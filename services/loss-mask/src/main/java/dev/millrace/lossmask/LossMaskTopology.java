@@ -9,6 +9,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepWiring;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.config.StageOptions;
+import dev.millrace.streams.failure.StreamThreadFailureHandler;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -66,8 +68,9 @@ public class LossMaskTopology {
         String fingerprint = folder.fingerprint();
         BatchAssembler assembler = new BatchAssembler(stage, fingerprint, seqLen, config.batchSize(), folder.padId(), packed);
         if (stage == Stage.DPO) {
-            DpoSides sides = new DpoSides(new SftPreparer(folder, options.sftOptions(seqLen)));
-            return () -> new PairProcessor(stage, sides, assembler, fingerprint, linger, registry);
+            SftPreparer preparer = new SftPreparer(folder, options.sftOptions(seqLen));
+            DpoSides sides = new DpoSides(preparer);
+            return () -> new PairProcessor(stage, sides, preparer.maskRule(), assembler, fingerprint, linger, registry);
         }
         RecordMasker masker = stage == Stage.PRETRAIN
                 ? RecordMasker.pretrain(options.pretrainPreparer(folder, seqLen))
@@ -92,5 +95,15 @@ public class LossMaskTopology {
                 .strongReference(true)
                 .register(registry);
         return buffered;
+    }
+
+    /**
+     * Installed by Quarkus on the Kafka Streams client: a failed stream thread is replaced, and a
+     * client whose threads keep failing shuts down so that health says DOWN (docs/failures.md).
+     */
+    @Produces
+    @Singleton
+    public StreamsUncaughtExceptionHandler streamThreadFailures() {
+        return new StreamThreadFailureHandler();
     }
 }

@@ -2,6 +2,7 @@ package dev.millrace.lossmask;
 
 import dev.millrace.core.batch.BatchAssembler;
 import dev.millrace.core.batch.DpoSides;
+import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -10,7 +11,6 @@ import dev.millrace.core.wire.RowCodec;
 import dev.millrace.proto.v1.BatchRow;
 import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
-import dev.millrace.streams.WireSpans;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,17 +25,19 @@ import java.util.Set;
  */
 final class PairProcessor extends BatchingProcessor {
     private final DpoSides sides;
+    private final MaskRule maskRule;
 
-    PairProcessor(Stage stage, DpoSides sides, BatchAssembler assembler, String fingerprint, Duration linger, MeterRegistry registry) {
+    PairProcessor(Stage stage, DpoSides sides, MaskRule maskRule, BatchAssembler assembler, String fingerprint, Duration linger, MeterRegistry registry) {
         super(stage, assembler, fingerprint, linger, registry);
         this.sides = sides;
+        this.maskRule = maskRule;
     }
 
     @Override
     protected void accept(TokenizedRecord in, long now) throws RecordRejected {
         expectSides(in, Stage.DPO);
-        DpoSides.Pair pair = sides.mask(ids(in.getSides(0).getIdsList()), WireSpans.tokenSpans(in.getSides(0)),
-                ids(in.getSides(1).getIdsList()), WireSpans.tokenSpans(in.getSides(1)));
+        DpoSides.Pair pair = sides.mask(ids(in.getSides(0).getIdsList()), tokenSpans(in.getSides(0), maskRule),
+                ids(in.getSides(1).getIdsList()), tokenSpans(in.getSides(1), maskRule));
         Set<Warning> found = new LinkedHashSet<>(pair.chosen().warnings());
         found.addAll(pair.rejected().warnings());
         found.forEach(metrics()::warning);

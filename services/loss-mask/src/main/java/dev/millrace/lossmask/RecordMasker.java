@@ -7,7 +7,6 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.streams.WirePretrain;
-import dev.millrace.streams.WireSpans;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +21,7 @@ interface RecordMasker {
         return in -> {
             BatchingProcessor.expectSides(in, preparer.options().stage());
             TokenizedSide side = in.getSides(0);
-            SftPreparer.Masked masked = preparer.mask(BatchingProcessor.ids(side.getIdsList()), WireSpans.tokenSpans(side));
+            SftPreparer.Masked masked = preparer.mask(BatchingProcessor.ids(side.getIdsList()), BatchingProcessor.tokenSpans(side, preparer.maskRule()));
             return List.of(new MaskedExample(masked.row(), BatchingProcessor.ref(in, 0), masked.warnings()));
         };
     }

@@ -75,6 +75,34 @@ class DpoTopologyTest {
     }
 
     @Test
+    void underTheSpanRuleAPairWithoutSpansOrWithABrokenSpanIsMalformedAndTheNextPairIsBatched() throws Exception {
+        try (Driver d = new Driver(List.of(Stage.DPO), 1, Map.of("millrace.dpo.mask-rule", "span"))) {
+            d.send(Stage.DPO, "no-spans", pair(d, "no-spans", chat("hi", "hello"), chat("hi", "bye")).toByteArray());
+            TokenizedRecord good = withSpans(pair(d, "good", chat("hi", "hello"), chat("hi", "bye")), 0, 1);
+            d.send(Stage.DPO, "broken", withSpans(pair(d, "broken", chat("hi", "hello"), chat("hi", "bye")), 3, 2).toBuilder()
+                    .setRecordId("broken").build().toByteArray());
+            d.send(Stage.DPO, "good", good.toByteArray());
+
+            List<DeadLetter> letters = d.deadLetters();
+            assertThat(letters).extracting(DeadLetter::getRecordId).containsExactly("no-spans", "broken");
+            assertThat(letters).extracting(DeadLetter::getReason).containsOnly("MALFORMED_MESSAGE");
+            assertThat(letters.get(0).getMessage()).contains("the span mask rule needs the assistant token spans");
+            assertThat(letters.get(1).getMessage()).contains("an assistant span [3, 2) ends before it starts");
+            assertThat(d.batches(Stage.DPO)).hasSize(1);
+        }
+    }
+
+    /** Both sides of the pair with one assistant token span [start, end). */
+    private static TokenizedRecord withSpans(TokenizedRecord pair, int start, int end) {
+        TokenizedRecord.Builder b = pair.toBuilder();
+        for (int i = 0; i < 2; i++) {
+            b.setSides(i, b.getSides(i).toBuilder().setAssistantTokenSpansKnown(true)
+                    .addAssistantTokenSpans(dev.millrace.proto.v1.Span.newBuilder().setStart(start).setEnd(end)));
+        }
+        return b.build();
+    }
+
+    @Test
     void aPairWithAnUntrainableSideIsOneDeadLetterNamingTheSide() throws Exception {
         try (Driver d = new Driver(List.of(Stage.DPO), B, Map.of())) {
             String longPrompt = "word ".repeat(80);

@@ -19,14 +19,18 @@ import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.testing.FailureHandling;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
+import io.quarkus.kafka.streams.runtime.KafkaStreamsProducer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,6 +40,16 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(StagesKafkaResource.class)
 class LossMaskServiceTest {
+    @Inject
+    KafkaStreamsProducer streams;
+    @Inject
+    StreamsUncaughtExceptionHandler uncaught;
+
+    @Test
+    void theStreamsClientRunsWithTheFailureHandlers() {
+        FailureHandling.assertConfigured(streams.getStreamsConfig(), uncaught);
+    }
+
     private static final int T = 64;
 
     private static String bootstrap() {

@@ -1,5 +1,6 @@
 package dev.millrace.streams;
 
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Stage;
 
 /**
@@ -14,10 +15,10 @@ public final class SideCount {
         return stage == Stage.DPO ? 2 : 1;
     }
 
-    /** @throws IllegalArgumentException when a message of this stage has another number of sides (a malformed message) */
+    /** @throws MalformedMessage when a message of this stage has another number of sides (a malformed message) */
     public static void check(Stage stage, int count) {
         if (count != of(stage)) {
-            throw new IllegalArgumentException("a " + stage.id() + " record has " + of(stage)
+            throw new MalformedMessage("a " + stage.id() + " record has " + of(stage)
                     + (stage == Stage.DPO ? " sides (chosen, then rejected)" : " side") + ", this one has " + count);
         }
     }

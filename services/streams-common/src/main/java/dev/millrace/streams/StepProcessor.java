@@ -3,6 +3,7 @@ package dev.millrace.streams;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.contract.DeadLetters;
 import dev.millrace.contract.StepMetrics;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -10,18 +11,34 @@ import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TopicOffset;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.jboss.logging.Logger;
 
 /**
  * One pipeline step as a Kafka Streams processor: each input record either becomes one output
  * record (forwarded to the stage's output sink) or one dead letter (forwarded to its dead-letter
- * sink, see {@link StepWiring}) carrying the input message as it was on its topic. Nothing is dropped silently and a bad
- * record never stops the stream. Subclasses hold only the step's logic; the rule itself is core's.
+ * sink, see {@link StepWiring}) carrying the input message as it was on its topic. Nothing is
+ * dropped silently and a bad record never stops the stream. Subclasses hold only the step's logic;
+ * the rule itself is core's.
+ *
+ * <p>What a record's failure becomes (docs/failures.md):
+ * <ul>
+ * <li>{@link RecordRejected}: a dead letter with its reason;
+ * <li>{@link InvalidProtocolBufferException}, {@link MalformedMessage} or no value at all: the input
+ *     is not a message of its topic's type, {@code MALFORMED_MESSAGE};
+ * <li>any other exception (a bug, or input no rule foresaw; a {@link StackOverflowError} too, which
+ *     one deeply nested record can cause): {@code UNEXPECTED_ERROR}, naming the exception's class and
+ *     message, logged with its stack trace; the step goes on with the next record;
+ * <li>Kafka's own exceptions ({@link KafkaException}: a fenced producer, a failed state store) are
+ *     not the record's fault and are rethrown, to the handlers in {@code dev.millrace.streams.failure}.
+ * </ul>
  */
 public abstract class StepProcessor implements Processor<String, byte[], String, byte[]> {
+    private static final Logger LOG = Logger.getLogger(StepProcessor.class);
 
     private final String service;
     protected final Stage stage;
@@ -43,19 +60,39 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
     public final void process(Record<String, byte[]> record) {
         metrics.in();
         TopicOffset input = inputOffset();
+        byte[] out;
         try {
-            byte[] out = transform(record.key(), record.value(), input);
-            if (out != null) {
-                context.forward(record.withValue(out), StepWiring.outputName(stage));
-                metrics.out();
+            if (record.value() == null) {
+                throw new MalformedMessage("the message has no value (a tombstone)");
             }
+            out = transform(record.key(), record.value(), input);
         } catch (RecordRejected e) {
             deadLetter(record, e.reason(), e.getMessage(), input);
-        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+            return;
+        } catch (InvalidProtocolBufferException | MalformedMessage e) {
             // Not a message of the topic's type, or one missing what its type requires.
             deadLetter(record, Reason.MALFORMED_MESSAGE, "the message on " + input.getTopic() + " is malformed: "
                     + e.getMessage(), input);
+            return;
+        } catch (KafkaException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            LOG.errorf(e, "%s/%s: unexpected %s on the record read at %s-%d@%d (key %s); dead-lettered as %s, going on",
+                    service, stage.id(), e.getClass().getName(), input.getTopic(), input.getPartition(), input.getOffset(),
+                    record.key(), Reason.UNEXPECTED_ERROR);
+            deadLetter(record, Reason.UNEXPECTED_ERROR, unexpected(e, input), input);
+            return;
         }
+        if (out != null) {
+            context.forward(record.withValue(out), StepWiring.outputName(stage));
+            metrics.out();
+        }
+    }
+
+    /** The dead letter's message for an unexpected exception: where, and the exception's class and message. */
+    static String unexpected(Throwable e, TopicOffset input) {
+        return "unexpected " + e.getClass().getName() + " on the message read from " + input.getTopic() + "-"
+                + input.getPartition() + "@" + input.getOffset() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     /**

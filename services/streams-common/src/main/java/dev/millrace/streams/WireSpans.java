@@ -1,6 +1,7 @@
 package dev.millrace.streams;
 
 import dev.millrace.core.mask.Span;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.proto.v1.RenderedSide;
 import dev.millrace.proto.v1.TokenizedSide;
@@ -33,12 +34,12 @@ public final class WireSpans {
         return b.build();
     }
 
-    /** The code-point spans of a rendered side, or null when they are unknown. */
+    /** The code-point spans of a rendered side, or null when they are unknown; {@link MalformedMessage} for a span that is not one. */
     public static List<Span> textSpans(RenderedSide side) {
         return side.getAssistantSpansKnown() ? fromProto(side.getAssistantSpansList()) : null;
     }
 
-    /** The token spans of a tokenized side, or null when they are unknown. */
+    /** The token spans of a tokenized side, or null when they are unknown; {@link MalformedMessage} for a span that is not one. */
     public static List<Span> tokenSpans(TokenizedSide side) {
         return side.getAssistantTokenSpansKnown() ? fromProto(side.getAssistantTokenSpansList()) : null;
     }
@@ -49,7 +50,12 @@ public final class WireSpans {
 
     private static List<Span> fromProto(List<dev.millrace.proto.v1.Span> spans) {
         List<Span> out = new ArrayList<>(spans.size());
-        spans.forEach(s -> out.add(new Span(s.getStart(), s.getEnd())));
+        for (dev.millrace.proto.v1.Span s : spans) {
+            if (s.getStart() < 0 || s.getEnd() < s.getStart()) {
+                throw new MalformedMessage("an assistant span [" + s.getStart() + ", " + s.getEnd() + ") ends before it starts or starts before 0");
+            }
+            out.add(new Span(s.getStart(), s.getEnd()));
+        }
         return out;
     }
 }

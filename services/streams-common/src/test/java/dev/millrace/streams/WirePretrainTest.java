@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.millrace.core.prepare.PretrainPreparer;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.TokenizedSide;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class WirePretrainTest {
         assertThat(SideCount.of(Stage.DPO)).isEqualTo(2);
         assertThat(SideCount.of(Stage.PRETRAIN)).isEqualTo(1);
         SideCount.check(Stage.SFT, 1);
-        assertThatThrownBy(() -> SideCount.check(Stage.DPO, 1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> SideCount.check(Stage.DPO, 1)).isInstanceOf(MalformedMessage.class)
                 .hasMessage("a dpo record has 2 sides (chosen, then rejected), this one has 1");
         assertThatThrownBy(() -> SideCount.check(Stage.DISTILL, 2)).hasMessage("a distill record has 1 side, this one has 2");
     }

@@ -5,11 +5,13 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepWiring;
 import dev.millrace.streams.TokenizerFolders;
+import dev.millrace.streams.failure.StreamThreadFailureHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 
 /**
  * For every stage in {@code millrace.stages}: {@code <stage>.templated} → encode with the DJL HF
@@ -34,5 +36,15 @@ public class TokenizeTopology {
                     .deadLetters(topics.dlq());
         }
         return topology;
+    }
+
+    /**
+     * Installed by Quarkus on the Kafka Streams client: a failed stream thread is replaced, and a
+     * client whose threads keep failing shuts down so that health says DOWN (docs/failures.md).
+     */
+    @Produces
+    @Singleton
+    public StreamsUncaughtExceptionHandler streamThreadFailures() {
+        return new StreamThreadFailureHandler();
     }
 }

@@ -15,15 +15,19 @@ import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.testing.FailureHandling;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
+import io.quarkus.kafka.streams.runtime.KafkaStreamsProducer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +36,16 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = LocalKafkaResource.class,
         initArgs = @ResourceArg(name = LocalKafkaResource.STAGES, value = "pretrain,sft,dpo,distill"))
 class TokenizeServiceTest {
+    @Inject
+    KafkaStreamsProducer streams;
+    @Inject
+    StreamsUncaughtExceptionHandler uncaught;
+
+    @Test
+    void theStreamsClientRunsWithTheFailureHandlers() {
+        FailureHandling.assertConfigured(streams.getStreamsConfig(), uncaught);
+    }
+
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     private static String fingerprint() throws Exception {

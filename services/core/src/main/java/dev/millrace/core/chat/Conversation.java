@@ -1,5 +1,6 @@
 package dev.millrace.core.chat;
 
+import dev.millrace.core.record.MalformedMessage;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,12 +56,14 @@ public record Conversation(List<Map<String, Object>> messages, Object tools) imp
     /**
      * Rebuilds a conversation from its normalised record ({@link #normalised()}), as it travels on
      * the raw topic. The record was validated at ingest, so only the shape is checked here.
+     *
+     * @throws MalformedMessage when it is not of that shape
      */
     @SuppressWarnings("unchecked")
     public static Conversation fromNormalised(Map<String, Object> normalised) {
         Object messages = normalised.get("messages");
         if (!(messages instanceof List<?> list) || !list.stream().allMatch(m -> m instanceof Map)) {
-            throw new IllegalArgumentException("a normalised conversation needs \"messages\": a list of objects");
+            throw new MalformedMessage("a normalised conversation needs \"messages\": a list of objects");
         }
         return new Conversation((List<Map<String, Object>>) messages, normalised.get("tools"));
     }

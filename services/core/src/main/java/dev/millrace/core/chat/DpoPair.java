@@ -1,5 +1,6 @@
 package dev.millrace.core.chat;
 
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
@@ -70,13 +71,17 @@ public record DpoPair(Conversation chosen, Conversation rejected) implements Par
         return out;
     }
 
-    /** Rebuilds a pair from its normalised form ({@link #normalised()}). */
+    /** Rebuilds a pair from its normalised form ({@link #normalised()}); {@link MalformedMessage} when it is not of that shape or breaks the pair rule. */
     @SuppressWarnings("unchecked")
     public static DpoPair fromNormalised(Map<String, Object> normalised) {
         if (!(normalised.get("chosen") instanceof Map<?, ?> c) || !(normalised.get("rejected") instanceof Map<?, ?> r)) {
-            throw new IllegalArgumentException("a normalised DPO pair needs \"chosen\" and \"rejected\": objects");
+            throw new MalformedMessage("a normalised DPO pair needs \"chosen\" and \"rejected\": objects");
         }
-        return new DpoPair(Conversation.fromNormalised((Map<String, Object>) c), Conversation.fromNormalised((Map<String, Object>) r));
+        try {
+            return of(Conversation.fromNormalised((Map<String, Object>) c), Conversation.fromNormalised((Map<String, Object>) r));
+        } catch (RecordRejected e) {
+            throw new MalformedMessage("a normalised DPO pair breaks the pair rule: " + e.getMessage());
+        }
     }
 
     private static List<String> names(String field, Conversation c) {

@@ -2,6 +2,7 @@ package dev.millrace.core.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.millrace.core.json.PlainJson;
+import dev.millrace.core.record.MalformedMessage;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import java.util.LinkedHashMap;
@@ -27,10 +28,10 @@ public record TextRecord(String text) implements ParsedRecord {
         return new TextRecord(text.asText());
     }
 
-    /** Rebuilds a text record from its normalised form ({@link #normalised()}). */
+    /** Rebuilds a text record from its normalised form ({@link #normalised()}); {@link MalformedMessage} when it is not of that shape. */
     public static TextRecord fromNormalised(Map<String, Object> normalised) {
         if (!(normalised.get("text") instanceof String text)) {
-            throw new IllegalArgumentException("a normalised text record needs \"text\": a string");
+            throw new MalformedMessage("a normalised text record needs \"text\": a string");
         }
         return new TextRecord(text);
     }

@@ -25,7 +25,12 @@ public enum Reason {
     /** Only under the {@code special-tokens-in-content=reject} policy. */
     SPECIAL_TOKEN_IN_CONTENT(false),
     /** A message on an internal topic that does not parse as its protobuf type (version skew, a foreign producer). */
-    MALFORMED_MESSAGE(false);
+    MALFORMED_MESSAGE(false),
+    /**
+     * A step failed on the record in a way it does not expect (a bug, or input no rule foresaw): the
+     * record is dead-lettered with the exception's class and message, and the step goes on.
+     */
+    UNEXPECTED_ERROR(false);
 
     private final boolean checkedAtIngest;
 
