@@ -53,6 +53,32 @@ class PrepareCommandTest {
     }
 
     @Test
+    void linesPastTheJsonParsersLimitsOrRepeatingAKeyAreErrorLinesAndTheLinesAfterThemArePrinted() throws Exception {
+        String tooDeep = "{\"conversations\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+        String longNumber = "{\"n\":" + "1".repeat(1500) + "}";
+        String longKey = "{\"" + "k".repeat(60_000) + "\":1}";
+        String repeatedKey = "{\"conversations\":[],\"conversations\":[{\"content\":\"q\"},{\"content\":\"a\"}]}";
+        CliRun run = prepare(file(String.join("\n", GOOD, tooDeep, GOOD, longNumber, longKey, repeatedKey, GOOD) + "\n"));
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.outLines();
+        assertThat(lines).hasSize(7);
+        for (int i : new int[] {0, 2, 6}) {
+            JsonNode good = JSON.readTree(lines.get(i));
+            assertThat(good.get("line").asInt()).isEqualTo(i + 1);
+            assertThat(good.get("input_ids")).hasSize(64);
+        }
+        List<String> named = List.of("nesting depth", "Number value length", "Name length", "duplicate key \"conversations\"");
+        int[] bad = {1, 3, 4, 5};
+        for (int k = 0; k < bad.length; k++) {
+            JsonNode error = JSON.readTree(lines.get(bad[k]));
+            assertThat(error.get("line").asInt()).isEqualTo(bad[k] + 1);
+            assertThat(error.at("/error/reason").asText()).isEqualTo("INVALID_JSON");
+            assertThat(error.at("/error/message").asText()).contains(named.get(k));
+        }
+    }
+
+    @Test
     void sameConversationAsMiniMindOrOpenAiHasTheSameIdAndRow() throws Exception {
         CliRun run = prepare(file(GOOD + "\n" + GOOD_OPENAI + "\n"));
 

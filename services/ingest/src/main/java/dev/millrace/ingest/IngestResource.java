@@ -92,7 +92,7 @@ public class IngestResource {
         String requestId = UUID.randomUUID().toString();
         try {
             request = new LineIngester.Request(LineIngester.forcedFormat(format, stage), teacher(teacher, stage), resubmit(resubmit));
-            sources = sources(source, firstLine, requestId);
+            sources = sources(source, firstLine, requestId, maxBodyBytes);
         } catch (IllegalArgumentException e) {
             return problem(Response.Status.BAD_REQUEST, e.getMessage());
         }
@@ -149,8 +149,13 @@ public class IngestResource {
         throw new IllegalArgumentException("resubmit must be true or false, not '" + resubmit + "'");
     }
 
-    /** The source of each body line: the request's, or the file's given by {@code source} and {@code first-line}. */
-    static LongFunction<Source> sources(String source, String firstLine, String requestId) {
+    /**
+     * The source of each body line: the request's, or the file's given by {@code source} and {@code first-line}.
+     *
+     * @param maxBodyBytes bounds the body's lines (at most one more than its bytes), so that a
+     *     {@code first-line} within {@link #largestFirstLine} numbers every line without overflow
+     */
+    static LongFunction<Source> sources(String source, String firstLine, String requestId, long maxBodyBytes) {
         if (source == null) {
             if (firstLine != null) {
                 throw new IllegalArgumentException("first-line needs source: the name of the file the lines come from");
@@ -160,17 +165,39 @@ public class IngestResource {
         if (source.isBlank()) {
             throw new IllegalArgumentException("source must name the file the lines come from; it is empty");
         }
-        long first;
-        try {
-            first = firstLine == null ? 1 : Long.parseLong(firstLine);
-        } catch (NumberFormatException e) {
-            first = 0;
-        }
-        if (first < 1) {
-            throw new IllegalArgumentException("first-line must be a line number (1 or more), not '" + firstLine + "'");
-        }
+        long first = firstLine == null ? 1 : firstLine(firstLine, maxBodyBytes);
         long offset = first - 1;
         return n -> Source.newBuilder().setKind("file").setName(source).setLine(offset + n).build();
+    }
+
+    /**
+     * The largest {@code first-line}: a body of {@code maxBodyBytes} bytes has at most
+     * {@code maxBodyBytes + 1} lines, and the last one's number must still fit in a line number
+     * (a 64-bit signed integer, as in {@code Source.line}).
+     */
+    static long largestFirstLine(long maxBodyBytes) {
+        return Long.MAX_VALUE - maxBodyBytes;
+    }
+
+    private static long firstLine(String firstLine, long maxBodyBytes) {
+        long largest = largestFirstLine(maxBodyBytes);
+        String belowOne = "first-line must be a line number (1 or more), not '" + firstLine + "'";
+        String tooLarge = "first-line must be a line number from 1 to " + largest + ", not '" + firstLine + "': a larger one would "
+                + "number the body's last lines past " + Long.MAX_VALUE + ", the largest line number (a body of up to "
+                + "millrace.ingest.max-body-bytes = " + maxBodyBytes + " bytes has up to " + maxBodyBytes + " + 1 lines)";
+        long first;
+        try {
+            first = Long.parseLong(firstLine);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(firstLine.matches("\\+?[0-9]+") ? tooLarge : belowOne);
+        }
+        if (first < 1) {
+            throw new IllegalArgumentException(belowOne);
+        }
+        if (first > largest) {
+            throw new IllegalArgumentException(tooLarge);
+        }
+        return first;
     }
 
     private static Response problem(Response.Status status, String message) {

@@ -83,6 +83,40 @@ class DropDirectoryTest {
     }
 
     @Test
+    void aFileWithLinesPastTheJsonParsersLimitsIsIngestedOnceWithADeadLetterPerSuchLine() throws Exception {
+        // Each bad line is under %test.millrace.ingest.max-record-bytes=2048, so it reaches the parser.
+        String m = UUID.randomUUID().toString();
+        List<String> lines = List.of(
+                "{\"conversations\": [{\"content\": \"q1 " + m + "\"}, {\"content\": \"a\"}]}",
+                "{\"conversations\":" + "[".repeat(1200),
+                "{\"n\": " + "9".repeat(1500) + "}",
+                "{\"conversations\": [], \"conversations\": [{\"content\": \"q\"}, {\"content\": \"a\"}]}",
+                "{\"conversations\": [{\"content\": \"q5 " + m + "\"}, {\"content\": \"a\"}]}");
+        Path file = drop("sft", m + ".jsonl", (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+
+        JsonNode report = awaitReport("sft", "done", m + ".jsonl");
+
+        assertThat(file).doesNotExist();
+        assertThat(report.path("lines").asLong()).isEqualTo(5);
+        assertThat(report.path("accepted").asLong()).isEqualTo(2);
+        assertThat(report.path("rejected").asLong()).isEqualTo(3);
+        List<DeadLetter> letters = AllStagesServiceTest.letters(d -> d.getSource().getName().equals(file.toString()));
+        assertThat(letters).as("one dead letter per bad line: the file was read once")
+                .extracting(d -> d.getSource().getLine()).containsExactlyInAnyOrder(2L, 3L, 4L);
+        for (DeadLetter d : letters) {
+            assertThat(d.getReason()).isEqualTo("INVALID_JSON");
+            assertThat(d.getOriginal().toStringUtf8()).isEqualTo(lines.get((int) d.getSource().getLine() - 1));
+        }
+        assertThat(letterOfLine(letters, 2).getMessage()).contains("nesting depth");
+        assertThat(letterOfLine(letters, 3).getMessage()).contains("Number value length");
+        assertThat(letterOfLine(letters, 4).getMessage()).contains("duplicate key \"conversations\"");
+    }
+
+    private static DeadLetter letterOfLine(List<DeadLetter> letters, long line) {
+        return letters.stream().filter(d -> d.getSource().getLine() == line).findFirst().orElseThrow();
+    }
+
+    @Test
     void aGzipFileOfDistillRecordsIsReadAndItsPromptsGoToDistillPrompts() throws Exception {
         String m = UUID.randomUUID().toString();
         String prompt = "{\"messages\": [{\"role\": \"user\", \"content\": \"p " + m + "\"}]}";

@@ -189,12 +189,91 @@ class IngestResourceTest {
 
     @Test
     void fileSourcesNumberLinesFromTheFirstLine() {
-        var sources = IngestResource.sources("data/part-7.jsonl", "1001", "req");
+        var sources = IngestResource.sources("data/part-7.jsonl", "1001", "req", 1 << 20);
         assertThat(sources.apply(1)).isEqualTo(Source.newBuilder().setKind("file").setName("data/part-7.jsonl").setLine(1001).build());
         assertThat(sources.apply(5).getLine()).isEqualTo(1005);
-        assertThat(IngestResource.sources("data.jsonl", null, "req").apply(2).getLine()).isEqualTo(2);
-        assertThat(IngestResource.sources(null, null, "req").apply(2))
+        assertThat(IngestResource.sources("data.jsonl", null, "req", 1 << 20).apply(2).getLine()).isEqualTo(2);
+        assertThat(IngestResource.sources(null, null, "req", 1 << 20).apply(2))
                 .isEqualTo(Source.newBuilder().setKind("http").setName("req").setLine(2).build());
+    }
+
+    /** Keeps every send, acknowledged at once. */
+    static final class KeptSink implements RecordSink {
+        final List<String> topics = new ArrayList<>();
+        final List<byte[]> values = new ArrayList<>();
+
+        @Override
+        public synchronized CompletableFuture<Void> send(String topic, String key, byte[] value) {
+            topics.add(topic);
+            values.add(value);
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    @Test
+    void linesPastTheJsonParsersLimitsOrRepeatingAKeyAreRejectedAloneAndTheGoodLinesAccepted() throws Exception {
+        // The default per-record limit (1 MiB): every line below reaches the JSON parser.
+        EnabledStages roomy = new EnabledStages(IngestConfigTest.mapped(Map.of("millrace.stages", "sft")), registry);
+        KeptSink sink = new KeptSink();
+        IngestResource resource = new IngestResource(roomy, new RecordProducer(sink), maxBodyBytes(1 << 20));
+        String good = "{\"conversations\":[{\"content\":\"q%d\"},{\"content\":\"a\"}]}";
+        List<String> lines = List.of(
+                String.format(good, 1),
+                "{\"conversations\":" + "[".repeat(1500) + "]".repeat(1500) + "}",
+                String.format(good, 3),
+                "{\"conversations\":[{\"content\":\"q\"},{\"content\":\"a\"}],\"n\":" + "9".repeat(1500) + "}",
+                "{\"" + "k".repeat(60_000) + "\":1}",
+                "{\"conversations\":[{\"content\":\"q\",\"content\":\"other q\"},{\"content\":\"a\"}]}",
+                String.format(good, 7));
+        byte[] body = String.join("\n", lines).getBytes(StandardCharsets.UTF_8);
+
+        Response response = resource.post("sft", null, null, null, null, null, body);
+
+        assertThat(response.getStatus()).isEqualTo(422);
+        IngestResource.Answer answer = (IngestResource.Answer) response.getEntity();
+        assertThat(answer.accepted()).isEqualTo(3);
+        assertThat(answer.errors()).extracting(IngestResource.LineError::line).containsExactly(2L, 4L, 5L, 6L);
+        assertThat(answer.errors()).extracting(IngestResource.LineError::reason).containsOnly("INVALID_JSON");
+        assertThat(answer.errors()).extracting(IngestResource.LineError::message).satisfiesExactly(
+                m -> assertThat(m).contains("nesting depth").contains("1000"),
+                m -> assertThat(m).contains("Number value length").contains("1000"),
+                m -> assertThat(m).contains("Name length").contains("50000"),
+                m -> assertThat(m).contains("duplicate key \"content\""));
+        assertThat(sink.topics).filteredOn("millrace.dlq"::equals).hasSize(4);
+        List<Long> deadLetterLines = new ArrayList<>();
+        for (int i = 0; i < sink.topics.size(); i++) {
+            if (sink.topics.get(i).equals("millrace.dlq")) {
+                deadLetterLines.add(dev.millrace.proto.v1.DeadLetter.parseFrom(sink.values.get(i)).getSource().getLine());
+            }
+        }
+        assertThat(deadLetterLines).containsExactly(2L, 4L, 5L, 6L);
+    }
+
+    @Test
+    void aFirstLineThatWouldNumberALinePastTheLargestLineNumberIs400NamingTheRange() throws Exception {
+        KeptSink sink = new KeptSink();
+        long maxBody = 1 << 20;
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(maxBody));
+        // A body of maxBody bytes holds at most maxBody + 1 lines; the last of them must still have a number.
+        long largest = Long.MAX_VALUE - maxBody;
+
+        List<Response> refused = List.of(
+                resource.post("sft", null, null, "data.jsonl", String.valueOf(Long.MAX_VALUE), null, BODY),
+                resource.post("sft", null, null, "data.jsonl", String.valueOf(largest + 1), null, BODY),
+                resource.post("sft", null, null, "data.jsonl", "9223372036854775808", null, BODY));
+
+        assertThat(refused).extracting(Response::getStatus).containsOnly(400);
+        assertThat(refused).extracting(r -> ((IngestResource.Problem) r.getEntity()).message())
+                .allSatisfy(m -> assertThat(m).contains("first-line").contains("from 1 to " + largest));
+        assertThat(sink.topics).as("nothing is produced for a refused request").isEmpty();
+
+        Response atTheEdge = resource.post("sft", null, null, "data.jsonl", String.valueOf(largest), null, BODY);
+
+        assertThat(atTheEdge.getStatus()).isEqualTo(422);
+        assertThat(((IngestResource.Answer) atTheEdge.getEntity()).errors()).extracting(IngestResource.LineError::line)
+                .containsExactly(largest + 1);
+        int letter = sink.topics.indexOf("millrace.dlq");
+        assertThat(dev.millrace.proto.v1.DeadLetter.parseFrom(sink.values.get(letter)).getSource().getLine()).isEqualTo(largest + 1);
     }
 
     private double count(String name) {

@@ -123,6 +123,45 @@ class IngestServiceTest {
     }
 
     @Test
+    void linesPastTheJsonParsersLimitsOrRepeatingAKeyAre422WithTheGoodLinesAcceptedNever500() throws Exception {
+        // Each bad line is under %test.millrace.ingest.max-record-bytes=2048, so it reaches the parser (the key-length
+        // limit needs a longer line: IngestResourceTest).
+        String marker = UUID.randomUUID().toString();
+        List<String> lines = List.of(
+                "{\"conversations\":[{\"content\":\"q " + marker + "\"},{\"content\":\"a\"}]}",
+                "{\"conversations\":" + "[".repeat(1200),
+                "{\"conversations\":[{\"content\":\"q\"},{\"content\":\"a\"}],\"n\":" + "9".repeat(1500) + "}",
+                "{\"conversations\":[{\"content\":\"q\",\"content\":\"r\"},{\"content\":\"a\"}]}",
+                "{\"conversations\":[{\"content\":\"q2 " + marker + "\"},{\"content\":\"a\"}]}");
+
+        String requestId = given().contentType(NDJSON).body(String.join("\n", lines).getBytes(StandardCharsets.UTF_8))
+                .when().post("/v1/sft/records")
+                .then().statusCode(422)
+                .body("accepted", equalTo(2))
+                .body("errors.line", equalTo(List.of(2, 3, 4)))
+                .body("errors.reason", equalTo(List.of("INVALID_JSON", "INVALID_JSON", "INVALID_JSON")))
+                .body("errors[0].message", containsString("nesting depth"))
+                .body("errors[1].message", containsString("Number value length"))
+                .body("errors[2].message", containsString("duplicate key \"content\""))
+                .extract().header(IngestResource.REQUEST_ID_HEADER);
+
+        List<DeadLetter> letters = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> rec : TopicContents.read(DLQ)) {
+            DeadLetter d = DeadLetter.parseFrom(rec.value());
+            if (d.getSource().getName().equals(requestId)) {
+                letters.add(d);
+            }
+        }
+        assertThat(letters).extracting(d -> d.getSource().getLine()).containsExactlyInAnyOrder(2L, 3L, 4L);
+        for (DeadLetter d : letters) {
+            assertThat(d.getReason()).isEqualTo("INVALID_JSON");
+            assertThat(d.getOriginal().toStringUtf8()).isEqualTo(lines.get((int) d.getSource().getLine() - 1));
+        }
+        assertThat(TopicContents.read(RAW).stream().map(r -> parseRaw(r.value())).filter(r -> r.getSource().getName().equals(requestId)))
+                .extracting(r -> r.getSource().getLine()).containsExactlyInAnyOrder(1L, 5L);
+    }
+
+    @Test
     void anAllGoodBodyIs200AndAForcedFormatIsRecorded() {
         String marker = UUID.randomUUID().toString();
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + marker + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}\n"

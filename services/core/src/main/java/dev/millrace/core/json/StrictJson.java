@@ -1,10 +1,16 @@
 package dev.millrace.core.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
@@ -13,17 +19,50 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Parses one JSONL line strictly: the bytes must be valid UTF-8 (never replaced), and the line
  * must hold exactly one JSON value (trailing content after the first object is an error, unlike
- * Jackson's lenient default).
+ * Jackson's lenient default), no object may repeat a key (which value was meant is ambiguous; Jackson
+ * would silently keep the last), and the parser's limits below hold: a line past one is
+ * {@code INVALID_JSON} naming the limit, like any other line that is not JSON (docs/reasons.md).
  */
 public final class StrictJson {
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
+    // The parser's limits, pinned at Jackson 2.21's defaults so that docs/reasons.md can name them and
+    // a Jackson upgrade cannot move them silently. A line is at most millrace.ingest.max-record-bytes
+    // (1 MiB by default), so the string-length limit is kept at Jackson's 20,000,000 characters.
+    public static final int MAX_NESTING_DEPTH = 1000;
+    /** Characters of one number (digits, sign, fraction and exponent). */
+    public static final int MAX_NUMBER_LENGTH = 1000;
+    /** Characters of one object key. */
+    public static final int MAX_NAME_LENGTH = 50_000;
+    public static final int MAX_STRING_LENGTH = 20_000_000;
+
+    public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_NESTING_DEPTH)
+                            .maxNumberLength(MAX_NUMBER_LENGTH)
+                            .maxNameLength(MAX_NAME_LENGTH)
+                            .maxStringLength(MAX_STRING_LENGTH)
+                            .build())
+                    .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
             .build();
+
+    /**
+     * Reads record lines (and JSON strings embedded in them): {@link #MAPPER} plus duplicate-key
+     * detection, kept off {@code MAPPER} itself, which also reads tokenizer folders' files.
+     */
+    private static final ObjectReader LINES = MAPPER.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
+    /** Jackson's message for a repeated key (the exception carries the name nowhere else). */
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'", Pattern.DOTALL);
+    /** The Java method Jackson names after a limit's value: noise to a user. */
+    private static final Pattern LIMIT_SOURCE = Pattern.compile(", from `[^`]*`\\)");
+    /** Characters of a repeated key quoted in a message; a key may be up to 50,000. */
+    private static final int KEY_SHOWN = 100;
 
     private StrictJson() {
     }
@@ -46,15 +85,31 @@ public final class StrictJson {
 
     public static JsonNode parse(String text) throws RecordRejected {
         try {
-            JsonNode node = MAPPER.readTree(text);
+            JsonNode node = LINES.readTree(text);
             if (node == null || node.isMissingNode()) {
                 throw new RecordRejected(Reason.INVALID_JSON, "the line holds no JSON value");
             }
             return node;
+        } catch (StreamConstraintsException e) {
+            // Jackson gives no location for these: the message is all there is.
+            throw new RecordRejected(Reason.INVALID_JSON, "past a limit of the JSON parser: "
+                    + LIMIT_SOURCE.matcher(e.getOriginalMessage()).replaceFirst(")"));
         } catch (JsonProcessingException e) {
-            throw new RecordRejected(Reason.INVALID_JSON, "not valid JSON: " + e.getOriginalMessage()
-                    + " (column " + e.getLocation().getColumnNr() + ")");
+            Matcher duplicate = DUPLICATE.matcher(e.getOriginalMessage());
+            String what = duplicate.matches()
+                    ? "duplicate key " + quoted(duplicate.group(1)) + " in one object (which value is meant is ambiguous)"
+                    : e.getOriginalMessage();
+            throw new RecordRejected(Reason.INVALID_JSON, "not valid JSON: " + what + column(e.getLocation()));
         }
+    }
+
+    private static String column(JsonLocation location) {
+        return location == null || location.getColumnNr() < 1 ? "" : " (column " + location.getColumnNr() + ")";
+    }
+
+    private static String quoted(String key) {
+        String shown = key.length() > KEY_SHOWN ? key.substring(0, KEY_SHOWN) + "…" : key;
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(shown)) + "\"";
     }
 
     /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */

@@ -153,4 +153,83 @@ class StrictJsonTest {
         assertThat(StrictJson.parse("[1, 2]").isArray()).isTrue();
         assertThat(StrictJson.parse("42").asInt()).isEqualTo(42);
     }
+
+    /** Lines past each of the parser's limits (StreamReadConstraints), with the limit's words in Jackson's message. */
+    static final String TOO_DEEP = "[".repeat(1500) + "]".repeat(1500);
+    static final String TOO_LONG_NUMBER = "{\"n\": " + "1".repeat(1500) + "}";
+    static final String TOO_LONG_KEY = "{\"" + "k".repeat(60_000) + "\": 1}";
+
+    @Test
+    void aLinePastTheNestingLimitIsInvalidJsonNamingTheLimit() {
+        RecordRejected e = rejectionOf(utf8(TOO_DEEP));
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(e.getMessage()).contains("nesting depth").contains(String.valueOf(StrictJson.MAX_NESTING_DEPTH));
+    }
+
+    @Test
+    void aNumberPastTheLengthLimitIsInvalidJsonNamingTheLimit() {
+        RecordRejected e = rejectionOf(utf8(TOO_LONG_NUMBER));
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(e.getMessage()).contains("Number value length").contains(String.valueOf(StrictJson.MAX_NUMBER_LENGTH));
+        RecordRejected fraction = rejectionOf("{\"n\": 0." + "5".repeat(1500) + "}");
+        assertThat(fraction.reason()).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @Test
+    void aKeyPastTheNameLimitIsInvalidJsonNamingTheLimit() {
+        RecordRejected e = rejectionOf(utf8(TOO_LONG_KEY));
+
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(e.getMessage()).contains("Name length").contains(String.valueOf(StrictJson.MAX_NAME_LENGTH));
+    }
+
+    @Test
+    void justUnderEachLimitStillParses() throws Exception {
+        int depth = StrictJson.MAX_NESTING_DEPTH;
+        assertThat(StrictJson.parse("[".repeat(depth) + "]".repeat(depth)).isArray()).isTrue();
+        assertThat(StrictJson.parse("{\"n\": " + "7".repeat(StrictJson.MAX_NUMBER_LENGTH) + "}").get("n").isIntegralNumber()).isTrue();
+        assertThat(StrictJson.parse("{\"" + "k".repeat(StrictJson.MAX_NAME_LENGTH) + "\": 1}").size()).isEqualTo(1);
+    }
+
+    @Test
+    void aLinePastALimitRejectsOnlyItselfAndTheLinesAfterItStillParse() {
+        String input = "{\"a\": 1}\n" + TOO_DEEP + "\n" + TOO_LONG_NUMBER + "\n" + TOO_LONG_KEY + "\n{\"a\": 2}\n";
+        LineReader lines = new LineReader(new java.io.ByteArrayInputStream(utf8(input)));
+        java.util.List<String> outcomes = new java.util.ArrayList<>();
+        while (lines.hasNext()) {
+            RawLine line = lines.next();
+            try {
+                outcomes.add(line.number() + ":" + StrictJson.parse(line.bytes()).get("a").asInt());
+            } catch (RecordRejected e) {
+                outcomes.add(line.number() + ":" + e.reason());
+            }
+        }
+
+        assertThat(outcomes).containsExactly("1:1", "2:INVALID_JSON", "3:INVALID_JSON", "4:INVALID_JSON", "5:2");
+    }
+
+    @Test
+    void aDuplicateKeyIsInvalidJsonNamingTheKey() {
+        RecordRejected top = rejectionOf(utf8("{\"text\": \"a\", \"text\": \"b\"}"));
+        RecordRejected nested = rejectionOf(utf8("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\", \"role\": \"assistant\"}]}"));
+
+        assertThat(top).isNotNull();
+        assertThat(top.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(top.getMessage()).contains("duplicate key \"text\"").contains("column");
+        assertThat(nested).isNotNull();
+        assertThat(nested.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(nested.getMessage()).contains("duplicate key \"role\"");
+    }
+
+    @Test
+    void theSameKeyInDifferentObjectsIsNoDuplicate() throws Exception {
+        JsonNode node = StrictJson.parse("{\"messages\": [{\"role\": \"user\"}, {\"role\": \"assistant\"}], \"x\": {\"role\": 1}}");
+
+        assertThat(node.get("messages")).hasSize(2);
+    }
 }
