@@ -24,6 +24,7 @@ import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongFunction;
+import org.jboss.logging.Logger;
 
 /**
  * Turns lines into raw records and dead letters for one stage. Every rule (UTF-8, JSON, format
@@ -33,6 +34,7 @@ import java.util.function.LongFunction;
  * distillation conversations and the request's {@code resubmitted} mark.
  */
 final class LineIngester {
+    private static final Logger LOG = Logger.getLogger(LineIngester.class);
     static final String SERVICE = PipelineService.INGEST.id();
     /** The record field that names the teacher of an answered distill conversation (overrides the request's). */
     static final String TEACHER_FIELD = "teacher";
@@ -131,6 +133,12 @@ final class LineIngester {
             out.accepted().add(read(line, request, source, nowMs));
         } catch (RecordRejected e) {
             out.rejected().add(DeadLetters.of(SERVICE, stage, e.reason(), e.getMessage(), line.bytes(), source, null, null));
+        } catch (RuntimeException | StackOverflowError e) {
+            // A bug, or input no rule foresaw: this line becomes a dead letter (its bytes kept, so it can be re-sent once
+            // fixed); the other lines of the body or file go on, and the client gets a 422 naming the line, not a 500.
+            LOG.errorf(e, "ingest: line %d failed in a way no rule foresees", line.number());
+            out.rejected().add(DeadLetters.of(SERVICE, stage, Reason.UNEXPECTED_ERROR, "reading the line failed in a way no rule foresees (a bug to report): "
+                    + e.getClass().getName() + ": " + e.getMessage(), line.bytes(), source, null, null));
         }
     }
 

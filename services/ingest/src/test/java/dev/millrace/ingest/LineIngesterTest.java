@@ -35,6 +35,23 @@ class LineIngesterTest {
     }
 
     @Test
+    void aLineThatFailsInAWayNoRuleForeseesIsAnUnexpectedErrorDeadLetterWithItsBytesNotAFailedBody() {
+        String good = "{\"conversations\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"hello\"}]}";
+        LineIngester.Ingested out = new LineIngester.Ingested();
+        dev.millrace.core.json.RawLine line = new dev.millrace.core.json.LineReader(new java.io.ByteArrayInputStream(body(good))).next();
+        // A null request stands in for a bug: reading the line throws a NullPointerException no rule expects.
+        ingester.add(out, line, null, http("req").apply(1), 5L);
+        ingester.add(out, line, format(null), http("req").apply(2), 5L);
+
+        assertThat(out.rejected()).hasSize(1);
+        DeadLetter d = out.rejected().get(0);
+        assertThat(d.getReason()).isEqualTo("UNEXPECTED_ERROR");
+        assertThat(d.getMessage()).contains("java.lang.NullPointerException");
+        assertThat(d.getOriginal().toStringUtf8()).isEqualTo(good);
+        assertThat(out.accepted()).as("the next line goes on").hasSize(1);
+    }
+
+    @Test
     void theSameConversationGetsTheSameIdInEitherFormatAndTheIdIsTheArchitecturesHash() throws Exception {
         String minimind = "{\"conversations\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}";
         String openai = "{\"messages\":[{\"content\":\"2+2?\",\"role\":\"user\"},{\"role\":\"assistant\",\"content\":\"4\"}]}";

@@ -2,6 +2,7 @@ package dev.millrace.core.prepare;
 
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
+import dev.millrace.core.record.Reason;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,20 @@ public interface LinePreparer {
     Prepared prepare(RawLine line);
 
     /**
+     * {@link #prepare}, except that an exception no rule foresaw (a bug, or input nothing anticipated; a stack
+     * overflow on a deeply nested line too) becomes that line's {@code UNEXPECTED_ERROR} instead of ending the
+     * file: one line never costs the lines after it.
+     */
+    default Prepared prepareOrReport(RawLine line) {
+        try {
+            return prepare(line);
+        } catch (RuntimeException | StackOverflowError e) {
+            return new Prepared.Rejected(line.number(), Reason.UNEXPECTED_ERROR, "preparing the line failed in a way no rule foresees (a bug to report): "
+                    + e.getClass().getName() + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * Prepares every line of a JSONL file in order, handing each result to {@code sink}; blank lines are
      * skipped (they are no records). What {@code ./millrace prepare} prints and {@code eval} scores.
      */
@@ -23,7 +38,7 @@ public interface LinePreparer {
             while (lines.hasNext()) {
                 RawLine line = lines.next();
                 if (!line.isBlank()) {
-                    sink.accept(prepare(line));
+                    sink.accept(prepareOrReport(line));
                 }
             }
         }
