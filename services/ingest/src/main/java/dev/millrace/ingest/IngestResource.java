@@ -12,6 +12,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ import org.jboss.logging.Logger;
  * {@code POST /v1/{stage}/records} (docs/cli.md#http-ingest): every good line is produced to
  * {@code <stage>.raw} (a distill prompt to {@code distill.prompts}), every bad one to the dead-letter
  * topic, and the answer comes only once the broker has acknowledged all of them, so a 200 or 422
- * means nothing is left in flight.
+ * means nothing is left in flight. A 503 (with {@code Retry-After}) comes when a send failed, within
+ * the producer's timeouts, or at once while the broker is known to be away ({@link BrokerOutage}).
  *
  * <p>Optional parameters besides {@code format}: {@code teacher} (distill only: the teacher id of the
  * answered conversations in the body), {@code source} and {@code first-line} (the body is lines of a
@@ -106,12 +108,20 @@ public class IngestResource {
         StageIngest ingest = enabled.get();
         LineIngester.Ingested result = ingest.ingester().ingest(bytes, request, sources, System.currentTimeMillis());
         try {
-            producer.produce(ingest, result).join();
+            producer.produceUnlessBrokerAway(ingest, result).join();
         } catch (CompletionException e) {
-            LOG.warnf(e.getCause(), "request %s: the broker did not acknowledge every record", requestId);
+            String message;
+            if (e.getCause() instanceof BrokerOutage.BrokerAway away) {
+                // The send that timed out was logged as a warning; one line per refused request would flood the log.
+                LOG.debugf("request %s refused: %s", requestId, away.getMessage());
+                message = away.getMessage();
+            } else {
+                LOG.warnf(e.getCause(), "request %s: the broker did not acknowledge every record", requestId);
+                message = "the broker did not acknowledge every record (" + e.getCause().getMessage() + ")";
+            }
             return Response.status(Response.Status.SERVICE_UNAVAILABLE).header(REQUEST_ID_HEADER, requestId)
-                    .entity(new Problem("the broker did not acknowledge every record (" + e.getCause().getMessage()
-                            + "); sending the same body again is safe, record ids are content-derived"))
+                    .header(HttpHeaders.RETRY_AFTER, BrokerOutage.RETRY_AFTER_SECONDS)
+                    .entity(new Problem(message + "; sending the same body again is safe, record ids are content-derived"))
                     .build();
         }
         List<LineError> errors = new ArrayList<>();

@@ -24,6 +24,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 @Startup
 @Singleton
 public class KafkaRecordSink implements RecordSink {
+    static final int MAX_BLOCK_MS = 5_000;
+    static final int REQUEST_TIMEOUT_MS = 5_000;
+    static final int DELIVERY_TIMEOUT_MS = 10_000;
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaClientMetrics metrics;
 
@@ -40,14 +43,31 @@ public class KafkaRecordSink implements RecordSink {
         // (An int: a max-record-bytes near 1 GiB would overflow it.)
         config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.min(Integer.MAX_VALUE, 2 * maxRecordBytes + 64 * 1024));
         config.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
-        // A missing topic or an unreachable broker should answer 503 in seconds, not after a minute.
-        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        // A missing topic or an unreachable broker should answer 503 in seconds, not after Kafka's defaults
+        // (a minute waiting for metadata, two minutes for an acknowledgement). A send that gives up leaves
+        // nothing accepted: the client sends the body again, and the same record ids are dropped downstream.
+        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
+        config.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, REQUEST_TIMEOUT_MS);
+        // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms (and refuses to start
+        // otherwise): the default follows a request timeout or linger set through kafka.*.
+        config.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs(config));
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
         // Quarkus binds only the Kafka clients it creates to Micrometer; this producer is made by hand.
         this.metrics = new KafkaClientMetrics(producer);
         metrics.bindTo(registry);
+    }
+
+    /** {@link #DELIVERY_TIMEOUT_MS}, or linger.ms + request.timeout.ms where those add up to more. */
+    static int deliveryTimeoutMs(Map<String, Object> config) {
+        long linger = milliseconds(config.get(ProducerConfig.LINGER_MS_CONFIG), 5);
+        long request = milliseconds(config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), REQUEST_TIMEOUT_MS);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(DELIVERY_TIMEOUT_MS, linger + request));
+    }
+
+    private static long milliseconds(Object value, long absent) {
+        return value == null ? absent : Long.parseLong(value.toString().trim());
     }
 
     @Override

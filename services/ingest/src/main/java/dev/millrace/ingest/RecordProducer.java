@@ -10,19 +10,42 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Produces what a request or a chunk of a file gave: records keyed by their record id, dead letters
- * by {@link DeadLetters#key}, and counts each once the broker has acknowledged it.
+ * by {@link DeadLetters#key}, and counts each once the broker has acknowledged it. Every outcome tells
+ * {@link BrokerOutage} whether the broker is away, so that HTTP requests are refused at once meanwhile.
  */
 @Singleton
 public class RecordProducer {
     private final RecordSink sink;
+    private final BrokerOutage outage;
 
     @Inject
     RecordProducer(RecordSink sink) {
+        this(sink, new BrokerOutage());
+    }
+
+    RecordProducer(RecordSink sink, BrokerOutage outage) {
         this.sink = sink;
+        this.outage = outage;
+    }
+
+    /**
+     * As {@link #produce}, but while the broker is known to be away (a send timed out a moment ago and
+     * none was acknowledged since) nothing is sent and the future fails at once with
+     * {@link BrokerOutage.BrokerAway}: an HTTP client is answered 503 in no time and sends again later.
+     */
+    CompletableFuture<Void> produceUnlessBrokerAway(StageIngest ingest, Ingested result) {
+        if (!result.accepted().isEmpty() || !result.rejected().isEmpty()) {
+            Optional<BrokerOutage.BrokerAway> refused = outage.refusal();
+            if (refused.isPresent()) {
+                return CompletableFuture.failedFuture(refused.get());
+            }
+        }
+        return produce(ingest, result);
     }
 
     /**
@@ -31,6 +54,14 @@ public class RecordProducer {
      * the topic is missing) stops the rest, which would each wait as long again before failing.
      */
     CompletableFuture<Void> produce(StageIngest ingest, Ingested result) {
+        if (result.accepted().isEmpty() && result.rejected().isEmpty()) {
+            return sends(ingest, result); // nothing sent: no news of the broker
+        }
+        // Completes only once the outcome is recorded: the next request already knows the broker is away.
+        return sends(ingest, result).whenComplete((ignored, error) -> outage.outcome(error));
+    }
+
+    private CompletableFuture<Void> sends(StageIngest ingest, Ingested result) {
         for (int i = 0; i < result.lines(); i++) {
             ingest.metrics().in();
         }

@@ -18,34 +18,58 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
  * The CLI's one client of the ingest service's HTTP contract (docs/cli.md, HTTP ingest):
  * {@code POST <base>/v1/{stage}/records} with an NDJSON body and the query parameters
  * {@code resubmit}, {@code format}, {@code teacher}, {@code source} and {@code first-line}; the
- * answer (200 or 422) is parsed into counts and rejected lines. A 503 (the broker did not
- * acknowledge everything) is retried with a doubling delay: re-sending is safe, record ids are
- * content-derived. Used by {@code ingest}, {@code demo} and {@code dlq resubmit}.
+ * answer (200 or 422) is parsed into counts and rejected lines. A 503 (the broker is away or did not
+ * acknowledge everything) or 429 (ingest is full) is sent again after the answer's
+ * {@code Retry-After} (else a doubling delay), for as long as the retry budget lasts: re-sending is
+ * safe, nothing of a refused body was accepted and record ids are content-derived. Used by
+ * {@code ingest}, {@code demo} and {@code dlq resubmit}.
  */
 public final class IngestClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int ATTEMPTS = 4;
     private static final long DEFAULT_RETRY_DELAY_MS = 1_000;
+    /** How long one body may wait in all for retries: a broker outage of a few minutes is ridden out. */
+    static final Duration DEFAULT_RETRY_BUDGET = Duration.ofMinutes(5);
+    /** The longest single wait, whatever {@code Retry-After} asks for or the doubling reaches. */
+    static final long MAX_RETRY_DELAY_MS = 60_000;
 
     private final String base;
     private final HttpClient http;
     private final long retryDelayMs;
+    private final long retryBudgetMs;
+    private final Sleeper sleeper;
+
+    /** Waits between two attempts (a stand-in in tests). */
+    interface Sleeper {
+        void sleep(long ms) throws InterruptedException;
+    }
 
     /** A client of the service at {@code base} (e.g. {@code http://127.0.0.1:8081}; a path in it is kept). */
     public IngestClient(URI base) {
         this(base, DEFAULT_RETRY_DELAY_MS);
     }
 
-    /** As {@link #IngestClient(URI)}, waiting {@code retryDelayMs} before the first retry of a 503 (doubling after). */
+    /**
+     * As {@link #IngestClient(URI)}, waiting {@code retryDelayMs} before the first retry of a 503 or 429
+     * that has no {@code Retry-After} (doubling after).
+     */
     public IngestClient(URI base, long retryDelayMs) {
+        this(base, retryDelayMs, DEFAULT_RETRY_BUDGET, Thread::sleep);
+    }
+
+    /** As {@link #IngestClient(URI, long)}, giving up once the waits for one body would pass {@code retryBudget}. */
+    IngestClient(URI base, long retryDelayMs, Duration retryBudget, Sleeper sleeper) {
         this.base = base.toString().replaceAll("/+$", "");
         this.retryDelayMs = retryDelayMs;
+        this.retryBudgetMs = retryBudget.toMillis();
+        this.sleeper = sleeper;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -140,7 +164,7 @@ public final class IngestClient {
         return post(Request.to(stage), ndjson);
     }
 
-    /** Sends one NDJSON body (retrying a 503) and parses the answer. */
+    /** Sends one NDJSON body (retrying a 503 or 429) and parses the answer. */
     public Answer post(Request request, byte[] ndjson) throws Failed {
         URI uri = uri(request);
         HttpRequest http = HttpRequest.newBuilder(uri)
@@ -148,17 +172,35 @@ public final class IngestClient {
                 .header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(ndjson))
                 .build();
+        long waited = 0;
+        long backoff = retryDelayMs;
         for (int attempt = 1; ; attempt++) {
             HttpResponse<String> response = send(http);
             int status = response.statusCode();
             if (status == 200 || status == 422) {
                 return parse(status, response.body());
             }
-            if (status != 503 || attempt == ATTEMPTS) {
-                throw new Failed("ingest answered HTTP " + status + " to POST " + uri + ": " + message(response.body()), null, false);
+            String failure = "ingest answered HTTP " + status + " to POST " + uri + ": " + message(response.body());
+            if (status != 503 && status != 429) {
+                throw new Failed(failure, null, false);
             }
-            sleep(retryDelayMs << (attempt - 1));
+            long delay = retryAfterMs(response).orElse(backoff);
+            if (waited + delay > retryBudgetMs) {
+                throw new Failed(failure + " (still so after " + attempt + " attempts over " + waited / 1000 + " s of waiting)", null, false);
+            }
+            sleep(delay);
+            waited += delay;
+            backoff = Math.min(MAX_RETRY_DELAY_MS, backoff * 2);
         }
+    }
+
+    /** {@code Retry-After} in seconds (at most {@link #MAX_RETRY_DELAY_MS}); empty when absent or not a number of seconds. */
+    static OptionalLong retryAfterMs(HttpResponse<?> response) {
+        Optional<String> header = response.headers().firstValue("Retry-After");
+        if (header.isEmpty() || !header.get().trim().matches("[0-9]{1,9}")) {
+            return OptionalLong.empty(); // an HTTP date is allowed too; ingest never sends one, the doubling delay serves
+        }
+        return OptionalLong.of(Math.min(MAX_RETRY_DELAY_MS, Long.parseLong(header.get().trim()) * 1000));
     }
 
     /** Joins lines into one NDJSON body, each ended by a newline. */
@@ -214,9 +256,9 @@ public final class IngestClient {
         return body.isBlank() ? "(no body)" : body;
     }
 
-    private static void sleep(long ms) throws Failed {
+    private void sleep(long ms) throws Failed {
         try {
-            Thread.sleep(ms);
+            sleeper.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Failed("interrupted while waiting to retry", e, false);

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +22,14 @@ import org.junit.jupiter.api.Test;
 class IngestClientTest {
     private HttpServer server;
     private final List<String> received = Collections.synchronizedList(new ArrayList<>());
+    /** The Retry-After header of every 503 and 429 answer (null: none). */
+    private String retryAfter;
+    /** The waits of a client made with {@link #recordingWaits}, instead of waiting. */
+    private final List<Long> waits = new ArrayList<>();
+
+    private IngestClient recordingWaits(URI uri, long retryDelayMs, Duration budget) {
+        return new IngestClient(uri, retryDelayMs, budget, waits::add);
+    }
 
     /** Answers each request with the next of {@code answers} (status, body), repeating the last. */
     private URI serve(String path, Object... answers) throws Exception {
@@ -31,7 +40,11 @@ class IngestClientTest {
                     + " " + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             int i = Math.min(next.getAndIncrement(), answers.length / 2 - 1);
             byte[] bytes = ((String) answers[2 * i + 1]).getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders((Integer) answers[2 * i], bytes.length);
+            int status = (Integer) answers[2 * i];
+            if (retryAfter != null && (status == 503 || status == 429)) {
+                exchange.getResponseHeaders().add("Retry-After", retryAfter);
+            }
+            exchange.sendResponseHeaders(status, bytes.length);
             exchange.getResponseBody().write(bytes);
             exchange.close();
         });
@@ -88,12 +101,52 @@ class IngestClientTest {
     }
 
     @Test
-    void aServiceUnavailableAnswerFailsAfterFourAttempts() throws Exception {
+    void aServiceUnavailableAnswerFailsOnceTheRetryBudgetIsSpent() throws Exception {
         URI uri = serve("/v1/sft/records", 503, "{\"message\": \"not acknowledged\"}");
 
-        assertThatThrownBy(() -> new IngestClient(uri, 1).post(Stage.SFT, new byte[1]))
-                .isInstanceOf(IngestClient.Failed.class).hasMessageContaining("HTTP 503").hasMessageContaining("not acknowledged");
+        assertThatThrownBy(() -> recordingWaits(uri, 1, Duration.ofMillis(7)).post(Stage.SFT, new byte[1]))
+                .isInstanceOf(IngestClient.Failed.class).hasMessageContaining("HTTP 503").hasMessageContaining("not acknowledged")
+                .hasMessageContaining("4 attempts");
+        assertThat(waits).as("doubling while it fits the budget of 7 ms").containsExactly(1L, 2L, 4L);
         assertThat(received).hasSize(4);
+    }
+
+    @Test
+    void retryAfterSetsTheWaitAndA429IsRetriedToo() throws Exception {
+        retryAfter = "3";
+        URI uri = serve("/v1/sft/records", 503, "{\"message\": \"the broker is away\"}", 429, "{\"message\": \"full\"}",
+                200, "{\"accepted\": 1, \"rejected\": 0}");
+
+        IngestClient.Answer answer = recordingWaits(uri, 1, Duration.ofMinutes(5)).post(Stage.SFT, "{}\n".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(answer.accepted()).isEqualTo(1);
+        assertThat(waits).as("Retry-After: 3, not the 1 ms doubling delay").containsExactly(3_000L, 3_000L);
+        assertThat(received).hasSize(3);
+    }
+
+    @Test
+    void aBrokerOutageIsRiddenOutForTheRetryBudgetThenReported() throws Exception {
+        retryAfter = "5";
+        URI uri = serve("/v1/sft/records", 503, "{\"message\": \"the broker is away\"}");
+
+        assertThatThrownBy(() -> recordingWaits(uri, 1, Duration.ofSeconds(12)).post(Stage.SFT, new byte[1]))
+                .isInstanceOf(IngestClient.Failed.class).hasMessageContaining("the broker is away").hasMessageContaining("3 attempts over 10 s");
+        assertThat(waits).containsExactly(5_000L, 5_000L);
+    }
+
+    @Test
+    void aRetryAfterThatIsNoNumberOfSecondsFallsBackToTheDoublingDelayAndALongOneIsCapped() throws Exception {
+        retryAfter = "Wed, 21 Oct 2026 07:28:00 GMT";
+        URI uri = serve("/v1/sft/records", 503, "{}", 503, "{}", 200, "{\"accepted\": 1, \"rejected\": 0}");
+        recordingWaits(uri, 1, Duration.ofMinutes(5)).post(Stage.SFT, new byte[1]);
+        assertThat(waits).containsExactly(1L, 2L);
+        stop();
+
+        waits.clear();
+        retryAfter = "86400";
+        URI capped = serve("/v1/sft/records", 503, "{}", 200, "{\"accepted\": 1, \"rejected\": 0}");
+        recordingWaits(capped, 1, Duration.ofMinutes(5)).post(Stage.SFT, new byte[1]);
+        assertThat(waits).containsExactly(IngestClient.MAX_RETRY_DELAY_MS);
     }
 
     @Test
