@@ -65,9 +65,6 @@ class IngestResourceTest {
         }
         assertThat(sink.topics).containsExactly("millrace.sft.raw", "millrace.dlq");
         sink.pending.get(0).complete(null);
-        Thread.sleep(200);
-        assertThat(answer).as("no answer while a dead letter is unacknowledged").isNotDone();
-
         sink.pending.get(1).complete(null);
         Response response = answer.get(10, TimeUnit.SECONDS);
 
@@ -81,6 +78,30 @@ class IngestResourceTest {
         assertThat(count("millrace.records.out")).isEqualTo(1.0);
         assertThat(registry.counter("millrace.dead.letters", "service", "ingest", "stage", "sft", "reason", "EMPTY_CONVERSATION").count())
                 .isEqualTo(1.0);
+    }
+
+    /**
+     * The answer waits for the dead letter's acknowledgement: the record is acknowledged first and the
+     * dead letter then refused, so only an answer given after that refusal can be 503; one given on the
+     * record's acknowledgement alone would be 422, however quickly the refusal followed.
+     */
+    @Test
+    void noAnswerBeforeTheDeadLetterIsAcknowledged() throws Exception {
+        HeldSink sink = new HeldSink();
+        IngestResource resource = new IngestResource(stages, new RecordProducer(sink), maxBodyBytes(1 << 20));
+
+        CompletableFuture<Response> answer = CompletableFuture.supplyAsync(() -> resource.post("sft", null, null, null, null, null, BODY));
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (sink.sent() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(sink.topics).containsExactly("millrace.sft.raw", "millrace.dlq");
+        sink.pending.get(0).complete(null);
+        sink.pending.get(1).completeExceptionally(new NotEnoughReplicasException("dead letter not acknowledged"));
+        Response response = answer.get(10, TimeUnit.SECONDS);
+
+        assertThat(response.getStatus()).as("the answer reflects the dead letter's refusal").isEqualTo(503);
+        assertThat(((IngestResource.Problem) response.getEntity()).message()).contains("dead letter not acknowledged");
     }
 
     @Test
