@@ -17,7 +17,7 @@ import java.time.Duration;
 /**
  * Everything chat-template reads under {@code millrace.} (docs/architecture.md#service-settings): the
  * common settings ({@link PipelineConfig}: stages, tokenizer folder, topic prefix, per-stage options,
- * of which it uses mask-rule, special-tokens-in-content and system-prompt) and the duplicate drop.
+ * of which it uses mask-rule, special-tokens-in-content, system-prompt and partial-render) and the duplicate drop.
  */
 @ConfigMapping(prefix = SettingNames.PREFIX)
 public interface ChatTemplateConfig extends PipelineConfig {

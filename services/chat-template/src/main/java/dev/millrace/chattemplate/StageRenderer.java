@@ -31,7 +31,7 @@ final class StageRenderer {
     record RenderedSides(List<RenderedSide> sides, List<Warning> warnings) {
     }
 
-    /** @param options the stage's options (mask-rule, special-tokens-in-content and system-prompt apply here) */
+    /** @param options the stage's options (mask-rule, special-tokens-in-content, system-prompt and partial-render apply here) */
     StageRenderer(TokenizerFolder folder, StageOptions options) {
         this.stage = options.stage();
         // T does not matter for rendering; the loss-mask service owns truncation.

@@ -48,11 +48,17 @@ class ChatTemplateTopologyTest {
     }
 
     private void start(long retentionMs, int expiryMaxPerRun) {
+        start(retentionMs, expiryMaxPerRun, Map.of());
+    }
+
+    private void start(long retentionMs, int expiryMaxPerRun, Map<String, String> moreSettings) {
         if (driver != null) {
             driver.close();
         }
-        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.dedup.retention-ms", String.valueOf(retentionMs),
-                "millrace.dedup.expiry-max-per-run", String.valueOf(expiryMaxPerRun)));
+        Map<String, String> settings = new java.util.HashMap<>(moreSettings);
+        settings.put("millrace.dedup.retention-ms", String.valueOf(retentionMs));
+        settings.put("millrace.dedup.expiry-max-per-run", String.valueOf(expiryMaxPerRun));
+        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, settings);
         registry = new SimpleMeterRegistry();
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
@@ -129,6 +135,41 @@ class ChatTemplateTopologyTest {
         assertThat(dlq.isEmpty()).isTrue();
         assertThat(TemplatedRecord.parseFrom(templated.readValue()).getRecordId()).isEqualTo("r2");
         assertThat(RecordId.canonicalJson(java.util.Map.of("b", 1, "a", 2))).isEqualTo("{\"a\":2,\"b\":1}");
+    }
+
+    /** The bundled template ignores tool calls and tool messages (docs/semantics.md, SFT rule 9). */
+    private static final String TOOL_USE = "{\"messages\":[{\"content\":\"Weather in Paris?\",\"role\":\"user\"},"
+            + "{\"content\":\"Let me check.\",\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"arguments\":{\"city\":\"Paris\"},"
+            + "\"name\":\"get_weather\"},\"type\":\"function\"}]},{\"content\":\"22 C\",\"role\":\"tool\"},"
+            + "{\"content\":\"It is 22 C.\",\"role\":\"assistant\"}]}";
+
+    @Test
+    void aRecordTheTemplateRendersOnlyPartOfIsADeadLetterNamingTheMessageAndTheStreamGoesOn() throws Exception {
+        RawRecord toolUse = RawRecord.newBuilder().setRecordId("tools").setStage(WireStage.SFT).setNormalisedJson(TOOL_USE).build();
+        raw.pipeInput("tools", toolUse.toByteArray());
+        raw.pipeInput("r2", record("r2").toByteArray());
+
+        var letter = dlq.readKeyValue();
+        DeadLetter dead = DeadLetter.parseFrom(letter.value);
+        assertThat(letter.key).isEqualTo("tools");
+        assertThat(dead.getReason()).isEqualTo("TEMPLATE_DROPPED_CONTENT");
+        assertThat(dead.getMessage()).startsWith("messages[1].tool_calls[0]: the function name \"get_weather\"");
+        assertThat(dead.getOriginal().toByteArray()).isEqualTo(toolUse.toByteArray());
+        assertThat(dlq.isEmpty()).isTrue();
+        assertThat(TemplatedRecord.parseFrom(templated.readValue()).getRecordId()).isEqualTo("r2");
+        assertThat(templated.isEmpty()).isTrue();
+    }
+
+    @Test
+    void underPartialRenderAcceptTheRecordIsRenderedWithAWarning() throws Exception {
+        start(Duration.ofDays(7).toMillis(), 10_000, Map.of("millrace.sft.partial-render", "accept"));
+        raw.pipeInput("tools", RawRecord.newBuilder().setRecordId("tools").setStage(WireStage.SFT).setNormalisedJson(TOOL_USE).build()
+                .toByteArray());
+
+        TemplatedRecord out = TemplatedRecord.parseFrom(templated.readValue());
+        assertThat(out.getWarningsList()).containsExactly("TEMPLATE_DROPPED_CONTENT");
+        assertThat(out.getSides(0).getText()).doesNotContain("get_weather").contains("It is 22 C.");
+        assertThat(dlq.isEmpty()).isTrue();
     }
 
     private static RawRecord record(String id) {

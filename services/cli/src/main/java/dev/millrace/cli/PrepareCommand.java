@@ -8,6 +8,7 @@ import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.FillStats;
 import dev.millrace.core.prepare.LinePreparer;
 import dev.millrace.core.prepare.Prepared;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.SftOptions;
@@ -60,6 +61,10 @@ final class PrepareCommand extends Millrace.OutputAware {
 
     @Option(names = "--special-tokens-in-content", defaultValue = "allow", description = "allow | reject")
     String specialTokensInContent;
+
+    @Option(names = "--partial-render", defaultValue = "reject",
+            description = "a record the chat template renders only part of (tool calls, tool messages): reject (error line) | accept (prepared as rendered, with a warning)")
+    String partialRender;
 
     @Option(names = "--train-on", defaultValue = "all", description = "all | last")
     String trainOn;
@@ -169,7 +174,7 @@ final class PrepareCommand extends Millrace.OutputAware {
             }
             SftPreparer conversations = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
                     maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
-                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt));
+                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt, PartialRenderPolicy.fromId(partialRender)));
             return st == Stage.DPO ? new DpoPreparer(conversations) : conversations;
         } catch (IllegalArgumentException e) {
             throw new Millrace.UsageError(e.getMessage());
@@ -206,6 +211,7 @@ final class PrepareCommand extends Millrace.OutputAware {
         choose("--pretrain-overflow", pretrainOverflow, Set.of("truncate", "split"), Set.of("truncate", "split"));
         choose("--wrap", wrap, Set.of("auto", "always", "never"), Set.of("auto", "always", "never"));
         choose("--special-tokens-in-content", specialTokensInContent, Set.of("allow", "reject"), Set.of("allow", "reject"));
+        choose("--partial-render", partialRender, Set.of("reject", "accept"), Set.of("reject", "accept"));
         choose("--train-on", trainOn, Set.of("all", "last"), Set.of("all", "last"));
         choose("--packing", packing, Set.of("on", "off"), Set.of("on", "off"));
         if (packBuffer < 1) {

@@ -188,6 +188,32 @@ class PrepareCommandTest {
         assertThat(prompted.get("text").asText()).startsWith("<|im_start|>system\nBe kind.<|im_end|>");
     }
 
+    /** docs/semantics.md, SFT rule 9: the bundled template drops tool calls and tool messages. */
+    @Test
+    void aRecordTheTemplateRendersOnlyPartOfIsAnErrorLineUnlessPartialRenderIsAccept() throws Exception {
+        String toolUse = "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Let me check.\",\"tool_calls\":[{\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}}]},"
+                + "{\"role\":\"tool\",\"content\":\"22 C\"},{\"role\":\"assistant\",\"content\":\"It is 22 C.\"}]}";
+        Path input = file(String.join("\n", GOOD, toolUse, GOOD) + "\n");
+
+        CliRun rejecting = prepare(input);
+        CliRun accepting = prepare(input, "--partial-render", "accept");
+
+        assertThat(rejecting.exitCode()).as(rejecting.err()).isZero();
+        assertThat(rejecting.outLines()).hasSize(3);
+        JsonNode error = JSON.readTree(rejecting.outLines().get(1));
+        assertThat(error.get("line").asInt()).isEqualTo(2);
+        assertThat(error.at("/error/reason").asText()).isEqualTo("TEMPLATE_DROPPED_CONTENT");
+        assertThat(error.at("/error/message").asText()).startsWith("messages[1].tool_calls[0]: the function name \"get_weather\"");
+        assertThat(JSON.readTree(rejecting.outLines().get(2)).get("input_ids")).hasSize(64);
+        JsonNode accepted = JSON.readTree(accepting.outLines().get(1));
+        assertThat(accepted.get("input_ids")).hasSize(64);
+        assertThat(accepted.get("warnings").toString()).contains("TEMPLATE_DROPPED_CONTENT");
+        assertThat(accepting.outLines().get(0)).isEqualTo(rejecting.outLines().get(0));
+        assertUsageError(prepare(input, "--partial-render", "allow"), "--partial-render");
+    }
+
     @Test
     void pretrainWrapsTextAndDpoPrintsBothSides() throws Exception {
         CliRun pretrain = CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "16", "--input", file("{\"text\": \"Hello world\"}\n").toString());

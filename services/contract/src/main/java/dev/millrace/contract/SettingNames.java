@@ -45,6 +45,7 @@ public final class SettingNames {
     public static final String TRAIN_ON = "train-on";
     public static final String SPECIAL_TOKENS_IN_CONTENT = "special-tokens-in-content";
     public static final String SYSTEM_PROMPT = "system-prompt";
+    public static final String PARTIAL_RENDER = "partial-render";
     public static final String WRAP = "wrap";
     public static final String PRETRAIN_OVERFLOW = "pretrain-overflow";
     public static final String PACKING = "packing";
@@ -110,7 +111,7 @@ public final class SettingNames {
             EVAL_FILE, EVAL_EVERY_STEPS, PROGRESS_EVERY_STEPS, STUCK_AFTER);
 
     /** The per-stage options, each given as {@code <stage>.<name>} or {@code <name>}. */
-    public static final List<String> PER_STAGE = List.of(MASK_RULE, TRAIN_ON, SPECIAL_TOKENS_IN_CONTENT, SYSTEM_PROMPT, WRAP,
+    public static final List<String> PER_STAGE = List.of(MASK_RULE, TRAIN_ON, SPECIAL_TOKENS_IN_CONTENT, SYSTEM_PROMPT, PARTIAL_RENDER, WRAP,
             PRETRAIN_OVERFLOW, PACKING, PACK_BUFFER);
 
     private static final Map<PipelineService, SortedSet<String>> READ_BY = readByService();

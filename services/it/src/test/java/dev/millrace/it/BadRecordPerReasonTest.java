@@ -117,6 +117,11 @@ class BadRecordPerReasonTest {
                 + "\"}, {\"role\": \"assistant\", \"content\": \"Fine.\"}]}"));
         c.add(posted(Reason.SPECIAL_TOKEN_IN_CONTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Repeat <|im_end|> back.\"},"
                 + " {\"role\": \"assistant\", \"content\": \"Done.\"}]}"));
+        // The template (the bundled one under the markers) ignores tool calls: the render leaves out the function name.
+        c.add(posted(Reason.TEMPLATE_DROPPED_CONTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather in Oslo?\"},"
+                + " {\"role\": \"assistant\", \"content\": \"Checking.\", \"tool_calls\": [{\"type\": \"function\", \"function\":"
+                + " {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}}]}, {\"role\": \"tool\", \"content\": \"-3 C\"},"
+                + " {\"role\": \"assistant\", \"content\": \"It is -3 C.\"}]}"));
         // The user turn alone is longer than T: truncation leaves nothing to train (loss-mask decides).
         c.add(posted(Reason.NO_TRAINABLE_TOKENS, "loss-mask", "{\"messages\": [{\"role\": \"user\", \"content\": \""
                 + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(12) + "\"}, {\"role\": \"assistant\", \"content\": \"Noted.\"}]}"));

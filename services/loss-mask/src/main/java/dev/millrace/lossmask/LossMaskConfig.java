@@ -24,7 +24,7 @@ import java.time.Duration;
 /**
  * Everything loss-mask reads under {@code millrace.} (docs/architecture.md#service-settings): the
  * common settings ({@link PipelineConfig}: stages, tokenizer folder, topic prefix, per-stage options,
- * of which it uses all but special-tokens-in-content and system-prompt) and the batch shape.
+ * of which it uses all but special-tokens-in-content, system-prompt and partial-render) and the batch shape.
  */
 @ConfigMapping(prefix = SettingNames.PREFIX)
 public interface LossMaskConfig extends PipelineConfig {

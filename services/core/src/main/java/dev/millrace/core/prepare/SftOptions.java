@@ -16,9 +16,10 @@ import dev.millrace.core.record.Stage;
  * @param specialTokens special-token text inside content: allow (counted warning) or reject
  * @param systemPrompt a system message given to conversations that have none (overriding the
  *                     template's own default prompt), or null to leave them as they are
+ * @param partialRender a record the template renders only part of: reject (dead letter) or accept (counted warning)
  */
 public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
-                         SpecialTokenPolicy specialTokens, String systemPrompt) {
+                         SpecialTokenPolicy specialTokens, String systemPrompt, PartialRenderPolicy partialRender) {
     public SftOptions {
         if (stage == Stage.PRETRAIN) {
             throw new IllegalArgumentException("conversation preparation is for sft, dpo and distill, not pretrain");
@@ -28,10 +29,17 @@ public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule m
         }
         trainOn = trainOn == null ? TrainOn.ALL : trainOn;
         specialTokens = specialTokens == null ? SpecialTokenPolicy.ALLOW : specialTokens;
+        partialRender = partialRender == null ? PartialRenderPolicy.REJECT : partialRender;
+    }
+
+    /** With the default partial-render policy: reject. */
+    public SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
+                      SpecialTokenPolicy specialTokens, String systemPrompt) {
+        this(stage, seqLen, format, maskRule, trainOn, specialTokens, systemPrompt, PartialRenderPolicy.REJECT);
     }
 
     /** The seed's defaults. */
     public SftOptions(Stage stage, int seqLen, InputFormat format) {
-        this(stage, seqLen, format, null, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null);
+        this(stage, seqLen, format, null, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null, PartialRenderPolicy.REJECT);
     }
 }

@@ -16,16 +16,19 @@ import dev.millrace.core.record.RecordId;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.template.ChatTemplate;
+import dev.millrace.core.template.RenderCoverage;
 import dev.millrace.core.tokenizer.TokenIds;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * The whole SFT path for one record, from raw bytes to a row (docs/semantics.md#sft, rules 1-8):
- * parse, read the conversation and check roles, render the chat template (and locate each
+ * The whole SFT path for one record, from raw bytes to a row (docs/semantics.md#sft, rules 1-9):
+ * parse, read the conversation and check roles, render the chat template (check that it carries
+ * the whole record, and locate each
  * assistant turn's text by prefix renders), encode, mask (pattern rule with its cross-check, or
  * span rule), truncate and pad to T. Each step is a public method so the Kafka services can run
  * them one per topic; {@code ./millrace prepare} runs them in a row.
@@ -97,7 +100,9 @@ public final class SftPreparer implements LinePreparer {
 
     /**
      * Step 2 (chat-template): the rendered text, the content warnings (or the special-token
-     * rejection), and each assistant turn's trainable text as code-point spans. Under the span
+     * rejection), the render-coverage check (a template that leaves out part of the record:
+     * rejected, or a warning under {@code partial-render=accept}), and each assistant turn's
+     * trainable text as code-point spans. Under the span
      * rule a template that is not prefix-consistent rejects the record; under the pattern rule the
      * spans only serve the cross-check, so they are left out (null) when they cannot be computed.
      */
@@ -113,6 +118,15 @@ public final class SftPreparer implements LinePreparer {
         }
         Conversation c = withSystemPrompt(conversation);
         String text = template.render(c, false);
+        // Checked on the record's own messages, so a gap names the record's message index (an added
+        // system prompt is not the record's, and the template may replace it).
+        Optional<RenderCoverage.Gap> gap = RenderCoverage.check(conversation, text);
+        if (gap.isPresent()) {
+            if (options.partialRender() == PartialRenderPolicy.REJECT) {
+                throw new RecordRejected(Reason.TEMPLATE_DROPPED_CONTENT, gap.get().describe() + " (policy partial-render=reject)");
+            }
+            warnings.add(Warning.TEMPLATE_DROPPED_CONTENT);
+        }
         List<Span> spans;
         try {
             spans = AssistantSpans.textSpans(template, c, text);

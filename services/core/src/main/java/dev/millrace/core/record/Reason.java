@@ -18,6 +18,11 @@ public enum Reason {
     /** A {@code raise_exception} or render failure, carrying the template's message. */
     TEMPLATE_ERROR(false),
     TEMPLATE_NOT_PREFIX_CONSISTENT(false),
+    /**
+     * The rendered text leaves out part of the record (a message's content, a tool call's function
+     * name): {@code RenderCoverage}; not under the {@code partial-render=accept} policy.
+     */
+    TEMPLATE_DROPPED_CONTENT(false),
     /** At ingest only when there is no assistant message; downstream when truncation left no 1. */
     NO_TRAINABLE_TOKENS(true),
     DPO_PROMPT_MISMATCH(true),

@@ -7,5 +7,7 @@ public enum Warning {
     /** Special-token text appears inside message content (policy {@code allow}). */
     SPECIAL_TOKEN_IN_CONTENT,
     /** The pattern rule was fooled and the record was masked with the span rule instead. */
-    MASK_PATTERN_MISMATCH
+    MASK_PATTERN_MISMATCH,
+    /** The chat template left out part of the record and it is trained as rendered (policy {@code partial-render=accept}). */
+    TEMPLATE_DROPPED_CONTENT
 }

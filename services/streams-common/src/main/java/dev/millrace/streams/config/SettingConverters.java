@@ -3,6 +3,7 @@ package dev.millrace.streams.config;
 import dev.millrace.contract.PipelineService;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.core.record.Stage;
@@ -51,6 +52,13 @@ public final class SettingConverters {
         @Override
         public SpecialTokenPolicy convert(String value) {
             return SpecialTokenPolicy.fromId(value.trim());
+        }
+    }
+
+    public static final class PartialRenderId implements Converter<PartialRenderPolicy> {
+        @Override
+        public PartialRenderPolicy convert(String value) {
+            return PartialRenderPolicy.fromId(value.trim());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.millrace.streams.config;
 import static dev.millrace.contract.SettingNames.MASK_RULE;
 import static dev.millrace.contract.SettingNames.PACKING;
 import static dev.millrace.contract.SettingNames.PACK_BUFFER;
+import static dev.millrace.contract.SettingNames.PARTIAL_RENDER;
 import static dev.millrace.contract.SettingNames.PRETRAIN_OVERFLOW;
 import static dev.millrace.contract.SettingNames.SPECIAL_TOKENS_IN_CONTENT;
 import static dev.millrace.contract.SettingNames.SYSTEM_PROMPT;
@@ -12,10 +13,12 @@ import static dev.millrace.contract.SettingNames.WRAP;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.pack.Packer;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.streams.config.SettingConverters.MaskRuleId;
 import dev.millrace.streams.config.SettingConverters.PackingId;
+import dev.millrace.streams.config.SettingConverters.PartialRenderId;
 import dev.millrace.streams.config.SettingConverters.Positive;
 import dev.millrace.streams.config.SettingConverters.PretrainOverflowId;
 import dev.millrace.streams.config.SettingConverters.SpecialTokensId;
@@ -44,6 +47,12 @@ public interface StageDefaults {
     @WithDefault("allow")
     @WithConverter(SpecialTokensId.class)
     SpecialTokenPolicy specialTokensInContent();
+
+    /** A record the chat template renders only part of: reject (dead letter) or accept (counted warning). */
+    @WithName(PARTIAL_RENDER)
+    @WithDefault("reject")
+    @WithConverter(PartialRenderId.class)
+    PartialRenderPolicy partialRender();
 
     /** Given to conversations that have none; none: they are left as they are. */
     @WithName(SYSTEM_PROMPT)

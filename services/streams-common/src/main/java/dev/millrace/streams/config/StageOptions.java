@@ -2,6 +2,7 @@ package dev.millrace.streams.config;
 
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.prepare.PretrainPreparer;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * @param systemPrompt empty: conversations without one are left as they are
  */
 public record StageOptions(Stage stage, Optional<MaskRule> maskRule, TrainOn trainOn, SpecialTokenPolicy specialTokens,
-                           Optional<String> systemPrompt, Wrap wrap, PretrainOverflow pretrainOverflow, Packing packing,
+                           Optional<String> systemPrompt, PartialRenderPolicy partialRender, Wrap wrap, PretrainOverflow pretrainOverflow, Packing packing,
                            int packBuffer) {
 
     static StageOptions resolve(Stage stage, StageOverrides own, StageDefaults every) {
@@ -27,6 +28,7 @@ public record StageOptions(Stage stage, Optional<MaskRule> maskRule, TrainOn tra
                 own.trainOn().orElse(every.trainOn()),
                 own.specialTokensInContent().orElse(every.specialTokensInContent()),
                 own.systemPrompt().or(every::systemPrompt),
+                own.partialRender().orElse(every.partialRender()),
                 own.wrap().orElse(every.wrap()),
                 own.pretrainOverflow().orElse(every.pretrainOverflow()),
                 own.packing().orElse(every.packing()),
@@ -35,7 +37,8 @@ public record StageOptions(Stage stage, Optional<MaskRule> maskRule, TrainOn tra
 
     /** The conversation path (sft, distill, each DPO side) of this stage, with rows of {@code seqLen}. */
     public SftOptions sftOptions(int seqLen) {
-        return new SftOptions(stage, seqLen, null, maskRule.orElse(null), trainOn, specialTokens, systemPrompt.orElse(null));
+        return new SftOptions(stage, seqLen, null, maskRule.orElse(null), trainOn, specialTokens, systemPrompt.orElse(null),
+                partialRender);
     }
 
     /** The pretrain path (wrap and overflow rule) of this stage, with rows of {@code seqLen}. */

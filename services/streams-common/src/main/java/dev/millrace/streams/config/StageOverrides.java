@@ -3,6 +3,7 @@ package dev.millrace.streams.config;
 import static dev.millrace.contract.SettingNames.MASK_RULE;
 import static dev.millrace.contract.SettingNames.PACKING;
 import static dev.millrace.contract.SettingNames.PACK_BUFFER;
+import static dev.millrace.contract.SettingNames.PARTIAL_RENDER;
 import static dev.millrace.contract.SettingNames.PRETRAIN_OVERFLOW;
 import static dev.millrace.contract.SettingNames.SPECIAL_TOKENS_IN_CONTENT;
 import static dev.millrace.contract.SettingNames.SYSTEM_PROMPT;
@@ -11,10 +12,12 @@ import static dev.millrace.contract.SettingNames.WRAP;
 
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.prepare.Wrap;
 import dev.millrace.streams.config.SettingConverters.MaskRuleId;
 import dev.millrace.streams.config.SettingConverters.PackingId;
+import dev.millrace.streams.config.SettingConverters.PartialRenderId;
 import dev.millrace.streams.config.SettingConverters.Positive;
 import dev.millrace.streams.config.SettingConverters.PretrainOverflowId;
 import dev.millrace.streams.config.SettingConverters.SpecialTokensId;
@@ -40,6 +43,9 @@ public interface StageOverrides {
 
     @WithName(SYSTEM_PROMPT)
     Optional<String> systemPrompt();
+
+    @WithName(PARTIAL_RENDER)
+    Optional<@WithConverter(PartialRenderId.class) PartialRenderPolicy> partialRender();
 
     @WithName(WRAP)
     Optional<@WithConverter(WrapId.class) Wrap> wrap();

@@ -8,6 +8,7 @@ import dev.millrace.contract.SettingNames;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
+import dev.millrace.core.prepare.PartialRenderPolicy;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
 import dev.millrace.core.prepare.Wrap;
@@ -37,7 +38,7 @@ class PipelineConfigTest {
         assertThat(config.tokenizer()).as("the bundled tokenizer folder").isEmpty();
         assertThat(config.service()).isEqualTo(PipelineService.TOKENIZE);
         assertThat(config.options(Stage.SFT)).isEqualTo(new StageOptions(Stage.SFT, Optional.empty(), TrainOn.ALL,
-                SpecialTokenPolicy.ALLOW, Optional.empty(), Wrap.AUTO, PretrainOverflow.TRUNCATE, Packing.OFF, 512));
+                SpecialTokenPolicy.ALLOW, Optional.empty(), PartialRenderPolicy.REJECT, Wrap.AUTO, PretrainOverflow.TRUNCATE, Packing.OFF, 512));
     }
 
     @Test
@@ -55,7 +56,8 @@ class PipelineConfigTest {
     void aStagesOwnValueWinsOverTheValueForEveryStageWhichWinsOverTheDefault() {
         PipelineConfig config = config(Map.of("millrace.mask-rule", "span", "millrace.sft.mask-rule", "pattern",
                 "millrace.train-on", "last", "millrace.dpo.special-tokens-in-content", "reject",
-                "millrace.system-prompt", "Be brief.", "millrace.distill.system-prompt", "Be kind."));
+                "millrace.system-prompt", "Be brief.", "millrace.distill.system-prompt", "Be kind.",
+                "millrace.partial-render", "accept", "millrace.sft.partial-render", "reject"));
 
         StageOptions sft = config.options(Stage.SFT);
         StageOptions dpo = config.options(Stage.DPO);
@@ -67,8 +69,10 @@ class PipelineConfigTest {
         assertThat(sft.specialTokens()).isEqualTo(SpecialTokenPolicy.ALLOW);
         assertThat(sft.systemPrompt()).contains("Be brief.");
         assertThat(distill.systemPrompt()).contains("Be kind.");
+        assertThat(sft.partialRender()).isEqualTo(PartialRenderPolicy.REJECT);
+        assertThat(dpo.partialRender()).isEqualTo(PartialRenderPolicy.ACCEPT);
         assertThat(dpo.sftOptions(64)).isEqualTo(new SftOptions(Stage.DPO, 64, null, MaskRule.SPAN, TrainOn.LAST,
-                SpecialTokenPolicy.REJECT, "Be brief."));
+                SpecialTokenPolicy.REJECT, "Be brief.", PartialRenderPolicy.ACCEPT));
     }
 
     @Test
@@ -104,6 +108,8 @@ class PipelineConfigTest {
                 Map.entry("millrace.dpo.train-on", "most"),
                 Map.entry("millrace.special-tokens-in-content", "maybe"),
                 Map.entry("millrace.distill.special-tokens-in-content", "drop"),
+                Map.entry("millrace.partial-render", "allow"),
+                Map.entry("millrace.sft.partial-render", "Accept"),
                 Map.entry("millrace.wrap", "sometimes"),
                 Map.entry("millrace.pretrain.wrap", "both"),
                 Map.entry("millrace.pretrain-overflow", "wrap"),

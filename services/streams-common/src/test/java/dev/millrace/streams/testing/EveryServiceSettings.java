@@ -19,7 +19,7 @@ public final class EveryServiceSettings {
     private static final ServiceSettings LOCAL_RUN = new ServiceSettings(List.of(Stage.PRETRAIN, Stage.SFT), "acme", 128, 4, 700,
             EnumSet.of(Stage.PRETRAIN));
     private static final Map<String, String> PER_STAGE = Map.of("mask-rule", "span", "train-on", "last",
-            "special-tokens-in-content", "reject", "system-prompt", "Be brief.", "wrap", "never", "pretrain-overflow", "split",
+            "special-tokens-in-content", "reject", "system-prompt", "Be brief.", "partial-render", "accept", "wrap", "never", "pretrain-overflow", "split",
             "packing", "off", "pack-buffer", "8");
 
     private EveryServiceSettings() {
