@@ -100,6 +100,7 @@ class ConcurrentLargeBodiesIT {
             }
         }
 
+        System.err.println("ingest's answers: " + outcomes);
         assertThat(outcomes).as("every client's answer").allSatisfy(outcome -> assertThat(LOAD_ANSWERS).as(outcome.toString())
                 .contains(outcome.status()));
         assertThat(outcomes).as("at least one body was taken in whole").anySatisfy(outcome -> assertThat(outcome.status()).isEqualTo(200));
