@@ -195,6 +195,9 @@ public class IngestResource {
             LOG.infof("request %s: the body could not be read to its end after %d lines (%s)", requestId, lines.linesRead(), e.getMessage());
             return Response.status(Response.Status.BAD_REQUEST).header(REQUEST_ID_HEADER, requestId).header(CONNECTION, "close")
                     .entity(new Problem("the body could not be read to its end (" + e.getMessage() + ")")).build();
+        } catch (RuntimeException | Error e) {
+            sends.abandon(e);
+            throw e;
         }
         Long prompts = ingest.stage() == Stage.DISTILL ? tally.prompts : null;
         if (body.overLimit()) {

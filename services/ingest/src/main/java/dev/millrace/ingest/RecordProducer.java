@@ -18,7 +18,8 @@ import java.util.concurrent.CompletionException;
 /**
  * Produces what a request or a chunk of a file gave: records keyed by their record id, dead letters
  * by {@link DeadLetters#key}, and counts each once the broker has acknowledged it. Every outcome tells
- * {@link BrokerOutage} whether the broker is away, so that HTTP requests are refused at once meanwhile.
+ * {@link BrokerOutage} whether the broker is away, so that HTTP requests ({@link Sends}) are refused at
+ * once meanwhile.
  */
 @Singleton
 public class RecordProducer {
@@ -42,21 +43,6 @@ public class RecordProducer {
     RecordProducer(RecordSink sink, BrokerOutage outage) {
         this.sink = sink;
         this.outage = outage;
-    }
-
-    /**
-     * As {@link #produce}, but while the broker is known to be away (a send timed out a moment ago and
-     * none was acknowledged since) nothing is sent and the future fails at once with
-     * {@link BrokerOutage.BrokerAway}: an HTTP client is answered 503 in no time and sends again later.
-     */
-    CompletableFuture<Void> produceUnlessBrokerAway(StageIngest ingest, Ingested result) {
-        if (!result.accepted().isEmpty() || !result.rejected().isEmpty()) {
-            Optional<BrokerOutage.BrokerAway> refused = outage.refusal();
-            if (refused.isPresent()) {
-                return CompletableFuture.failedFuture(refused.get());
-            }
-        }
-        return produce(ingest, result);
     }
 
     /**
@@ -96,8 +82,8 @@ public class RecordProducer {
     }
 
     /**
-     * The sends of one HTTP request, made line by line as its body is read ({@link Sends}); like
-     * {@link #produceUnlessBrokerAway}, refused while the broker is known to be away.
+     * The sends of one HTTP request, made line by line as its body is read ({@link Sends}); refused
+     * while the broker is known to be away.
      */
     Sends sends(StageIngest ingest) {
         return new Sends(ingest, MAX_UNACKNOWLEDGED_RECORDS, MAX_UNACKNOWLEDGED_BYTES);
@@ -198,6 +184,14 @@ public class RecordProducer {
             }
             inFlightBytes = 0;
             report(null);
+        }
+
+        /**
+         * For a request that ends in a way no answer foresees (an error escaping the resource): reports the
+         * outcome, so that a probe of the broker is not left open, and leaves the sends to complete alone.
+         */
+        void abandon(Throwable error) {
+            report(error);
         }
 
         private void report(Throwable error) {
