@@ -29,6 +29,8 @@ class IngestCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private HttpServer server;
     private final List<Map<String, String>> requests = Collections.synchronizedList(new ArrayList<>());
+    /** How many rejected lines an answer lists (the real service: the first 1000); {@code rejected} counts all. */
+    private int listedErrors = Integer.MAX_VALUE;
 
     private String serve(int status) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -54,7 +56,8 @@ class IngestCommandTest {
                 }
             }
             byte[] answer = status == 200
-                    ? JSON.writeValueAsBytes(Map.of("accepted", accepted, "rejected", errors.size(), "errors", errors))
+                    ? JSON.writeValueAsBytes(Map.of("accepted", accepted, "rejected", errors.size(),
+                            "errors", errors.subList(0, Math.min(listedErrors, errors.size()))))
                     : "{\"message\": \"stage 'dpo' is not enabled\"}".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(status == 200 && !errors.isEmpty() ? 422 : status, answer.length);
             exchange.getResponseBody().write(answer);
@@ -103,6 +106,20 @@ class IngestCommandTest {
             assertThat(r.get("teacher")).isEqualTo("ckpt 1");
             assertThat(r.get("format")).isEqualTo("openai");
         });
+    }
+
+    @Test
+    void rejectedLinesAnAnswerDoesNotListAreCountedAndSaidToBeUnlisted(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a.jsonl"), "bad 1\n{\"n\":2}\nbad 3\nbad 4\n");
+        listedErrors = 1;
+        String url = serve(200);
+
+        CliRun run = CliRun.of("ingest", "--stage", "pretrain", "--url", url, file.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.outLines()).containsExactly("files=1 records=4 accepted=1 rejected=3");
+        assertThat(run.err()).contains(file + ":1 INVALID_JSON not JSON").doesNotContain(file + ":3 ")
+                .contains(file + ": 2 more rejected lines of the chunk from line 1 are not listed in ingest's answer");
     }
 
     @Test

@@ -60,6 +60,7 @@ public final class SettingNames {
     public static final String INGEST = "ingest";
     public static final String MAX_RECORD_BYTES = "max-record-bytes";
     public static final String MAX_BODY_BYTES = "max-body-bytes";
+    public static final String MAX_CONCURRENT_REQUESTS = "max-concurrent-requests";
     public static final String DROP_DIR = "drop-dir";
     public static final String DROP_POLL_MS = "drop-poll-ms";
     public static final String DROP_CHUNK_LINES = "drop-chunk-lines";
@@ -130,7 +131,7 @@ public final class SettingNames {
             }
         }
         Map<PipelineService, Set<String>> own = Map.of(
-                PipelineService.INGEST, Set.of(key(INGEST, MAX_RECORD_BYTES), key(INGEST, MAX_BODY_BYTES), key(INGEST, DROP_DIR),
+                PipelineService.INGEST, Set.of(key(INGEST, MAX_RECORD_BYTES), key(INGEST, MAX_BODY_BYTES), key(INGEST, MAX_CONCURRENT_REQUESTS), key(INGEST, DROP_DIR),
                         key(INGEST, DROP_POLL_MS), key(INGEST, DROP_CHUNK_LINES), key(INGEST, DROP_CHUNK_BYTES)),
                 PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN)),
                 PipelineService.TOKENIZE, Set.of(),

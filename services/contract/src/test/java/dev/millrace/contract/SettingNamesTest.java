@@ -26,7 +26,8 @@ class SettingNamesTest {
     void ingestReadsTheCommonKeysAndItsOwn() {
         assertThat(SettingNames.readBy(PipelineService.INGEST)).containsExactly("millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
-                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.stages", "millrace.topic-prefix");
+                "millrace.ingest.max-body-bytes", "millrace.ingest.max-concurrent-requests", "millrace.ingest.max-record-bytes", "millrace.stages",
+                "millrace.topic-prefix");
     }
 
     @Test
@@ -66,7 +67,8 @@ class SettingNamesTest {
         assertThat(SettingNames.readByOtherServices(PipelineService.TOKENIZE)).containsExactly("millrace.batch-linger-ms", "millrace.batch-size",
                 "millrace.dedup.expiry-max-per-run", "millrace.dedup.retention-ms", "millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
-                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.pack-linger-ms", "millrace.seq-len",
+                "millrace.ingest.max-body-bytes", "millrace.ingest.max-concurrent-requests", "millrace.ingest.max-record-bytes",
+                "millrace.pack-linger-ms", "millrace.seq-len",
                 "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
                 "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",

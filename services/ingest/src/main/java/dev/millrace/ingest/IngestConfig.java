@@ -8,6 +8,7 @@ import static dev.millrace.contract.SettingNames.DROP_DIR;
 import static dev.millrace.contract.SettingNames.DROP_POLL_MS;
 import static dev.millrace.contract.SettingNames.INGEST;
 import static dev.millrace.contract.SettingNames.MAX_BODY_BYTES;
+import static dev.millrace.contract.SettingNames.MAX_CONCURRENT_REQUESTS;
 import static dev.millrace.contract.SettingNames.MAX_RECORD_BYTES;
 import static dev.millrace.contract.SettingNames.STAGES;
 import static dev.millrace.contract.SettingNames.TOPIC_PREFIX;
@@ -56,11 +57,20 @@ public interface IngestConfig {
         @WithConverter(ConfigConverters.PositiveInt.class)
         int maxRecordBytes();
 
-        /** A longer body is answered 413; also {@code quarkus.http.limits.max-body-size}. */
+        /** A longer body is answered 413 (ingest counts the bytes as it reads them). */
         @WithName(MAX_BODY_BYTES)
         @WithDefault("67108864")
         @WithConverter(ConfigConverters.PositiveLong.class)
         long maxBodyBytes();
+
+        /**
+         * How many HTTP bodies are read at once; one more is answered 429. Sized for the demo's 256 MiB
+         * heap: each holds at most about a line's parse and {@link RecordProducer#MAX_UNACKNOWLEDGED_BYTES}.
+         */
+        @WithName(MAX_CONCURRENT_REQUESTS)
+        @WithDefault("4")
+        @WithConverter(ConfigConverters.PositiveInt.class)
+        int maxConcurrentRequests();
 
         /** The drop directory, absolute; empty or absent: off. */
         @WithName(DROP_DIR)

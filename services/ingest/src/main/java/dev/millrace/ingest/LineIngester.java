@@ -111,7 +111,8 @@ final class LineIngester {
     }
 
     /**
-     * Reads a whole body held in memory (an HTTP request).
+     * Reads lines held in memory (tests; an HTTP body is read as a stream by {@link IngestResource},
+     * a file by {@link FileIngester}, each line through {@link #add}).
      *
      * @param sources the source of the line with a given number
      */

@@ -45,7 +45,8 @@ class BrokerAwayTest {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             IngestConfig config = IngestConfigTest.mapped(Map.of("millrace.stages", "pretrain"));
             sink = new KafkaRecordSink(Map.of("bootstrap.servers", kafka.bootstrapServers()), config, registry);
-            IngestResource resource = new IngestResource(new EnabledStages(config, registry), new RecordProducer(sink), config);
+            IngestResource resource = new IngestResource(new EnabledStages(config, registry), new RecordProducer(sink),
+                    new RequestSlots(config, registry), config);
             assertThat(post(resource).getStatus()).as("the broker is up").isEqualTo(200);
 
             kafka.close();
@@ -91,7 +92,7 @@ class BrokerAwayTest {
     }
 
     private static Response post(IngestResource resource) {
-        return resource.post("pretrain", null, null, null, null, null, BODY);
+        return IngestResourceTest.post(resource, "pretrain", null, null, null, null, null, BODY);
     }
 
     /** Everything on the topic up to its end offsets now. */

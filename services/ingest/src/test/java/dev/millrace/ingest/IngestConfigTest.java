@@ -80,6 +80,7 @@ class IngestConfigTest {
         assertThat(ingest.dropPollMs()).isEqualTo(1000);
         assertThat(ingest.dropChunkLines()).isEqualTo(1000);
         assertThat(ingest.dropChunkBytes()).isEqualTo(4L << 20);
+        assertThat(ingest.maxConcurrentRequests()).isEqualTo(4);
 
         // The table's own words for the same values.
         Map<String, String> rows = settingsTable();
@@ -87,6 +88,7 @@ class IngestConfigTest {
         assertThat(rows.get("millrace.topic-prefix")).isEqualTo("`" + config.topicPrefix() + "`");
         assertThat(rows.get("millrace.ingest.max-record-bytes")).startsWith("1 MiB (" + ingest.maxRecordBytes() + ")");
         assertThat(rows.get("millrace.ingest.max-body-bytes")).startsWith("64 MiB (" + ingest.maxBodyBytes() + ")");
+        assertThat(rows.get("millrace.ingest.max-concurrent-requests")).startsWith(ingest.maxConcurrentRequests() + ":");
         assertThat(rows.get("millrace.ingest.drop-dir")).startsWith("off, " + ingest.dropPollMs() + ", " + ingest.dropChunkLines()
                 + ", " + (ingest.dropChunkBytes() >> 20) + " MiB (" + ingest.dropChunkBytes() + ")");
     }
@@ -115,11 +117,12 @@ class IngestConfigTest {
         return rows;
     }
 
+    /** Ingest counts the body's bytes itself (IngestResource): the HTTP layer would cut a chunked body off with a bare 413. */
     @Test
-    void theHttpBodyLimitIsTheBodyBytesSettingOrItsDefault() {
-        assertThat(config(Map.of()).getValue("quarkus.http.limits.max-body-size", String.class)).isEqualTo("67108864");
+    void theHttpLayersOwnBodyLimitIsOffWhateverTheBodyBytesSetting() {
+        assertThat(config(Map.of()).getValue("quarkus.http.limits.max-body-size", String.class)).isEqualTo(String.valueOf(Long.MAX_VALUE));
         assertThat(config(Map.of("millrace.ingest.max-body-bytes", "1000")).getValue("quarkus.http.limits.max-body-size", String.class))
-                .isEqualTo("1000");
+                .isEqualTo(String.valueOf(Long.MAX_VALUE));
     }
 
     @Test
@@ -147,6 +150,7 @@ class IngestConfigTest {
             "millrace.ingest.drop-poll-ms | 1.5 | a whole number",
             "millrace.ingest.drop-chunk-lines | 0 | from 1 to 2147483647",
             "millrace.ingest.drop-chunk-bytes | -5 | 1 or more",
+            "millrace.ingest.max-concurrent-requests | 0 | from 1 to 2147483647",
     })
     void aBadValueStopsTheMappingNamingTheKeyAndTheValue(String key, String value, String rule) {
         assertThatThrownBy(() -> mapped(Map.of(key, value))).isInstanceOf(ConfigValidationException.class)

@@ -230,7 +230,7 @@ class IngestServiceTest {
     }
 
     /**
-     * The answer to a body over the HTTP layer's limit. The server answers 413 as soon as the limit is passed and
+     * The answer to a body whose Content-Length is over the limit. The service answers 413 before reading it and
      * closes the connection; a client still writing the rest of the body may then fail to write instead of reading
      * the answer (a race the client loses now and then). Such an attempt is sent again: only a server that refused
      * the body closes the connection mid-body, and an answer other than 413 still fails the test.

@@ -68,6 +68,10 @@ public final class FileSender {
                 for (IngestClient.LineError e : answer.errors()) {
                     progress.println(shown + ":" + e.line() + " " + e.reason() + " " + e.message());
                 }
+                if (answer.rejected() > answer.errors().size()) { // ingest lists the first 1000 rejected lines of a body
+                    progress.println(shown + ": " + (answer.rejected() - answer.errors().size()) + " more rejected lines of the chunk from line "
+                            + chunk.firstLine() + " are not listed in ingest's answer (./millrace dlq shows every dead letter)");
+                }
                 progress.update(totals, shown);
             }
         } catch (UncheckedIOException e) {

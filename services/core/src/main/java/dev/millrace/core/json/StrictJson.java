@@ -26,8 +26,10 @@ import java.util.regex.Pattern;
  * Parses one JSONL line strictly: the bytes must be valid UTF-8 (never replaced), and the line
  * must hold exactly one JSON value (trailing content after the first object is an error, unlike
  * Jackson's lenient default), no object may repeat a key (which value was meant is ambiguous; Jackson
- * would silently keep the last), and the parser's limits below hold: a line past one is
- * {@code INVALID_JSON} naming the limit, like any other line that is not JSON (docs/reasons.md).
+ * would silently keep the last), no number lies beyond the range of a double (Jackson would read
+ * {@code 1e400} as infinity, which JSON cannot express and canonical JSON would write as the string
+ * {@code "Infinity"}), and the parser's limits below hold: a line past one is {@code INVALID_JSON}
+ * naming the limit, like any other line that is not JSON (docs/reasons.md).
  */
 public final class StrictJson {
     // The parser's limits, pinned at Jackson 2.21's defaults so that docs/reasons.md can name them and
@@ -89,6 +91,11 @@ public final class StrictJson {
             if (node == null || node.isMissingNode()) {
                 throw new RecordRejected(Reason.INVALID_JSON, "the line holds no JSON value");
             }
+            String infinite = infiniteNumber(node);
+            if (infinite != null) {
+                throw new RecordRejected(Reason.INVALID_JSON, "not valid JSON: the number at " + (infinite.isEmpty() ? "the top" : infinite)
+                        + " is too large: beyond ±" + Double.MAX_VALUE + ", the largest a double (as numbers are read here) holds");
+            }
             return node;
         } catch (StreamConstraintsException e) {
             // Jackson gives no location for these: the message is all there is.
@@ -101,6 +108,39 @@ public final class StrictJson {
                     : e.getOriginalMessage();
             throw new RecordRejected(Reason.INVALID_JSON, "not valid JSON: " + what + column(e.getLocation()));
         }
+    }
+
+    /**
+     * Where a floating-point number too large for a double is (Jackson reads it as infinity): a JSON
+     * Pointer ({@code ""} for the value itself), or null when there is none. Integers of any size stay
+     * exact (BigInteger) and a number too small for a double is 0, still a number: only infinity is refused.
+     */
+    private static String infiniteNumber(JsonNode node) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? null : "";
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String inner = infiniteNumber(node.get(i));
+                if (inner != null) {
+                    return "/" + i + inner;
+                }
+            }
+        } else if (node.isObject()) {
+            for (var field : node.properties()) {
+                String inner = infiniteNumber(field.getValue());
+                if (inner != null) {
+                    return "/" + pointerToken(field.getKey()) + inner;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A key as a JSON Pointer token ({@code ~} and {@code /} escaped), cut like a quoted key. */
+    private static String pointerToken(String key) {
+        String shown = key.length() > KEY_SHOWN ? key.substring(0, KEY_SHOWN) + "…" : key;
+        return shown.replace("~", "~0").replace("/", "~1");
     }
 
     private static String column(JsonLocation location) {

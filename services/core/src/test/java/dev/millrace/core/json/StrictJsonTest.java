@@ -232,4 +232,28 @@ class StrictJsonTest {
 
         assertThat(node.get("messages")).hasSize(2);
     }
+
+    @Test
+    void aNumberBeyondTheLargestDoubleIsInvalidJsonNamingWhereAndWhy() {
+        RecordRejected up = rejectionOf("{\"text\": \"x\", \"meta\": {\"score\": 1e400}}");
+        RecordRejected down = rejectionOf("{\"tools\": [{\"n\": -1e400}]}");
+        RecordRejected fraction = rejectionOf("[" + "9".repeat(400) + ".5]");
+
+        assertThat(up).isNotNull();
+        assertThat(up.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(up.getMessage()).contains("/meta/score").contains("too large").contains("double");
+        assertThat(down).isNotNull();
+        assertThat(down.reason()).isEqualTo(Reason.INVALID_JSON);
+        assertThat(down.getMessage()).contains("/tools/0/n");
+        assertThat(fraction).isNotNull();
+        assertThat(fraction.reason()).isEqualTo(Reason.INVALID_JSON);
+    }
+
+    @Test
+    void aHugeButFiniteNumberAndAHugeIntegerStillParse() throws Exception {
+        assertThat(StrictJson.parse("{\"n\": 1.7976931348623157e308}").get("n").doubleValue()).isEqualTo(Double.MAX_VALUE);
+        assertThat(StrictJson.parse("{\"n\": -1e308}").get("n").doubleValue()).isEqualTo(-1e308);
+        assertThat(StrictJson.parse("{\"n\": 1e-400}").get("n").doubleValue()).isZero(); // too small: it is 0, still a number
+        assertThat(StrictJson.parse("{\"n\": " + "9".repeat(400) + "}").get("n").isBigInteger()).isTrue();
+    }
 }
