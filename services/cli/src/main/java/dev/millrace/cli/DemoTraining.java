@@ -4,6 +4,7 @@ import dev.millrace.cli.local.LocalSystem;
 import dev.millrace.cli.local.ManagedProcess;
 import dev.millrace.cli.local.TrainerOptions;
 import dev.millrace.core.record.Stage;
+import dev.millrace.training.run.StepLog;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -68,7 +69,7 @@ final class DemoTraining {
             awaitEchoingProgress(system, stage, timeout, err);
             TrainingSummary summary;
             try {
-                summary = TrainingSummary.of(new ArrayList<>(TrainingSummary.losses(dir.resolve("steps.jsonl")).values()));
+                summary = TrainingSummary.read(dir.resolve(StepLog.FILE));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the " + stage.id() + " trainer's step log", e);
             }

@@ -1,16 +1,11 @@
 package dev.millrace.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.millrace.core.record.Stage;
+import dev.millrace.training.run.StepLog;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A trainer's losses as the demo reports them (docs/cli.md#demo): from its step log
@@ -19,19 +14,9 @@ import java.util.TreeMap;
  * 10% of them (at least one step each).
  */
 record TrainingSummary(long steps, double firstLoss, double lastLoss) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The step log's loss per step, in step order (the last line of each step). */
-    static Map<Long, Double> losses(Path stepLog) throws IOException {
-        Map<Long, Double> byStep = new TreeMap<>();
-        for (String line : Files.readAllLines(stepLog, StandardCharsets.UTF_8)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode step = JSON.readTree(line);
-            byStep.put(step.path("step").asLong(), step.path("loss").asDouble());
-        }
-        return byStep;
+    /** The summary of a trainer's step log ({@link StepLog#read}: the last line of each step). */
+    static TrainingSummary read(Path stepLog) throws IOException {
+        return of(StepLog.read(stepLog).values().stream().map(StepLog.Line::loss).toList());
     }
 
     /** @throws IllegalArgumentException when there are no steps */
