@@ -19,12 +19,12 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.Readiness;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.Readiness;
 
 /**
  * For every stage in {@code millrace.stages}: {@code <stage>.raw} → drop exact duplicates → render
@@ -79,8 +79,8 @@ public class ChatTemplateTopology {
      */
     @Produces
     @Singleton
-    public StreamsUncaughtExceptionHandler streamThreadFailures() {
-        return new StreamThreadFailureHandler();
+    public StreamsUncaughtExceptionHandler streamThreadFailures(MeterRegistry registry) {
+        return new StreamThreadFailureHandler(registry);
     }
 
     /** Readiness DOWN while the Kafka Streams client is not RUNNING (docs/failures.md). */

@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
  * tokenize and loss-mask), stays away well past the shortened timeouts below (without them the test would
  * wait minutes: Kafka's defaults are 60 s for metadata and 5 min for a task), and is started again on the
  * same data directory and ports. Nobody touches the services: each streams service's readiness is seen
- * DOWN during the outage and UP after it, and every accepted record, before and after, ends in exactly one
- * batch row.
+ * DOWN during the outage and UP after it (including streams-common's check that the client is RUNNING),
+ * every accepted record, before and after, ends in exactly one batch row, and no stream thread that the
+ * outage failed counted toward the crash limit (which would shut a client down after a few outages).
  */
 class BrokerOutageTest {
     static final int T = 256;
@@ -75,7 +76,26 @@ class BrokerOutageTest {
             PipelineChecks.assertEveryGoodRecordInExactlyOneRow(all, output.batches(), T);
             PipelineChecks.assertEveryDownstreamRejectIsOneDeadLetter(all, output.deadLetters());
             assertThat(system.deadServices()).as("processes that exited on their own").isEmpty();
+
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            for (PipelineService s : STREAMS) {
+                String metrics = get(http, system.serviceUri(s).resolve("/q/metrics")).body();
+                System.err.printf("%s: stream threads replaced because the broker was away: %s%n", s.id(), replacements(metrics, "broker_away"));
+                assertThat(replacements(metrics, "other")).as("%s: stream threads replaced for other reasons, which the crash limit counts", s.id())
+                        .isEqualTo(0.0);
+            }
         }
+    }
+
+    /** {@code millrace_stream_thread_replacements_total{cause=...}} in a Prometheus scrape; fails when absent. */
+    private static double replacements(String metrics, String cause) {
+        return metrics.lines().filter(l -> l.startsWith("millrace_stream_thread_replacements_total{") && l.contains("cause=\"" + cause + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).reduce(Double::sum)
+                .orElseThrow(() -> new AssertionError("no millrace_stream_thread_replacements_total{cause=\"" + cause + "\"} in /q/metrics"));
+    }
+
+    private static HttpResponse<String> get(HttpClient http, URI uri) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /**

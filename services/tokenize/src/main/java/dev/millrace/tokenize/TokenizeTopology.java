@@ -49,8 +49,8 @@ public class TokenizeTopology {
      */
     @Produces
     @Singleton
-    public StreamsUncaughtExceptionHandler streamThreadFailures() {
-        return new StreamThreadFailureHandler();
+    public StreamsUncaughtExceptionHandler streamThreadFailures(MeterRegistry registry) {
+        return new StreamThreadFailureHandler(registry);
     }
 
     /** Readiness DOWN while the Kafka Streams client is not RUNNING (docs/failures.md). */

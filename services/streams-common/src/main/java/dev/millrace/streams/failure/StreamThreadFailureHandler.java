@@ -3,6 +3,8 @@ package dev.millrace.streams.failure;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.DisconnectException;
@@ -30,11 +32,17 @@ import org.jboss.logging.Logger;
  * shuts down instead: its state becomes ERROR, health reports DOWN (readiness and liveness), and the
  * orchestrator restarts the service or an operator looks. An {@link VirtualMachineError} (out of
  * memory) shuts it down at once.
+ * <p>
+ * Each replacement is counted in {@code millrace_stream_thread_replacements_total{cause}}, {@code cause}
+ * {@value #BROKER_AWAY} or {@value #OTHER} (the ones the crash limit counts).
  */
 public final class StreamThreadFailureHandler implements StreamsUncaughtExceptionHandler {
     private static final Logger LOG = Logger.getLogger(StreamThreadFailureHandler.class);
     public static final int MAX_REPLACEMENTS = 5;
     public static final Duration WINDOW = Duration.ofMinutes(10);
+    public static final String REPLACEMENTS_METER = "millrace.stream.thread.replacements";
+    public static final String BROKER_AWAY = "broker_away";
+    public static final String OTHER = "other";
     public static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     /** Short enough that a SIGTERM during the back-off still ends the service within its grace period. */
     public static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
@@ -48,20 +56,30 @@ public final class StreamThreadFailureHandler implements StreamsUncaughtExceptio
     private final long windowMs;
     private final LongSupplier clockMs;
     private final Sleeper sleeper;
+    private final Counter brokerAwayCount;
+    private final Counter otherCount;
     /** When the recent replacements for other reasons than the broker's absence happened, oldest first, all within the window. */
     private final Deque<Long> replacements = new ArrayDeque<>();
     /** When the recent replacements because the broker was away happened, oldest first, all within the window (for the back-off). */
     private final Deque<Long> brokerAwayReplacements = new ArrayDeque<>();
 
-    public StreamThreadFailureHandler() {
-        this(MAX_REPLACEMENTS, WINDOW, System::currentTimeMillis, Thread::sleep);
+    public StreamThreadFailureHandler(MeterRegistry registry) {
+        this(registry, MAX_REPLACEMENTS, WINDOW, System::currentTimeMillis, Thread::sleep);
     }
 
-    StreamThreadFailureHandler(int maxReplacements, Duration window, LongSupplier clockMs, Sleeper sleeper) {
+    StreamThreadFailureHandler(MeterRegistry registry, int maxReplacements, Duration window, LongSupplier clockMs, Sleeper sleeper) {
         this.maxReplacements = maxReplacements;
         this.windowMs = window.toMillis();
         this.clockMs = clockMs;
         this.sleeper = sleeper;
+        this.brokerAwayCount = replacements(registry, BROKER_AWAY);
+        this.otherCount = replacements(registry, OTHER);
+    }
+
+    private static Counter replacements(MeterRegistry registry, String cause) {
+        return Counter.builder(REPLACEMENTS_METER).tag("cause", cause)
+                .description("Stream threads replaced after they failed, by cause (" + OTHER + ": the ones the crash limit counts)")
+                .register(registry);
     }
 
     @Override
@@ -80,6 +98,7 @@ public final class StreamThreadFailureHandler implements StreamsUncaughtExceptio
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the client is closing: replacing is then a no-op
             }
+            brokerAwayCount.increment();
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         }
         return countedReplacement(exception);
@@ -103,6 +122,7 @@ public final class StreamThreadFailureHandler implements StreamsUncaughtExceptio
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         replacements.addLast(now);
+        otherCount.increment();
         LOG.errorf(exception, "a stream thread failed: replacing it (replacement %d of at most %d within %d s)",
                 replacements.size(), maxReplacements, windowMs / 1000);
         return StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -2,6 +2,7 @@ package dev.millrace.streams.failure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +92,7 @@ class FailureHandlersTest {
     @Test
     void aFailedThreadIsReplacedUntilItFailsTooOftenWithinTheWindowThenTheClientShutsDown() {
         AtomicLong now = new AtomicLong(1_000_000);
-        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(3, Duration.ofMinutes(10), now::get, ms -> { });
+        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(new SimpleMeterRegistry(), 3, Duration.ofMinutes(10), now::get, ms -> { });
         StreamsException failure = new StreamsException("task failed", new IllegalStateException("store unreadable"));
 
         for (int i = 0; i < 3; i++) {
@@ -104,7 +105,7 @@ class FailureHandlersTest {
     @Test
     void replacementsOlderThanTheWindowNoLongerCount() {
         AtomicLong now = new AtomicLong(1_000_000);
-        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(2, Duration.ofMinutes(10), now::get, ms -> { });
+        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(new SimpleMeterRegistry(), 2, Duration.ofMinutes(10), now::get, ms -> { });
         StreamsException failure = new StreamsException("store unreadable");
 
         assertThat(handler.handle(failure)).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
@@ -119,7 +120,8 @@ class FailureHandlersTest {
     void aThreadTheBrokersAbsenceFailedIsReplacedHoweverOftenWithoutUsingUpTheCrashLimit() {
         AtomicLong now = new AtomicLong(1_000_000);
         List<Long> waits = new ArrayList<>();
-        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(2, Duration.ofMinutes(10), now::get, waits::add);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(registry, 2, Duration.ofMinutes(10), now::get, waits::add);
         // what a send that found no metadata within max.block.ms, and a task out of task.timeout.ms, become
         StreamsException noMetadata = new StreamsException("Error encountered sending record to topic millrace.sft.tokenized",
                 new TimeoutException("Topic millrace.sft.tokenized not present in metadata after 60000 ms."));
@@ -138,13 +140,16 @@ class FailureHandlersTest {
         assertThat(handler.handle(other)).as("the crash limit is untouched by the outage").isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
         assertThat(handler.handle(other)).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
         assertThat(handler.handle(other)).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+        assertThat(registry.get("millrace.stream.thread.replacements").tag("cause", "broker_away").counter().count()).isEqualTo(20);
+        assertThat(registry.get("millrace.stream.thread.replacements").tag("cause", "other").counter().count())
+                .as("the replacements the crash limit counts (not the shutdown)").isEqualTo(2);
     }
 
     @Test
     void theBackOffStartsOverOnceTheLastBrokerAwayFailureIsOlderThanTheWindow() {
         AtomicLong now = new AtomicLong(1_000_000);
         List<Long> waits = new ArrayList<>();
-        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(5, Duration.ofMinutes(10), now::get, waits::add);
+        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(new SimpleMeterRegistry(), 5, Duration.ofMinutes(10), now::get, waits::add);
         StreamsException away = new StreamsException("commit failed", new DisconnectException("connection lost"));
         handler.handle(away);
         handler.handle(away);
@@ -183,7 +188,7 @@ class FailureHandlersTest {
 
     @Test
     void aJvmErrorShutsTheClientDownAtOnce() {
-        StreamThreadFailureHandler handler = new StreamThreadFailureHandler();
+        StreamThreadFailureHandler handler = new StreamThreadFailureHandler(new SimpleMeterRegistry());
         assertThat(handler.handle(new StreamsException("task failed", new OutOfMemoryError("Java heap space"))))
                 .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
     }
