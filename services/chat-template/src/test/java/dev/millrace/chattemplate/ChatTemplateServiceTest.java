@@ -15,6 +15,7 @@ import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.RawRecord;
 import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.health.StreamRunningCheck;
 import dev.millrace.streams.testing.FailureHandling;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TestRecords;
@@ -65,6 +66,7 @@ class ChatTemplateServiceTest {
         assertThat(TemplatedRecord.parseFrom(out.get(0).value()).getSides(0).getText())
                 .endsWith("<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n");
         given().when().get("/q/health").then().statusCode(200).body(containsString("UP"));
+        given().when().get("/q/health/ready").then().statusCode(200).body(containsString(StreamRunningCheck.NAME));
         given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("millrace_records_in_total"))
                 .body(containsString("millrace_records_out_total"));

@@ -66,7 +66,7 @@ final class BrokerOutage {
             return;
         }
         Throwable cause = unwrap(error);
-        if (cause instanceof TimeoutException) {
+        if (isBrokerAway(error)) {
             long now = nanoTime.getAsLong();
             if (!away) {
                 away = true;
@@ -75,6 +75,11 @@ final class BrokerOutage {
             lastTimeout = now;
             reason = cause.getMessage();
         }
+    }
+
+    /** Whether a failed send says the broker is away: it timed out (no metadata within max.block.ms, or no acknowledgement in time). */
+    static boolean isBrokerAway(Throwable error) {
+        return unwrap(error) instanceof TimeoutException;
     }
 
     private static Throwable unwrap(Throwable error) {

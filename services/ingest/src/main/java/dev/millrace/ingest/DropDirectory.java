@@ -26,8 +26,9 @@ import org.jboss.logging.Logger;
  * The drop directory ({@code millrace.ingest.drop-dir}; off when empty): every
  * {@code <drop-dir>/<stage>/*.jsonl} or {@code *.jsonl.gz} file of an enabled stage is ingested
  * ({@link FileIngester}), then moved to {@code <drop-dir>/<stage>/done/}, or to {@code failed/} when
- * it could not be read or produced, with {@code <name>.report.json} beside it ({@link FileReport}).
- * Rejected lines are dead letters and do not make a file fail.
+ * it could not be read or the broker refused a chunk, with {@code <name>.report.json} beside it
+ * ({@link FileReport}). Rejected lines are dead letters and do not make a file fail; a broker that is
+ * away makes the file wait (its chunk is sent again until acknowledged), not fail.
  *
  * <p>A file counts as complete once it has its final name: names starting with {@code .} or ending in
  * anything but {@code .jsonl}/{@code .jsonl.gz} (e.g. {@code .tmp}) are ignored, so writers write

@@ -2,7 +2,6 @@ package dev.millrace.ingest;
 
 import dev.millrace.core.json.LineReader;
 import dev.millrace.core.json.RawLine;
-
 import dev.millrace.core.record.Stage;
 import dev.millrace.ingest.EnabledStages.StageIngest;
 import dev.millrace.ingest.LineIngester.Ingested;
@@ -13,25 +12,43 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.zip.GZIPInputStream;
+import org.jboss.logging.Logger;
 
 /**
  * Streams one JSONL file ({@code .jsonl}, or gzip-compressed {@code .jsonl.gz}) through a stage's
  * {@link LineIngester} in constant memory: a chunk of lines is read, produced, and acknowledged by
  * the broker before the next one is read. Records and dead letters get
  * {@code Source{kind="file", name=<the file's path>, line=n}}.
+ *
+ * <p>A chunk whose sends time out (the broker is away: {@link BrokerOutage#isBrokerAway}) is sent
+ * again, the same messages, every {@link #BROKER_AWAY_RETRY} until the broker acknowledges it or the
+ * service stops, however long that takes: an outage pauses the file instead of failing it. Any other
+ * failure to produce fails the file.
  */
 final class FileIngester {
+    private static final Logger LOG = Logger.getLogger(FileIngester.class);
+    /** How long a chunk the broker did not answer waits before it is sent again (as long as an HTTP 503's Retry-After). */
+    static final Duration BROKER_AWAY_RETRY = Duration.ofSeconds(BrokerOutage.RETRY_AFTER_SECONDS);
+
     private final RecordProducer producer;
     private final int chunkLines;
     private final long chunkBytes;
+    private final long retryMs;
 
     FileIngester(RecordProducer producer, int chunkLines, long chunkBytes) {
+        this(producer, chunkLines, chunkBytes, BROKER_AWAY_RETRY);
+    }
+
+    FileIngester(RecordProducer producer, int chunkLines, long chunkBytes, Duration brokerAwayRetry) {
         this.producer = producer;
         this.chunkLines = chunkLines;
         this.chunkBytes = chunkBytes;
+        this.retryMs = brokerAwayRetry.toMillis();
     }
 
     /** Thrown when the ingest was stopped between two chunks (the service is shutting down). */
@@ -67,13 +84,13 @@ final class FileIngester {
                     if (stopping.getAsBoolean()) {
                         throw new Stopped();
                     }
-                    producer.produce(stage, chunk).join();
+                    produceAcknowledged(name, stage, chunk, stopping);
                     totals.add(chunk);
                     chunk = new Ingested();
                     bytes = 0;
                 }
             }
-            producer.produce(stage, chunk).join();
+            produceAcknowledged(name, stage, chunk, stopping);
             totals.add(chunk);
             return totals.report(name, stage, FileReport.DONE, lines.linesRead(), null);
         } catch (IOException | UncheckedIOException e) {
@@ -85,6 +102,55 @@ final class FileIngester {
             }
             return totals.report(name, stage, FileReport.FAILED, linesRead(lines), "the broker did not acknowledge every record of a chunk ("
                     + e.getCause().getMessage() + "); dropping the file again is safe, record ids are content-derived");
+        }
+    }
+
+    /**
+     * Produces a chunk and waits for the broker's acknowledgement; while the broker is away, sends the
+     * chunk again every {@link #retryMs} until it is acknowledged.
+     *
+     * @throws CompletionException for any other failure to produce
+     * @throws Stopped when the service stops while the chunk waits for the broker
+     */
+    private void produceAcknowledged(String name, StageIngest stage, Ingested chunk, BooleanSupplier stopping) throws Stopped {
+        try {
+            producer.produce(stage, chunk).join();
+            return;
+        } catch (CompletionException e) {
+            if (stopping.getAsBoolean() || !BrokerOutage.isBrokerAway(e)) {
+                throw e;
+            }
+            LOG.warnf("drop directory: %s waits for the broker: a chunk of %d lines was not acknowledged (%s); sending it again "
+                    + "every %d s until it is", name, chunk.lines(), e.getCause().getMessage(), retryMs / 1000);
+        }
+        long since = System.nanoTime();
+        for (int attempt = 2; ; attempt++) {
+            waitOrStop(stopping);
+            try {
+                producer.produceAgain(stage, chunk).join();
+                LOG.infof("drop directory: %s goes on: the broker acknowledged the chunk at attempt %d, after %d s", name, attempt,
+                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
+                return;
+            } catch (CompletionException e) {
+                if (stopping.getAsBoolean() || !BrokerOutage.isBrokerAway(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void waitOrStop(BooleanSupplier stopping) throws Stopped {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(retryMs);
+        while (System.nanoTime() < until) {
+            if (stopping.getAsBoolean()) {
+                throw new Stopped();
+            }
+            try {
+                Thread.sleep(Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Stopped();
+            }
         }
     }
 

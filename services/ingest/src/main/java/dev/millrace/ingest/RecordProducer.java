@@ -51,6 +51,22 @@ public class RecordProducer {
      * the topic is missing) stops the rest, which would each wait as long again before failing.
      */
     CompletableFuture<Void> produce(StageIngest ingest, Ingested result) {
+        for (int i = 0; i < result.lines(); i++) {
+            ingest.metrics().in();
+        }
+        return send(ingest, result);
+    }
+
+    /**
+     * As {@link #produce}, for a result whose produce failed: the same messages again (the same record
+     * ids, so a record the broker had acknowledged is dropped downstream as a duplicate), its lines not
+     * counted in a second time.
+     */
+    CompletableFuture<Void> produceAgain(StageIngest ingest, Ingested result) {
+        return send(ingest, result);
+    }
+
+    private CompletableFuture<Void> send(StageIngest ingest, Ingested result) {
         if (result.accepted().isEmpty() && result.rejected().isEmpty()) {
             return sends(ingest, result); // nothing sent: no news of the broker
         }
@@ -59,9 +75,6 @@ public class RecordProducer {
     }
 
     private CompletableFuture<Void> sends(StageIngest ingest, Ingested result) {
-        for (int i = 0; i < result.lines(); i++) {
-            ingest.metrics().in();
-        }
         List<CompletableFuture<Void>> sends = new ArrayList<>(result.lines());
         for (Accepted accepted : result.accepted()) {
             CompletableFuture<Void> sent = sink.send(accepted.topic(), accepted.record().getRecordId(), accepted.record().toByteArray());

@@ -9,12 +9,18 @@ import dev.millrace.ingest.IngestResourceTest.HeldSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,6 +125,75 @@ class FileIngesterTest {
         assertThat(report.rejected()).isEqualTo(1);
         assertThat(report.lines()).isEqualTo(5);
         assertThat(report.error()).contains("not enough replicas").contains("again is safe");
+    }
+
+    /** A broker that is away until the test lets it back: every send fails at once, as a send without metadata does. */
+    static final class AwayThenBackSink implements RecordSink {
+        volatile boolean away = true;
+        final AtomicInteger timedOut = new AtomicInteger();
+        /** The value of the first send that timed out, in hex. */
+        volatile String firstTimedOut;
+        /** "topic key" of every acknowledged send, in order, and the value of each by key, in hex. */
+        final List<String> acknowledged = new CopyOnWriteArrayList<>();
+        final Map<String, String> acknowledgedValues = new ConcurrentHashMap<>();
+
+        @Override
+        public CompletableFuture<Void> send(String topic, String key, byte[] value) {
+            if (away) {
+                if (timedOut.getAndIncrement() == 0) {
+                    firstTimedOut = key + " " + HexFormat.of().formatHex(value);
+                }
+                return CompletableFuture.failedFuture(new TimeoutException("Topic " + topic + " not present in metadata after 5000 ms."));
+            }
+            acknowledged.add(topic + " " + key);
+            acknowledgedValues.put(key, HexFormat.of().formatHex(value));
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    @Test
+    void aChunkTheBrokerDoesNotAnswerIsSentAgainUntilItIsAcknowledgedAndTheFileIsDone(@TempDir Path dir) throws Exception {
+        Path file = file(dir, 7);
+        AwayThenBackSink sink = new AwayThenBackSink();
+        FileIngester files = new FileIngester(new RecordProducer(sink), 3, 1 << 20, Duration.ofMillis(20));
+
+        CompletableFuture<FileReport> report = CompletableFuture.supplyAsync(() -> {
+            try {
+                return files.ingest(file, "f", sft, LineIngester.Request.DETECT, () -> false);
+            } catch (FileIngester.Stopped e) {
+                throw new AssertionError(e);
+            }
+        });
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (sink.timedOut.get() < 3 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(sink.timedOut.get()).as("attempts of the first chunk while the broker is away").isGreaterThanOrEqualTo(3);
+        assertThat(report).as("the file waits for the broker").isNotDone();
+        sink.away = false;
+
+        assertThat(report.get(10, TimeUnit.SECONDS)).isEqualTo(new FileReport("f", "sft", "done", 7, 6, null, 1, null));
+        List<String> expected = new ArrayList<>();
+        new FileIngester(new RecordProducer((topic, key, value) -> {
+            expected.add(topic + " " + key);
+            return CompletableFuture.completedFuture(null);
+        }), 3, 1 << 20).ingest(file, "f", sft, LineIngester.Request.DETECT, () -> false);
+        assertThat(sink.acknowledged).as("every record and dead letter once, under the ids of a run the broker never left")
+                .containsExactlyElementsOf(expected);
+        String firstKey = sink.firstTimedOut.substring(0, sink.firstTimedOut.indexOf(' '));
+        assertThat(firstKey + " " + sink.acknowledgedValues.get(firstKey)).as("the waiting chunk was sent again as it was, not read again "
+                + "(a new read would carry a new ingested_at_ms)").isEqualTo(sink.firstTimedOut);
+    }
+
+    @Test
+    void aStopWhileAChunkWaitsForTheBrokerLeavesTheFileUnfinished(@TempDir Path dir) throws Exception {
+        Path file = file(dir, 7);
+        AwayThenBackSink sink = new AwayThenBackSink();
+        FileIngester files = new FileIngester(new RecordProducer(sink), 3, 1 << 20, Duration.ofMillis(20));
+
+        assertThatThrownBy(() -> files.ingest(file, "f", sft, LineIngester.Request.DETECT, () -> sink.timedOut.get() >= 2))
+                .isInstanceOf(FileIngester.Stopped.class);
+        assertThat(sink.acknowledged).isEmpty();
     }
 
     @Test

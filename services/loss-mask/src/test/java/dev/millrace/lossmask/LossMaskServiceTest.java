@@ -19,6 +19,7 @@ import dev.millrace.proto.v1.RecordRef;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.TokenizedSide;
 import dev.millrace.proto.v1.WireStage;
+import dev.millrace.streams.health.StreamRunningCheck;
 import dev.millrace.streams.testing.FailureHandling;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
@@ -93,7 +94,7 @@ class LossMaskServiceTest {
         assertThat(batch.getRows(1).getFiller()).isTrue();
         assertThat(batch.getPacked()).isFalse();
         assertThat(batch.getNonpadShare()).isEqualTo((double) batch.getNonpadTokens() / T);
-        given().when().get("/q/health/ready").then().statusCode(200);
+        given().when().get("/q/health/ready").then().statusCode(200).body(containsString(StreamRunningCheck.NAME));
         given().when().get("/q/metrics").then().statusCode(200).body(containsString("millrace_batches_total"))
                 .body(containsString("millrace_batch_nonpad_share"))
                 .body(containsString("millrace_pack_buffered{stage=\"pretrain\"}"));

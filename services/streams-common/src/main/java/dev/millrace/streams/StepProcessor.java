@@ -77,6 +77,12 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
         } catch (KafkaException e) {
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
+            if (thrownByKafkaClient(e)) {
+                // Kafka's own state, not the record's (e.g. the producer refusing a state store's changelog send while a
+                // commit that timed out in a broker outage must be retried): a dead letter here could be committed
+                // with a later retry of that transaction, for a good record.
+                throw (RuntimeException) e;
+            }
             LOG.errorf(e, "%s/%s: unexpected %s on the record read at %s-%d@%d (key %s); dead-lettered as %s, going on",
                     service, stage.id(), e.getClass().getName(), input.getTopic(), input.getPartition(), input.getOffset(),
                     record.key(), Reason.UNEXPECTED_ERROR);
@@ -87,6 +93,12 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
             context.forward(record.withValue(out), StepWiring.outputName(stage));
             metrics.out();
         }
+    }
+
+    /** Whether the exception was thrown inside Kafka's producer or consumer (not by a step, nor by a Kafka Streams store over bad input). */
+    static boolean thrownByKafkaClient(Throwable e) {
+        StackTraceElement[] stack = e.getStackTrace();
+        return e instanceof RuntimeException && stack.length > 0 && stack[0].getClassName().startsWith("org.apache.kafka.clients.");
     }
 
     /** The dead letter's message for an unexpected exception: where, and the exception's class and message. */

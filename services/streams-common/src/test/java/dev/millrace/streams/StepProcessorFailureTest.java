@@ -62,10 +62,24 @@ class StepProcessorFailureTest {
                 case "null" -> throw new NullPointerException();
                 case "deep" -> recurse(0);
                 case "kafka" -> throw new KafkaException("the state store failed");
+                case "producer-pending" -> throw producerPendingCommit();
                 default -> {
                 }
             }
             return text.toUpperCase().getBytes(StandardCharsets.UTF_8);
+        }
+
+        /**
+         * What the producer throws (from a state store's changelog send) while a commit that timed out in a broker
+         * outage must be retried: an IllegalStateException, not a KafkaException, thrown in Kafka's client.
+         */
+        private static IllegalStateException producerPendingCommit() {
+            IllegalStateException e = new IllegalStateException(
+                    "Cannot attempt operation `send` because the previous call to `commitTransaction` timed out and must be retried");
+            e.setStackTrace(new StackTraceElement[] {
+                new StackTraceElement("org.apache.kafka.clients.producer.internals.TransactionManager", "throwIfPendingState", "TransactionManager.java", 1256),
+                new StackTraceElement("org.apache.kafka.clients.producer.KafkaProducer", "doSend", "KafkaProducer.java", 1038)});
+            return e;
         }
 
         private static int recurse(int depth) {
@@ -175,5 +189,13 @@ class StepProcessorFailureTest {
                 .hasRootCauseInstanceOf(KafkaException.class).hasRootCauseMessage("the state store failed");
         assertThat(deadLetters()).isEmpty();
         assertThat(out.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anExceptionThrownInsideKafkasProducerIsNotDeadLetteredButStopsTheStream() throws Exception {
+        assertThatThrownBy(() -> in.pipeInput("k", utf8("producer-pending"))).isInstanceOf(StreamsException.class)
+                .hasRootCauseInstanceOf(IllegalStateException.class).rootCause().hasMessageContaining("commitTransaction");
+        assertThat(deadLetters()).as("a good record's dead letter could be committed with the retried transaction").isEmpty();
+        assertThat(deadLetterCount(Reason.UNEXPECTED_ERROR)).isZero();
     }
 }

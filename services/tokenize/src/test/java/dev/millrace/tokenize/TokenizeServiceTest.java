@@ -15,6 +15,7 @@ import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.WireStage;
 import dev.millrace.streams.WireSpans;
+import dev.millrace.streams.health.StreamRunningCheck;
 import dev.millrace.streams.testing.FailureHandling;
 import dev.millrace.streams.testing.LocalKafkaResource;
 import dev.millrace.streams.testing.TopicClient;
@@ -70,7 +71,7 @@ class TokenizeServiceTest {
         TokenizedRecord t = roundTrip("sft", in);
 
         assertThat(t.getSides(0).getIdsList()).startsWith(1).endsWith(2, 201);
-        given().when().get("/q/health/ready").then().statusCode(200);
+        given().when().get("/q/health/ready").then().statusCode(200).body(containsString(StreamRunningCheck.NAME));
         given().when().get("/q/metrics").then().statusCode(200).body(containsString("millrace_tokens_total"));
     }
 

@@ -5,6 +5,7 @@ import dev.millrace.kafkalocal.LocalKafka;
 import dev.millrace.contract.Topics;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The Kafka broker of a local run: services/kafka-local's {@code LocalKafka} as a child process (a
@@ -27,10 +29,13 @@ public final class LocalBroker {
     static final int PARTITIONS = 2;
 
     private final ManagedProcess process;
+    /** Where this launch's output begins in the log (a broker started again appends to the same log). */
+    private final long logStart;
     private String bootstrapServers;
 
-    private LocalBroker(ManagedProcess process) {
+    private LocalBroker(ManagedProcess process, long logStart) {
         this.process = process;
+        this.logStart = logStart;
     }
 
     /** The packaged broker's artifacts (relative paths, a directory with a trailing slash) that are not built yet. */
@@ -47,10 +52,45 @@ public final class LocalBroker {
 
     /** Starts the broker process with its data in {@code dataDir} and its output in {@code log}; does not wait. */
     static LocalBroker launch(Path repoRoot, Path dataDir, Path log) {
+        return launch(repoRoot, dataDir, log, List.of());
+    }
+
+    /**
+     * Starts the broker again on the data directory of one that has ended, on the same ports (the
+     * clients of the run know only its address); does not wait.
+     */
+    LocalBroker relaunch(Path repoRoot, Path dataDir) {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the kafka broker is running (pid " + process.pid() + ")");
+        }
+        String port = bootstrapServers().substring(bootstrapServers().lastIndexOf(':') + 1);
+        return launch(repoRoot, dataDir, process.log(), List.of("--port", port, "--controller-port", String.valueOf(controllerPort(dataDir))));
+    }
+
+    private static LocalBroker launch(Path repoRoot, Path dataDir, Path log, List<String> portArgs) {
         String classpath = repoRoot.resolve(JAR) + File.pathSeparator + repoRoot.resolve(LIB).resolve("*");
-        List<String> command = List.of(ManagedProcess.javaBinary().toString(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpath, LocalKafka.class.getName(), "--dir", dataDir.toString());
-        return new LocalBroker(ManagedProcess.start("kafka", command, repoRoot, log));
+        List<String> command = new ArrayList<>(List.of(ManagedProcess.javaBinary().toString(), "-Xmx512m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp", classpath, LocalKafka.class.getName(), "--dir", dataDir.toString()));
+        command.addAll(portArgs);
+        long logStart;
+        try {
+            logStart = Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new LocalBroker(ManagedProcess.start("kafka", command, repoRoot, log), logStart);
+    }
+
+    /** The controller port the broker of {@code dataDir} was started with (LocalKafka writes its server.properties there). */
+    private static int controllerPort(Path dataDir) {
+        Properties props = new Properties();
+        try (var in = Files.newInputStream(dataDir.resolve("server.properties"))) {
+            props.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the broker's settings in " + dataDir, e);
+        }
+        String quorum = props.getProperty("controller.quorum.bootstrap.servers");
+        return Integer.parseInt(quorum.substring(quorum.lastIndexOf(':') + 1));
     }
 
     /**
@@ -62,7 +102,7 @@ public final class LocalBroker {
     void awaitReady(Runnable checkNotStopped) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            String ready = readyLine(process.log());
+            String ready = readyLine(process.log(), logStart);
             if (ready != null && ready.startsWith("READY ")) {
                 bootstrapServers = ready.substring("READY ".length()).trim();
                 return;
@@ -83,13 +123,18 @@ public final class LocalBroker {
                 + process.log() + " ends with:" + System.lineSeparator() + process.logTail(30));
     }
 
-    /** The broker's {@code READY <bootstrap>} line, or the line of an exception that ended its main thread, or null. */
-    private static String readyLine(Path log) {
+    /**
+     * The broker's {@code READY <bootstrap>} line, or the line of an exception that ended its main thread, or null;
+     * in what was logged from {@code from} on.
+     */
+    private static String readyLine(Path log, long from) {
         try {
             if (!Files.exists(log)) {
                 return null;
             }
-            for (String line : new String(Files.readAllBytes(log), StandardCharsets.UTF_8).split("\n")) {
+            byte[] all = Files.readAllBytes(log);
+            int start = (int) Math.min(from, all.length);
+            for (String line : new String(all, start, all.length - start, StandardCharsets.UTF_8).split("\n")) {
                 if (line.startsWith("READY ") || line.startsWith("Exception in thread \"main\"")) {
                     return line;
                 }

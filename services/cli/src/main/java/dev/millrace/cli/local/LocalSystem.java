@@ -261,6 +261,38 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     /**
+     * Kills the broker with SIGKILL (as a crash: no clean shutdown, nothing flushed) and waits until it is
+     * gone; the services keep running. For tests of a broker outage; {@link #restartBroker} brings it back.
+     */
+    public void killBroker() {
+        ManagedProcess p;
+        synchronized (this) {
+            checkNotStopped();
+            p = broker.process();
+        }
+        ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        if (!p.awaitExit(Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the kafka broker (pid " + p.pid() + ") did not end after SIGKILL");
+        }
+    }
+
+    /**
+     * Starts the broker again after it ended ({@link #killBroker}), on the same data directory and ports,
+     * and waits until it answers; the services find it again by themselves.
+     *
+     * @throws IllegalStateException when it is running, or fails to start (with its log tail)
+     */
+    public void restartBroker() {
+        LocalBroker b;
+        synchronized (this) {
+            checkNotStopped();
+            b = broker.relaunch(repoRoot, runDir.resolve("kafka"));
+            broker = b;
+        }
+        b.awaitReady(this::checkNotStopped);
+    }
+
+    /**
      * Starts a trainer ({@code services/trainer}) for {@code trainer}'s stage with the run's topic prefix and T,
      * on a new port, and waits until it is ready (its run is open: resumed or initialised, the batch topic
      * seeked). A bounded trainer ends by itself ({@link #awaitTrainer}); {@link #close()} stops one that runs
