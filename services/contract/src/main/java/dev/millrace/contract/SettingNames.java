@@ -56,6 +56,10 @@ public final class SettingNames {
     public static final String RETENTION_MS = "retention-ms";
     public static final String EXPIRY_MAX_PER_RUN = "expiry-max-per-run";
 
+    // chat-template: the bounds on one record's template work (docs/failures.md#a-record-that-takes-too-long).
+    public static final String MAX_MESSAGES = "max-messages";
+    public static final String RECORD_TIME_BUDGET_MS = "record-time-budget-ms";
+
     // ingest: its own settings ({@code ingest.<name>}).
     public static final String INGEST = "ingest";
     public static final String MAX_RECORD_BYTES = "max-record-bytes";
@@ -132,7 +136,8 @@ public final class SettingNames {
         Map<PipelineService, Set<String>> own = Map.of(
                 PipelineService.INGEST, Set.of(key(INGEST, MAX_RECORD_BYTES), key(INGEST, MAX_BODY_BYTES), key(INGEST, DROP_DIR),
                         key(INGEST, DROP_POLL_MS), key(INGEST, DROP_CHUNK_LINES), key(INGEST, DROP_CHUNK_BYTES)),
-                PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN)),
+                PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN), key(MAX_MESSAGES),
+                        key(RECORD_TIME_BUDGET_MS)),
                 PipelineService.TOKENIZE, Set.of(),
                 PipelineService.LOSS_MASK, Set.of(key(SEQ_LEN), key(BATCH_SIZE), key(BATCH_LINGER_MS), key(PACK_LINGER_MS)));
         Map<PipelineService, SortedSet<String>> readBy = new EnumMap<>(PipelineService.class);

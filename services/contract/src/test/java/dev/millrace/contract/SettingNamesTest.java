@@ -37,11 +37,11 @@ class SettingNamesTest {
                             "millrace.mask-rule", "millrace.sft.mask-rule", "millrace.pretrain.wrap", "millrace.distill.system-prompt",
                             "millrace.packing", "millrace.dpo.packing", "millrace.pack-buffer", "millrace.pretrain.pack-buffer")
                     .hasSize(4 + SettingNames.PER_STAGE.size() * (1 + Stage.values().length)
-                            + (service == PipelineService.CHAT_TEMPLATE ? 2 : service == PipelineService.LOSS_MASK ? 4 : 0))
+                            + (service == PipelineService.CHAT_TEMPLATE ? 4 : service == PipelineService.LOSS_MASK ? 4 : 0))
                     .noneMatch(key -> key.startsWith("millrace.ingest."));
         }
-        assertThat(SettingNames.readBy(PipelineService.CHAT_TEMPLATE)).contains("millrace.dedup.retention-ms", "millrace.dedup.expiry-max-per-run")
-                .doesNotContain("millrace.seq-len");
+        assertThat(SettingNames.readBy(PipelineService.CHAT_TEMPLATE)).contains("millrace.dedup.retention-ms", "millrace.dedup.expiry-max-per-run",
+                "millrace.max-messages", "millrace.record-time-budget-ms").doesNotContain("millrace.seq-len");
         assertThat(SettingNames.readBy(PipelineService.LOSS_MASK))
                 .contains("millrace.seq-len", "millrace.batch-size", "millrace.batch-linger-ms", "millrace.pack-linger-ms")
                 .doesNotContain("millrace.dedup.retention-ms");
@@ -66,8 +66,8 @@ class SettingNamesTest {
         assertThat(SettingNames.readByOtherServices(PipelineService.TOKENIZE)).containsExactly("millrace.batch-linger-ms", "millrace.batch-size",
                 "millrace.dedup.expiry-max-per-run", "millrace.dedup.retention-ms", "millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
-                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.pack-linger-ms", "millrace.seq-len",
-                "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
+                "millrace.ingest.max-body-bytes", "millrace.ingest.max-record-bytes", "millrace.max-messages", "millrace.pack-linger-ms",
+                "millrace.record-time-budget-ms", "millrace.seq-len", "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
                 "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
                 "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",

@@ -4,6 +4,7 @@ import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.template.ChatTemplate;
+import dev.millrace.core.template.jinja.Deadline;
 import dev.millrace.core.tokenizer.TokenIds;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,13 +26,23 @@ public final class AssistantSpans {
      * {@code fullText} (the render of the whole conversation).
      */
     public static List<Span> textSpans(ChatTemplate template, Conversation conversation, String fullText) throws RecordRejected {
+        return textSpans(template, conversation, fullText, Deadline.NONE);
+    }
+
+    /**
+     * As {@link #textSpans(ChatTemplate, Conversation, String)}, stopping with
+     * {@code RECORD_TIME_BUDGET_EXCEEDED} once {@code deadline} has passed (checked between and
+     * during the prefix renders).
+     */
+    public static List<Span> textSpans(ChatTemplate template, Conversation conversation, String fullText, Deadline deadline)
+            throws RecordRejected {
         List<Span> spans = new ArrayList<>();
         for (int k = 0; k < conversation.size(); k++) {
             if (!conversation.isAssistant(k)) {
                 continue;
             }
-            String before = renderPrefix(template, conversation, k, true);
-            String through = renderPrefix(template, conversation, k + 1, false);
+            String before = renderPrefix(template, conversation, k, true, deadline);
+            String through = renderPrefix(template, conversation, k + 1, false, deadline);
             if (!through.startsWith(before)) {
                 throw notConsistent("the render of messages[:" + (k + 1) + "] does not start with the render of messages[:" + k
                         + "] with add_generation_prompt=True");
@@ -44,11 +55,14 @@ public final class AssistantSpans {
         return spans;
     }
 
-    private static String renderPrefix(ChatTemplate template, Conversation conversation, int n, boolean generationPrompt)
-            throws RecordRejected {
+    private static String renderPrefix(ChatTemplate template, Conversation conversation, int n, boolean generationPrompt,
+                                       Deadline deadline) throws RecordRejected {
         try {
-            return template.render(conversation.prefix(n), generationPrompt);
+            return template.render(conversation.prefix(n), generationPrompt, deadline);
         } catch (RecordRejected e) {
+            if (e.reason() == Reason.RECORD_TIME_BUDGET_EXCEEDED) {
+                throw e; // not the template's fault: the record is too much work
+            }
             throw notConsistent("rendering messages[:" + n + "] failed (" + e.getMessage() + "), so the assistant text cannot be located");
         }
     }

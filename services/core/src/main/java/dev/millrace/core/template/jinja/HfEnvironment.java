@@ -76,7 +76,7 @@ public final class HfEnvironment {
             normalized = normalized.substring(0, normalized.length() - 1);
         }
         normalized = SourcePrep.apply(normalized);
-        HfInterpreter parser = interpreter(Map.of(), false, true);
+        HfInterpreter parser = interpreter(Map.of(), false, true, Deadline.NONE);
         Node root;
         JinjavaInterpreter.pushCurrent(parser);
         try {
@@ -93,14 +93,27 @@ public final class HfEnvironment {
 
     /** Renders with these variables (plain Java values; null means None). */
     public RenderedTemplate render(Compiled template, Map<String, ?> variables, boolean trackGeneration) {
+        return render(template, variables, trackGeneration, Deadline.NONE);
+    }
+
+    /**
+     * Renders, stopping with {@link Deadline.Exceeded} once {@code deadline} has passed (checked
+     * before rendering and then cooperatively while it runs).
+     */
+    public RenderedTemplate render(Compiled template, Map<String, ?> variables, boolean trackGeneration, Deadline deadline) {
+        deadline.check();
         Map<String, Object> bindings = new HashMap<>();
         variables.forEach((k, v) -> bindings.put(k, PyValues.fromJava(v)));
-        HfInterpreter in = interpreter(bindings, trackGeneration, false);
+        HfInterpreter in = interpreter(bindings, trackGeneration, false, deadline);
         String text;
         JinjavaInterpreter.pushCurrent(in);
         try {
             text = in.render(template.root, false);
         } catch (RuntimeException e) {
+            Deadline.Exceeded exceeded = exceeded(e);
+            if (exceeded != null) {
+                throw exceeded;
+            }
             throw asJinjaError(e);
         } catch (StackOverflowError e) {
             throw new JinjaError("RecursionError", "maximum recursion depth exceeded");
@@ -113,9 +126,19 @@ public final class HfEnvironment {
         return spans(text);
     }
 
-    private HfInterpreter interpreter(Map<String, Object> bindings, boolean trackGeneration, boolean collectErrors) {
+    private HfInterpreter interpreter(Map<String, Object> bindings, boolean trackGeneration, boolean collectErrors, Deadline deadline) {
         Context context = new Context(jinjava.getGlobalContext(), bindings, config.getDisabled());
-        return new HfInterpreter(jinjava, context, config, cache, globals, trackGeneration, collectErrors);
+        return new HfInterpreter(jinjava, context, config, cache, globals, trackGeneration, collectErrors, deadline);
+    }
+
+    /** The deadline breach behind {@code e}, however Jinjava wrapped it, or null. */
+    private static Deadline.Exceeded exceeded(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Deadline.Exceeded d) {
+                return d;
+            }
+        }
+        return null;
     }
 
     static JinjaError asJinjaError(Throwable e) {

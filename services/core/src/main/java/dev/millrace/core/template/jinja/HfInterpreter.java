@@ -23,12 +23,15 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
     private final boolean collectErrors;
     private final List<TemplateError> collected = new ArrayList<>();
     final boolean trackGeneration;
+    private final Deadline deadline;
+    private int ticks;
     LoopControl pending = LoopControl.NONE;
     int loopDepth;
 
     HfInterpreter(Jinjava jinjava, Context context, JinjavaConfig config, ExprCache cache, Map<String, Object> globals,
-                  boolean trackGeneration, boolean collectErrors) {
+                  boolean trackGeneration, boolean collectErrors, Deadline deadline) {
         super(jinjava, context, config);
+        this.deadline = deadline;
         this.cache = cache;
         this.globals = globals;
         this.trackGeneration = trackGeneration;
@@ -101,10 +104,22 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
         }
     }
 
+    /**
+     * One unit of work (a node rendered, a loop iteration): every {@link Deadline#CHECK_EVERY} of them
+     * the deadline is checked, so a long render stops soon after its budget is used up.
+     */
+    void tick() {
+        if (++ticks >= Deadline.CHECK_EVERY) {
+            ticks = 0;
+            deadline.check();
+        }
+    }
+
     /** Renders nodes in order, stopping early after {% break %} / {% continue %}. */
     String renderNodes(List<Node> nodes) {
         StringBuilder sb = new StringBuilder();
         for (Node node : nodes) {
+            tick();
             sb.append(node.render(this).getValue());
             if (pending != LoopControl.NONE) {
                 break;
