@@ -6,6 +6,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.template.jinja.Deadline;
 import dev.millrace.core.template.jinja.HfEnvironment;
 import dev.millrace.core.template.jinja.JinjaError;
+import dev.millrace.core.template.jinja.RenderPieces;
 import dev.millrace.core.template.jinja.RenderedTemplate;
 import java.util.HashMap;
 import java.util.Map;
@@ -69,6 +70,34 @@ public final class ChatTemplate {
     public RenderedTemplate renderWithGenerationSpans(Conversation conversation, boolean addGenerationPrompt,
                                                       Map<String, ?> extraVariables) throws RecordRejected {
         return render(conversation, addGenerationPrompt, extraVariables, true, Deadline.NONE);
+    }
+
+    /**
+     * The render of {@code conversation} (without the generation prompt) in pieces from which each
+     * prefix's render can be read (see {@link RenderPieces}), or null when this template does not
+     * allow that or the render fails: then render each prefix.
+     */
+    public RenderPieces renderPieces(Conversation conversation, Deadline deadline) throws RecordRejected {
+        String source;
+        HfEnvironment.Compiled template;
+        try {
+            source = config.selectTemplate(conversation.tools() != null);
+            template = compile(source);
+        } catch (IllegalStateException | JinjaError e) {
+            return null;
+        }
+        if (!template.prefixRendersReadable()) {
+            return null;
+        }
+        Map<String, Object> bindings = new HashMap<>(config.templateVariables());
+        bindings.put("messages", conversation.messages());
+        bindings.put("tools", conversation.tools());
+        bindings.put("documents", null);
+        try {
+            return environment.renderPieces(template, bindings, deadline);
+        } catch (Deadline.Exceeded e) {
+            throw budgetExceeded(deadline, "rendering " + conversation.size() + " messages");
+        }
     }
 
     /** The rejection of a record whose template work went past its time budget. */

@@ -77,6 +77,19 @@ class LongRecordTest {
     }
 
     @Test
+    void underARaisedLimitTheBundledTemplateSpansFiveThousandMessagesFromOneRender() {
+        SftOptions options = new SftOptions(Stage.SFT, 512, null, MaskRule.SPAN, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null,
+                PartialRenderPolicy.REJECT, new RecordBounds(10_000, Duration.ofSeconds(50)));
+        SftPreparer preparer = new SftPreparer(bundled, options);
+
+        // A generous bound on "it finished"; the prefix renders alone need minutes here.
+        Prepared out = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> preparer.prepare(line(1, conversation(5_000))));
+
+        assertThat(out).isInstanceOf(Prepared.Example.class);
+        assertThat(((Prepared.Example) out).row().trainedTokens()).isPositive();
+    }
+
+    @Test
     void theLimitIsASettingAndAConversationAtItIsPrepared() {
         SftOptions options = new SftOptions(Stage.SFT, 512, null).withBounds(new RecordBounds(4, RecordBounds.DEFAULT_TIME_BUDGET));
         SftPreparer preparer = new SftPreparer(bundled, options);

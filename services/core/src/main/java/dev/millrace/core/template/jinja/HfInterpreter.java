@@ -26,6 +26,9 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
     private final Deadline deadline;
     private int ticks;
     LoopControl pending = LoopControl.NONE;
+    /** The loop whose iterations are tracked ({@link #track}), or null. */
+    private Node trackedLoop;
+    private IterationTrack track;
     int loopDepth;
 
     HfInterpreter(Jinjava jinjava, Context context, JinjavaConfig config, ExprCache cache, Map<String, Object> globals,
@@ -101,6 +104,42 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
         }
         if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
             throw new JinjaError("TemplateRuntimeError", error.getMessage());
+        }
+    }
+
+    /** What a tracked loop rendered: its text and its length after each iteration. */
+    static final class IterationTrack {
+        private final java.util.List<Integer> ends = new ArrayList<>();
+        private String text;
+
+        int[] ends() {
+            return ends.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        String text() {
+            return text;
+        }
+    }
+
+    /** Records the output length after each iteration of {@code loop}, the next time it renders. */
+    IterationTrack track(Node loop) {
+        trackedLoop = loop;
+        track = new IterationTrack();
+        return track;
+    }
+
+    /** Called by the for tag after each iteration of {@code loop} with what it has rendered so far. */
+    void iterationDone(Node loop, StringBuilder out) {
+        if (loop == trackedLoop) {
+            track.ends.add(out.length());
+        }
+    }
+
+    /** Called by the for tag when {@code loop} has rendered. */
+    void loopDone(Node loop, StringBuilder out) {
+        if (loop == trackedLoop) {
+            track.text = out.toString();
+            trackedLoop = null;
         }
     }
 

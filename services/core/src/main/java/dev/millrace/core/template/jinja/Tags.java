@@ -99,6 +99,7 @@ final class Tags {
                         assign(in, h.targets(), h.unpack(), items.get(i));
                         out.append(in.renderNodes(body));
                     }
+                    in.iterationDone(tagNode, out);
                     HfInterpreter.LoopControl control = in.pending;
                     in.pending = HfInterpreter.LoopControl.NONE;
                     if (control == HfInterpreter.LoopControl.BREAK) {
@@ -108,6 +109,7 @@ final class Tags {
             } finally {
                 in.loopDepth--;
             }
+            in.loopDone(tagNode, out);
             return out.toString();
         }
     }
