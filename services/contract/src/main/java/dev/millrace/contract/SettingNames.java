@@ -39,6 +39,9 @@ public final class SettingNames {
     public static final String SERVICE = "service";
     /** The tokenizer folder; none: the bundled one. */
     public static final String TOKENIZER = "tokenizer";
+    /** Liveness DOWN while one record has been in process longer than this (docs/failures.md#a-record-that-takes-too-long). */
+    public static final String STUCK_RECORD_AFTER_MS = "stuck-record-after-ms";
+    public static final String DEFAULT_STUCK_RECORD_AFTER_MS = "60000";
 
     // Per stage ({@code <stage>.<name>}), else for every stage ({@code <name>}).
     public static final String MASK_RULE = "mask-rule";
@@ -126,7 +129,7 @@ public final class SettingNames {
 
     private static Map<PipelineService, SortedSet<String>> readByService() {
         Set<String> everyService = Set.of(key(STAGES), key(TOPIC_PREFIX));
-        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER)));
+        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER), key(STUCK_RECORD_AFTER_MS)));
         for (String name : PER_STAGE) {
             everyStreamsApp.add(key(name));
             for (Stage stage : Stage.values()) {
