@@ -31,28 +31,34 @@ class SpansFromOneRenderTest {
     private static final Path TEMPLATES = Path.of("src/test/resources/templates");
 
     /** Hand-made templates, each probing one condition of the shortcut. */
-    private static final Map<String, String> HAND_MADE = Map.of(
+    private static final Map<String, String> HAND_MADE = Map.ofEntries(
+            // a nested loop's filter runs in the enclosing loop's scope: loop.last there is the messages loop's
+            Map.entry("filter-reads-outer-loop", "{% for m in messages %}{% for c in [1] if loop.last %}LAST {% endfor %}"
+                    + "{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}"),
+            // a macro called from the loop body asks whether it is the last message
+            Map.entry("macro-loop-last", "{% macro end() %}{% if loop.last %}.{% endif %}{% endmacro %}{% for m in messages %}"
+                    + "{{ m['role'] }}: {{ m['content'] }}{{ end() }}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}"),
             // state flows forward through a namespace; the generation prompt after the loop
-            "namespace-forward", "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
+            Map.entry("namespace-forward", "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
                     + "[{{ m['role'] }}] {{ m['content'] }} ({{ ns.n }}:{{ loop.index }}{% if loop.first %}*{% endif %})\n{% endfor %}"
-                    + "{% if add_generation_prompt %}[assistant] {% endif %}",
+                    + "{% if add_generation_prompt %}[assistant] {% endif %}"),
             // a message's output depends on whether it is the last: the shortcut must not be taken
-            "loop-last", "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{% if not loop.last %}\n{% endif %}{% endfor %}"
-                    + "{% if add_generation_prompt %}\nassistant: {% endif %}",
+            Map.entry("loop-last", "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{% if not loop.last %}\n{% endif %}{% endfor %}"
+                    + "{% if add_generation_prompt %}\nassistant: {% endif %}"),
             // the length in front: not prefix-consistent, a rejection either way
-            "length-in-front", "{{ messages|length }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}",
+            Map.entry("length-in-front", "{{ messages|length }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"),
             // a constant after the loop: a render of a prefix is not a prefix of the whole render
-            "constant-after", "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}END",
+            Map.entry("constant-after", "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}END"),
             // the generation prompt changes what comes before: the shortcut must not be taken
-            "prompt-before", "{% if add_generation_prompt %}G{% endif %}{% for m in messages %}{{ m['content'] }}|{% endfor %}",
+            Map.entry("prompt-before", "{% if add_generation_prompt %}G{% endif %}{% for m in messages %}{{ m['content'] }}|{% endfor %}"),
             // the system message read through messages[0], the assistant turn's end through previtem
-            "first-and-previtem", "{% if messages[0]['role'] == 'system' %}<<{{ messages[0]['content'] }}>>{% endif %}"
+            Map.entry("first-and-previtem", "{% if messages[0]['role'] == 'system' %}<<{{ messages[0]['content'] }}>>{% endif %}"
                     + "{% for m in messages %}{% if loop.previtem is defined and loop.previtem['role'] == m['role'] %}+{% endif %}"
                     + "{% if m['role'] != 'system' %}{{ m['role'][0] }}> {{ m['content'] | trim }}{% endif %}\n{% endfor %}"
-                    + "{% if add_generation_prompt %}a> {% endif %}",
+                    + "{% if add_generation_prompt %}a> {% endif %}"),
             // the generation prompt repeats what a user turn ends with: before is not a prefix of through
-            "prompt-not-prefix", "{% for m in messages %}{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}"
-                    + "{% if add_generation_prompt %}ASSISTANT> {% endif %}");
+            Map.entry("prompt-not-prefix", "{% for m in messages %}{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}"
+                    + "{% if add_generation_prompt %}ASSISTANT> {% endif %}"));
 
     static List<String> templateNames() {
         List<String> names = new ArrayList<>(List.of("bundled", "minimind", "chatml_tools", "deepseek_r1", "gemma", "llama3", "mistral"));
@@ -155,7 +161,7 @@ class SpansFromOneRenderTest {
         if (List.of("bundled", "minimind", "namespace-forward", "first-and-previtem").contains(name)) {
             assertThat(shortcut).as("%s: conversations the shortcut answered", name).isGreaterThan(compared / 2);
         }
-        if (List.of("loop-last", "length-in-front", "prompt-before").contains(name)) {
+        if (List.of("loop-last", "length-in-front", "prompt-before", "filter-reads-outer-loop", "macro-loop-last").contains(name)) {
             assertThat(readable).as("%s must not be read off one render", name).isFalse();
             assertThat(shortcut).isZero();
         }

@@ -109,7 +109,7 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
 
     /** What a tracked loop rendered: its text and its length after each iteration. */
     static final class IterationTrack {
-        private final java.util.List<Integer> ends = new ArrayList<>();
+        private final List<Integer> ends = new ArrayList<>();
         private String text;
 
         int[] ends() {

@@ -151,7 +151,8 @@ final class PrefixSplit {
                     assigned(h.targets());
                     expr(h.iterable(), region, innerLoops);
                     if (h.filter() != null) {
-                        expr(h.filter(), region, innerLoops + 1);
+                        // the filter runs before the loop's own loop object exists: a loop there is the enclosing one
+                        expr(h.filter(), region, innerLoops);
                     }
                     children(tag, region, innerLoops + 1);
                 }
