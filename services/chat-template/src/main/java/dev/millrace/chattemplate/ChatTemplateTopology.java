@@ -43,7 +43,7 @@ public class ChatTemplateTopology {
         ChatTemplateConfig.Dedup dedup = config.dedup();
         Topology topology = new Topology();
         for (Stage stage : config.stages()) {
-            StageRenderer renderer = new StageRenderer(folder, config.options(stage));
+            StageRenderer renderer = new StageRenderer(folder, config.options(stage), config.recordBounds());
             Map<TaskId, Long> seenEntries = seenEntriesGauge(stage, registry);
             StepWiring.of(topology, stage)
                     .source(topics.raw(stage))

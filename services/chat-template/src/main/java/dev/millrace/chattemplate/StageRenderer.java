@@ -4,6 +4,7 @@ import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.chat.DpoPair;
 import dev.millrace.core.chat.TextRecord;
 import dev.millrace.core.prepare.DpoPreparer;
+import dev.millrace.core.prepare.RecordBounds;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Stage;
@@ -31,11 +32,14 @@ final class StageRenderer {
     record RenderedSides(List<RenderedSide> sides, List<Warning> warnings) {
     }
 
-    /** @param options the stage's options (mask-rule, special-tokens-in-content, system-prompt and partial-render apply here) */
-    StageRenderer(TokenizerFolder folder, StageOptions options) {
+    /**
+     * @param options the stage's options (mask-rule, special-tokens-in-content, system-prompt and partial-render apply here)
+     * @param bounds the most messages per conversation and the time budget of one record's template work
+     */
+    StageRenderer(TokenizerFolder folder, StageOptions options, RecordBounds bounds) {
         this.stage = options.stage();
         // T does not matter for rendering; the loss-mask service owns truncation.
-        this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, options.sftOptions(2));
+        this.conversations = stage == Stage.PRETRAIN ? null : new SftPreparer(folder, options.sftOptions(2).withBounds(bounds));
     }
 
     /** @throws dev.millrace.core.record.MalformedMessage when the normalised record is not of the stage's shape */

@@ -28,6 +28,20 @@ class ChatTemplateConfigTest {
         assertThat(config.stages()).containsExactly(Stage.SFT);
         assertThat(config.dedup().retention()).isEqualTo(Duration.ofDays(7));
         assertThat(config.dedup().expiryMaxPerRun()).isEqualTo(10_000);
+        assertThat(config.maxMessages()).isEqualTo(1000);
+        assertThat(config.recordBounds().timeBudget()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aBadBoundStopsTheServiceNamingTheKeyAndTheValue() {
+        for (String key : List.of("millrace.max-messages", "millrace.record-time-budget-ms")) {
+            assertThatThrownBy(() -> MappedConfig.of(ChatTemplateConfig.class, Map.of(key, "0")))
+                    .as(key).hasMessageContaining("The config property " + key + " with the config value \"0\"")
+                    .hasMessageContaining("must be at least 1");
+        }
+        ChatTemplateConfig config = MappedConfig.of(ChatTemplateConfig.class, Map.of("millrace.max-messages", "20000",
+                "millrace.record-time-budget-ms", "2500"));
+        assertThat(config.recordBounds()).isEqualTo(new dev.millrace.core.prepare.RecordBounds(20_000, Duration.ofMillis(2500)));
     }
 
     @Test

@@ -67,6 +67,8 @@ class ChatTemplateServiceTest {
                 .endsWith("<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n");
         given().when().get("/q/health").then().statusCode(200).body(containsString("UP"));
         given().when().get("/q/health/ready").then().statusCode(200).body(containsString(StreamRunningCheck.NAME));
+        // streams-common's stuck-record check is one of the service's liveness checks
+        given().when().get("/q/health/live").then().statusCode(200).body(containsString("records in process"));
         given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("millrace_records_in_total"))
                 .body(containsString("millrace_records_out_total"));

@@ -172,6 +172,53 @@ class ChatTemplateTopologyTest {
         assertThat(dlq.isEmpty()).isTrue();
     }
 
+    private static String longConversation(int messages) {
+        StringBuilder sb = new StringBuilder("{\"messages\":[");
+        for (int i = 0; i < messages; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"content\":\"message number ").append(i).append(" of a very long chat\",\"role\":\"")
+                    .append(i % 2 == 0 ? "user" : "assistant").append("\"}");
+        }
+        return sb.append("]}").toString();
+    }
+
+    /** Issue 11, item 2: 5,000 short messages (under every size limit) stalled the step for minutes. */
+    @Test
+    void aConversationOfFiveThousandShortMessagesIsADeadLetterAndTheRecordsAroundItAreRendered() throws Exception {
+        RawRecord longOne = RawRecord.newBuilder().setRecordId("long").setStage(WireStage.SFT).setNormalisedJson(longConversation(5_000)).build();
+
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            raw.pipeInput("r1", record("r1").toByteArray());
+            raw.pipeInput("long", longOne.toByteArray());
+            raw.pipeInput("r2", record("r2").toByteArray());
+        });
+
+        var letter = dlq.readKeyValue();
+        DeadLetter dead = DeadLetter.parseFrom(letter.value);
+        assertThat(letter.key).isEqualTo("long");
+        assertThat(dead.getReason()).isEqualTo("TOO_MANY_MESSAGES");
+        assertThat(dead.getMessage()).contains("5000 messages").contains("max-messages=1000");
+        assertThat(dead.getOriginal().toByteArray()).isEqualTo(longOne.toByteArray());
+        assertThat(dlq.isEmpty()).isTrue();
+        assertThat(templated.readValuesToList().stream().map(v -> {
+            try {
+                return TemplatedRecord.parseFrom(v).getRecordId();
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+            }
+        }).toList()).containsExactly("r1", "r2");
+    }
+
+    @Test
+    void theBoundsAreSettings() throws Exception {
+        start(Duration.ofDays(7).toMillis(), 10_000, Map.of("millrace.max-messages", "1", "millrace.record-time-budget-ms", "1"));
+        raw.pipeInput("r1", record("r1").toByteArray());
+
+        DeadLetter dead = DeadLetter.parseFrom(dlq.readValue());
+        assertThat(dead.getReason()).isEqualTo("TOO_MANY_MESSAGES");
+        assertThat(dead.getMessage()).contains("max-messages=1");
+        assertThat(templated.isEmpty()).isTrue();
+    }
+
     private static RawRecord record(String id) {
         return RawRecord.newBuilder().setRecordId(id).setStage(WireStage.SFT)
                 .setNormalisedJson("{\"messages\":[{\"content\":\"" + id + "\",\"role\":\"user\"},{\"content\":\"b\",\"role\":\"assistant\"}]}").build();

@@ -9,6 +9,7 @@ import dev.millrace.core.prepare.FillStats;
 import dev.millrace.core.prepare.LinePreparer;
 import dev.millrace.core.prepare.Prepared;
 import dev.millrace.core.prepare.PartialRenderPolicy;
+import dev.millrace.core.prepare.RecordBounds;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.SftOptions;
@@ -21,6 +22,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,6 +68,14 @@ final class PrepareCommand extends Millrace.OutputAware {
             description = "a record the chat template renders only part of (tool calls, tool messages): reject (error line) | accept (prepared as rendered, with a warning)")
     String partialRender;
 
+    @Option(names = "--max-messages", defaultValue = "" + RecordBounds.DEFAULT_MAX_MESSAGES, paramLabel = "N",
+            description = "a conversation (or DPO side) with more messages is an error line TOO_MANY_MESSAGES (default ${DEFAULT-VALUE})")
+    int maxMessages;
+
+    @Option(names = "--record-time-budget-ms", defaultValue = "" + RecordBounds.DEFAULT_TIME_BUDGET_MS, paramLabel = "MS",
+            description = "the chat template work on one record stops after this long: an error line RECORD_TIME_BUDGET_EXCEEDED (default ${DEFAULT-VALUE})")
+    long recordTimeBudgetMs;
+
     @Option(names = "--train-on", defaultValue = "all", description = "all | last")
     String trainOn;
 
@@ -104,6 +114,12 @@ final class PrepareCommand extends Millrace.OutputAware {
         }
         if (seqLen < 2) {
             throw new Millrace.UsageError("--seq-len must be at least 2, got " + seqLen);
+        }
+        if (maxMessages < 1) {
+            throw new Millrace.UsageError("--max-messages must be at least 1, got " + maxMessages);
+        }
+        if (recordTimeBudgetMs < 1) {
+            throw new Millrace.UsageError("--record-time-budget-ms must be at least 1, got " + recordTimeBudgetMs);
         }
         if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
             throw new Millrace.UsageError("cannot read the input file " + input);
@@ -174,7 +190,8 @@ final class PrepareCommand extends Millrace.OutputAware {
             }
             SftPreparer conversations = new SftPreparer(folder, new SftOptions(st, seqLen, forced,
                     maskRule == null ? null : MaskRule.fromId(maskRule), TrainOn.fromId(trainOn),
-                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt, PartialRenderPolicy.fromId(partialRender)));
+                    SpecialTokenPolicy.fromId(specialTokensInContent), systemPrompt, PartialRenderPolicy.fromId(partialRender),
+                    new RecordBounds(maxMessages, Duration.ofMillis(recordTimeBudgetMs))));
             return st == Stage.DPO ? new DpoPreparer(conversations) : conversations;
         } catch (IllegalArgumentException e) {
             throw new Millrace.UsageError(e.getMessage());

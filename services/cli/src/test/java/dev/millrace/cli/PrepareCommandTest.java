@@ -214,6 +214,60 @@ class PrepareCommandTest {
         assertUsageError(prepare(input, "--partial-render", "allow"), "--partial-render");
     }
 
+    /** Issue 11, item 2: one conversation of thousands of short messages does not stall prepare. */
+    @Test
+    void aConversationOverMaxMessagesIsAnErrorLineAndTheLinesAfterItArePrepared() throws Exception {
+        StringBuilder longOne = new StringBuilder("{\"messages\":[");
+        for (int i = 0; i < 5_000; i++) {
+            longOne.append(i == 0 ? "" : ",").append("{\"role\":\"").append(i % 2 == 0 ? "user" : "assistant")
+                    .append("\",\"content\":\"message number ").append(i).append(" of a very long chat\"}");
+        }
+        Path input = file(String.join("\n", GOOD, longOne + "]}", GOOD) + "\n");
+
+        CliRun run = prepare(input);
+        CliRun lowered = prepare(file(GOOD + "\n"), "--max-messages", "1");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.outLines()).hasSize(3);
+        JsonNode error = JSON.readTree(run.outLines().get(1));
+        assertThat(error.get("line").asInt()).isEqualTo(2);
+        assertThat(error.at("/error/reason").asText()).isEqualTo("TOO_MANY_MESSAGES");
+        assertThat(error.at("/error/message").asText()).contains("5000 messages").contains("max-messages=1000");
+        assertThat(JSON.readTree(run.outLines().get(2)).get("input_ids")).hasSize(64);
+        assertThat(JSON.readTree(lowered.outLines().get(0)).at("/error/reason").asText()).isEqualTo("TOO_MANY_MESSAGES");
+        assertUsageError(prepare(input, "--max-messages", "0"), "--max-messages");
+        assertUsageError(prepare(input, "--record-time-budget-ms", "0"), "--record-time-budget-ms");
+    }
+
+    /** A tokenizer folder with the bundled vocabulary and a chat template that spins on the content "spin". */
+    private Path spinningTemplateFolder() throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("tokenizer"));
+        Files.copy(dev.millrace.core.tokenizer.TokenizerFolder.bundledPath().resolve("tokenizer.json"), folder.resolve("tokenizer.json"));
+        String template = "{% for m in messages %}{% if m['content'] == 'spin' %}{% for i in range(100000) %}"
+                + "{% for j in range(100000) %}{% endfor %}{% endfor %}{% endif %}"
+                + "<|im_start|>{{ m['role'] }}\\n{{ m['content'] }}<|im_end|>\\n{% endfor %}"
+                + "{% if add_generation_prompt %}<|im_start|>assistant\\n{% endif %}";
+        Files.writeString(folder.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|im_end|>\", \"pad_token\": \"<|endoftext|>\", "
+                + "\"chat_template\": \"" + template + "\"}");
+        return folder;
+    }
+
+    @Test
+    void aRecordPastTheTimeBudgetIsAnErrorLineNamingTheBudget() throws Exception {
+        String spin = "{\"messages\":[{\"role\":\"user\",\"content\":\"spin\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}";
+        Path input = file(String.join("\n", GOOD_OPENAI, spin, GOOD_OPENAI) + "\n");
+
+        CliRun run = prepare(input, "--tokenizer", spinningTemplateFolder().toString(), "--record-time-budget-ms", "1000");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.outLines()).hasSize(3);
+        JsonNode error = JSON.readTree(run.outLines().get(1));
+        assertThat(error.at("/error/reason").asText()).isEqualTo("RECORD_TIME_BUDGET_EXCEEDED");
+        assertThat(error.at("/error/message").asText()).contains("record-time-budget-ms=1000");
+        assertThat(JSON.readTree(run.outLines().get(0)).has("input_ids")).isTrue();
+        assertThat(JSON.readTree(run.outLines().get(2)).has("input_ids")).isTrue();
+    }
+
     @Test
     void pretrainWrapsTextAndDpoPrintsBothSides() throws Exception {
         CliRun pretrain = CliRun.of("prepare", "--stage", "pretrain", "--seq-len", "16", "--input", file("{\"text\": \"Hello world\"}\n").toString());

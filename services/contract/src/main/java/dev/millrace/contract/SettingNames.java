@@ -39,6 +39,9 @@ public final class SettingNames {
     public static final String SERVICE = "service";
     /** The tokenizer folder; none: the bundled one. */
     public static final String TOKENIZER = "tokenizer";
+    /** Liveness DOWN while one record has been in process longer than this (docs/failures.md#a-record-that-takes-too-long). */
+    public static final String STUCK_RECORD_AFTER_MS = "stuck-record-after-ms";
+    public static final String DEFAULT_STUCK_RECORD_AFTER_MS = "60000";
 
     // Per stage ({@code <stage>.<name>}), else for every stage ({@code <name>}).
     public static final String MASK_RULE = "mask-rule";
@@ -55,6 +58,10 @@ public final class SettingNames {
     public static final String DEDUP = "dedup";
     public static final String RETENTION_MS = "retention-ms";
     public static final String EXPIRY_MAX_PER_RUN = "expiry-max-per-run";
+
+    // chat-template: the bounds on one record's template work (docs/failures.md#a-record-that-takes-too-long).
+    public static final String MAX_MESSAGES = "max-messages";
+    public static final String RECORD_TIME_BUDGET_MS = "record-time-budget-ms";
 
     // ingest: its own settings ({@code ingest.<name>}).
     public static final String INGEST = "ingest";
@@ -123,7 +130,7 @@ public final class SettingNames {
 
     private static Map<PipelineService, SortedSet<String>> readByService() {
         Set<String> everyService = Set.of(key(STAGES), key(TOPIC_PREFIX));
-        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER)));
+        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER), key(STUCK_RECORD_AFTER_MS)));
         for (String name : PER_STAGE) {
             everyStreamsApp.add(key(name));
             for (Stage stage : Stage.values()) {
@@ -133,7 +140,8 @@ public final class SettingNames {
         Map<PipelineService, Set<String>> own = Map.of(
                 PipelineService.INGEST, Set.of(key(INGEST, MAX_RECORD_BYTES), key(INGEST, MAX_BODY_BYTES), key(INGEST, MAX_CONCURRENT_REQUESTS), key(INGEST, DROP_DIR),
                         key(INGEST, DROP_POLL_MS), key(INGEST, DROP_CHUNK_LINES), key(INGEST, DROP_CHUNK_BYTES)),
-                PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN)),
+                PipelineService.CHAT_TEMPLATE, Set.of(key(DEDUP, RETENTION_MS), key(DEDUP, EXPIRY_MAX_PER_RUN), key(MAX_MESSAGES),
+                        key(RECORD_TIME_BUDGET_MS)),
                 PipelineService.TOKENIZE, Set.of(),
                 PipelineService.LOSS_MASK, Set.of(key(SEQ_LEN), key(BATCH_SIZE), key(BATCH_LINGER_MS), key(PACK_LINGER_MS)));
         Map<PipelineService, SortedSet<String>> readBy = new EnumMap<>(PipelineService.class);

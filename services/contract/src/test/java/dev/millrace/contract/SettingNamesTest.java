@@ -35,14 +35,14 @@ class SettingNamesTest {
         for (PipelineService service : EnumSet.of(PipelineService.CHAT_TEMPLATE, PipelineService.TOKENIZE, PipelineService.LOSS_MASK)) {
             assertThat(SettingNames.readBy(service)).as(service.id())
                     .contains("millrace.stages", "millrace.topic-prefix", "millrace.service", "millrace.tokenizer",
-                            "millrace.mask-rule", "millrace.sft.mask-rule", "millrace.pretrain.wrap", "millrace.distill.system-prompt",
+                            "millrace.stuck-record-after-ms", "millrace.mask-rule", "millrace.sft.mask-rule", "millrace.pretrain.wrap", "millrace.distill.system-prompt",
                             "millrace.packing", "millrace.dpo.packing", "millrace.pack-buffer", "millrace.pretrain.pack-buffer")
-                    .hasSize(4 + SettingNames.PER_STAGE.size() * (1 + Stage.values().length)
-                            + (service == PipelineService.CHAT_TEMPLATE ? 2 : service == PipelineService.LOSS_MASK ? 4 : 0))
+                    .hasSize(5 + SettingNames.PER_STAGE.size() * (1 + Stage.values().length)
+                            + (service == PipelineService.CHAT_TEMPLATE ? 4 : service == PipelineService.LOSS_MASK ? 4 : 0))
                     .noneMatch(key -> key.startsWith("millrace.ingest."));
         }
-        assertThat(SettingNames.readBy(PipelineService.CHAT_TEMPLATE)).contains("millrace.dedup.retention-ms", "millrace.dedup.expiry-max-per-run")
-                .doesNotContain("millrace.seq-len");
+        assertThat(SettingNames.readBy(PipelineService.CHAT_TEMPLATE)).contains("millrace.dedup.retention-ms", "millrace.dedup.expiry-max-per-run",
+                "millrace.max-messages", "millrace.record-time-budget-ms").doesNotContain("millrace.seq-len");
         assertThat(SettingNames.readBy(PipelineService.LOSS_MASK))
                 .contains("millrace.seq-len", "millrace.batch-size", "millrace.batch-linger-ms", "millrace.pack-linger-ms")
                 .doesNotContain("millrace.dedup.retention-ms");
@@ -68,7 +68,7 @@ class SettingNamesTest {
                 "millrace.dedup.expiry-max-per-run", "millrace.dedup.retention-ms", "millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
                 "millrace.ingest.max-body-bytes", "millrace.ingest.max-concurrent-requests", "millrace.ingest.max-record-bytes",
-                "millrace.pack-linger-ms", "millrace.seq-len",
+                "millrace.max-messages", "millrace.pack-linger-ms", "millrace.record-time-budget-ms", "millrace.seq-len",
                 "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
                 "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",

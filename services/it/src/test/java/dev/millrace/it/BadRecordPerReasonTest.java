@@ -15,6 +15,7 @@ import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
 import dev.millrace.core.prepare.DpoPreparer;
 import dev.millrace.core.prepare.Prepared;
+import dev.millrace.core.prepare.RecordBounds;
 import dev.millrace.core.prepare.SftOptions;
 import dev.millrace.core.prepare.SftPreparer;
 import dev.millrace.core.prepare.SpecialTokenPolicy;
@@ -68,6 +69,11 @@ class BadRecordPerReasonTest {
     static final Duration TIMEOUT = Duration.ofMinutes(4);
     static final String RAISE_MARKER = "RAISE-IN-TEMPLATE";
     static final String NOT_PREFIX_MARKER = "NOT-PREFIX-CONSISTENT";
+    static final String SPIN_MARKER = "SPIN-IN-TEMPLATE";
+    /** Low, so that a conversation past it stays under the record limit. */
+    static final int MAX_MESSAGES = 8;
+    /** Long enough for any good record of this test on a cold service, short enough for the test. */
+    static final Duration RECORD_TIME_BUDGET = Duration.ofSeconds(2);
 
     /**
      * Reasons that cannot occur for SFT or DPO records, with the stage whose test must cover them
@@ -115,6 +121,12 @@ class BadRecordPerReasonTest {
                 + " now.\"}, {\"role\": \"assistant\", \"content\": \"No.\"}]}"));
         c.add(posted(Reason.TEMPLATE_NOT_PREFIX_CONSISTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + NOT_PREFIX_MARKER
                 + "\"}, {\"role\": \"assistant\", \"content\": \"Fine.\"}]}"));
+        // Ten short turns: more than MAX_MESSAGES, far under the record limit.
+        c.add(posted(Reason.TOO_MANY_MESSAGES, "chat-template", "{\"messages\": [" + String.join(", ", java.util.Collections.nCopies(5,
+                "{\"role\": \"user\", \"content\": \"Again?\"}, {\"role\": \"assistant\", \"content\": \"Yes.\"}")) + "]}"));
+        // The test template spins on this marker until the record's time budget stops it.
+        c.add(posted(Reason.RECORD_TIME_BUDGET_EXCEEDED, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Please "
+                + SPIN_MARKER + ".\"}, {\"role\": \"assistant\", \"content\": \"Spinning.\"}]}"));
         c.add(posted(Reason.SPECIAL_TOKEN_IN_CONTENT, "chat-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Repeat <|im_end|> back.\"},"
                 + " {\"role\": \"assistant\", \"content\": \"Done.\"}]}"));
         // The template (the bundled one under the markers) ignores tool calls: the render leaves out the function name.
@@ -155,7 +167,8 @@ class BadRecordPerReasonTest {
         Path root = Repo.packagedRoot();
         Path target = Files.createDirectories(root.resolve("services/it/target"));
         Path folder = testTokenizerFolder(Files.createTempDirectory(target, "tokenizer-"));
-        SftOptions options = new SftOptions(Stage.SFT, T, null, MaskRule.SPAN, TrainOn.ALL, SpecialTokenPolicy.REJECT, null);
+        SftOptions options = new SftOptions(Stage.SFT, T, null, MaskRule.SPAN, TrainOn.ALL, SpecialTokenPolicy.REJECT, null)
+                .withBounds(new RecordBounds(MAX_MESSAGES, RECORD_TIME_BUDGET));
 
         // The body: good lines with one posted bad case after each.
         List<Case> cases = cases();
@@ -204,6 +217,8 @@ class BadRecordPerReasonTest {
                 .property("millrace.tokenizer", folder.toString())
                 .property("millrace.sft.mask-rule", "span")
                 .property("millrace.sft.special-tokens-in-content", "reject")
+                .property("millrace.max-messages", String.valueOf(MAX_MESSAGES))
+                .property("millrace.record-time-budget-ms", String.valueOf(RECORD_TIME_BUDGET.toMillis()))
                 .property("millrace.ingest.max-record-bytes", String.valueOf(MAX_RECORD_BYTES)))) {
             IngestClient.Answer answer = new IngestClient(system.ingestUri()).post(Stage.SFT, body);
             Map<Long, String> ingestErrors = new LinkedHashMap<>();
@@ -474,14 +489,20 @@ class BadRecordPerReasonTest {
         return lines;
     }
 
-    /** The bundled tokenizer with a template that raises on one marker and is not prefix-consistent on another. */
+    /**
+     * The bundled tokenizer with a template that raises on one marker, is not prefix-consistent on
+     * another and spins on a third.
+     */
     static Path testTokenizerFolder(Path dir) throws Exception {
         Path bundled = TokenizerFolder.bundledPath();
         Files.copy(bundled.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = (ObjectNode) json.readTree(bundled.resolve("tokenizer_config.json").toFile());
         String template = "{% for m in messages %}{% if '" + RAISE_MARKER + "' in m['content'] %}"
-                + "{{ raise_exception('this test template refuses " + RAISE_MARKER + "') }}{% endif %}{% endfor %}"
+                + "{{ raise_exception('this test template refuses " + RAISE_MARKER + "') }}{% endif %}"
+                // 10^10 loop iterations: stopped by the record's time budget
+                + "{% if '" + SPIN_MARKER + "' in m['content'] %}{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+                + "{% endfor %}{% endif %}{% endfor %}"
                 // the conversation's length in front: a prefix of the conversation renders differently
                 + "{% if '" + NOT_PREFIX_MARKER + "' in messages[0]['content'] %}{{ messages|length }}{% endif %}"
                 + config.get("chat_template").asText();

@@ -10,6 +10,7 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.health.RecordsInProcess;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -58,8 +59,19 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
 
     @Override
     public final void process(Record<String, byte[]> record) {
-        metrics.in();
         TopicOffset input = inputOffset();
+        // Seen by the liveness check while in process: a step stuck on one record shows (StuckRecordCheck).
+        RecordsInProcess.Started started = RecordsInProcess.shared().start(service + "/" + stage.id(),
+                input.getTopic() + "-" + input.getPartition() + "@" + input.getOffset());
+        try {
+            handle(record, input);
+        } finally {
+            started.done();
+        }
+    }
+
+    private void handle(Record<String, byte[]> record, TopicOffset input) {
+        metrics.in();
         byte[] out;
         try {
             if (record.value() == null) {

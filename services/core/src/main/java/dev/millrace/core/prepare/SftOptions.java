@@ -17,9 +17,11 @@ import dev.millrace.core.record.Stage;
  * @param systemPrompt a system message given to conversations that have none (overriding the
  *                     template's own default prompt), or null to leave them as they are
  * @param partialRender a record the template renders only part of: reject (dead letter) or accept (counted warning)
+ * @param bounds the most messages per conversation and the time budget of one record's template work
  */
 public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
-                         SpecialTokenPolicy specialTokens, String systemPrompt, PartialRenderPolicy partialRender) {
+                         SpecialTokenPolicy specialTokens, String systemPrompt, PartialRenderPolicy partialRender,
+                         RecordBounds bounds) {
     public SftOptions {
         if (stage == Stage.PRETRAIN) {
             throw new IllegalArgumentException("conversation preparation is for sft, dpo and distill, not pretrain");
@@ -30,16 +32,28 @@ public record SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule m
         trainOn = trainOn == null ? TrainOn.ALL : trainOn;
         specialTokens = specialTokens == null ? SpecialTokenPolicy.ALLOW : specialTokens;
         partialRender = partialRender == null ? PartialRenderPolicy.REJECT : partialRender;
+        bounds = bounds == null ? RecordBounds.DEFAULT : bounds;
+    }
+
+    /** With the default bounds ({@link RecordBounds#DEFAULT}). */
+    public SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
+                      SpecialTokenPolicy specialTokens, String systemPrompt, PartialRenderPolicy partialRender) {
+        this(stage, seqLen, format, maskRule, trainOn, specialTokens, systemPrompt, partialRender, RecordBounds.DEFAULT);
+    }
+
+    /** These options with other bounds. */
+    public SftOptions withBounds(RecordBounds bounds) {
+        return new SftOptions(stage, seqLen, format, maskRule, trainOn, specialTokens, systemPrompt, partialRender, bounds);
     }
 
     /** With the default partial-render policy: reject. */
     public SftOptions(Stage stage, int seqLen, InputFormat format, MaskRule maskRule, TrainOn trainOn,
                       SpecialTokenPolicy specialTokens, String systemPrompt) {
-        this(stage, seqLen, format, maskRule, trainOn, specialTokens, systemPrompt, PartialRenderPolicy.REJECT);
+        this(stage, seqLen, format, maskRule, trainOn, specialTokens, systemPrompt, PartialRenderPolicy.REJECT, RecordBounds.DEFAULT);
     }
 
     /** The seed's defaults. */
     public SftOptions(Stage stage, int seqLen, InputFormat format) {
-        this(stage, seqLen, format, null, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null, PartialRenderPolicy.REJECT);
+        this(stage, seqLen, format, null, TrainOn.ALL, SpecialTokenPolicy.ALLOW, null, PartialRenderPolicy.REJECT, RecordBounds.DEFAULT);
     }
 }

@@ -17,6 +17,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.record.Warning;
 import dev.millrace.core.template.ChatTemplate;
 import dev.millrace.core.template.RenderCoverage;
+import dev.millrace.core.template.jinja.Deadline;
 import dev.millrace.core.tokenizer.TokenIds;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import java.util.ArrayList;
@@ -107,6 +108,13 @@ public final class SftPreparer implements LinePreparer {
      * spans only serve the cross-check, so they are left out (null) when they cannot be computed.
      */
     public TemplatedConversation template(Conversation conversation) throws RecordRejected {
+        RecordBounds bounds = options.bounds();
+        if (conversation.size() > bounds.maxMessages()) {
+            throw new RecordRejected(Reason.TOO_MANY_MESSAGES, "the conversation has " + conversation.size()
+                    + " messages, more than the limit (max-messages=" + bounds.maxMessages() + ")");
+        }
+        // One budget for all the template work on this record: the render and the span rule's prefix renders.
+        Deadline deadline = Deadline.after(bounds.timeBudget());
         List<Warning> warnings = new ArrayList<>();
         String special = specialTokenText(conversation);
         if (special != null) {
@@ -117,7 +125,7 @@ public final class SftPreparer implements LinePreparer {
             warnings.add(Warning.SPECIAL_TOKEN_IN_CONTENT);
         }
         Conversation c = withSystemPrompt(conversation);
-        String text = template.render(c, false);
+        String text = template.render(c, false, deadline);
         // Checked on the record's own messages, so a gap names the record's message index (an added
         // system prompt is not the record's, and the template may replace it).
         Optional<RenderCoverage.Gap> gap = RenderCoverage.check(conversation, text);
@@ -129,9 +137,9 @@ public final class SftPreparer implements LinePreparer {
         }
         List<Span> spans;
         try {
-            spans = AssistantSpans.textSpans(template, c, text);
+            spans = AssistantSpans.textSpans(template, c, text, deadline);
         } catch (RecordRejected e) {
-            if (maskRule() == MaskRule.SPAN) {
+            if (maskRule() == MaskRule.SPAN || e.reason() == Reason.RECORD_TIME_BUDGET_EXCEEDED) {
                 throw e;
             }
             spans = null;

@@ -23,6 +23,16 @@ public enum Reason {
      * name): {@code RenderCoverage}; not under the {@code partial-render=accept} policy.
      */
     TEMPLATE_DROPPED_CONTENT(false),
+    /**
+     * The conversation (or a DPO side) has more messages than the per-record limit
+     * ({@code max-messages}): its template work would grow with the square of its length.
+     */
+    TOO_MANY_MESSAGES(false),
+    /**
+     * The chat template work on one record (its render and the span rule's prefix renders) took
+     * longer than the per-record time budget ({@code record-time-budget-ms}) and was stopped.
+     */
+    RECORD_TIME_BUDGET_EXCEEDED(false),
     /** At ingest only when there is no assistant message; downstream when truncation left no 1. */
     NO_TRAINABLE_TOKENS(true),
     DPO_PROMPT_MISMATCH(true),

@@ -3,8 +3,10 @@ package dev.millrace.core.template;
 import dev.millrace.core.chat.Conversation;
 import dev.millrace.core.record.Reason;
 import dev.millrace.core.record.RecordRejected;
+import dev.millrace.core.template.jinja.Deadline;
 import dev.millrace.core.template.jinja.HfEnvironment;
 import dev.millrace.core.template.jinja.JinjaError;
+import dev.millrace.core.template.jinja.RenderPieces;
 import dev.millrace.core.template.jinja.RenderedTemplate;
 import java.util.HashMap;
 import java.util.Map;
@@ -53,17 +55,59 @@ public final class ChatTemplate {
      */
     public String render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables)
             throws RecordRejected {
-        return render(conversation, addGenerationPrompt, extraVariables, false).text();
+        return render(conversation, addGenerationPrompt, extraVariables, false, Deadline.NONE).text();
+    }
+
+    /**
+     * Like {@link #render(Conversation, boolean)}, stopping once {@code deadline} has passed: then the
+     * record is rejected with {@code RECORD_TIME_BUDGET_EXCEEDED} ({@link #budgetExceeded}).
+     */
+    public String render(Conversation conversation, boolean addGenerationPrompt, Deadline deadline) throws RecordRejected {
+        return render(conversation, addGenerationPrompt, Map.of(), false, deadline).text();
     }
 
     /** Like {@link #render(Conversation, boolean, Map)}, also reporting {@code {% generation %}} spans. */
     public RenderedTemplate renderWithGenerationSpans(Conversation conversation, boolean addGenerationPrompt,
                                                       Map<String, ?> extraVariables) throws RecordRejected {
-        return render(conversation, addGenerationPrompt, extraVariables, true);
+        return render(conversation, addGenerationPrompt, extraVariables, true, Deadline.NONE);
+    }
+
+    /**
+     * The render of {@code conversation} (without the generation prompt) in pieces from which each
+     * prefix's render can be read (see {@link RenderPieces}), or null when this template does not
+     * allow that or the render fails: then render each prefix.
+     */
+    public RenderPieces renderPieces(Conversation conversation, Deadline deadline) throws RecordRejected {
+        String source;
+        HfEnvironment.Compiled template;
+        try {
+            source = config.selectTemplate(conversation.tools() != null);
+            template = compile(source);
+        } catch (IllegalStateException | JinjaError e) {
+            return null;
+        }
+        if (!template.prefixRendersReadable()) {
+            return null;
+        }
+        Map<String, Object> bindings = new HashMap<>(config.templateVariables());
+        bindings.put("messages", conversation.messages());
+        bindings.put("tools", conversation.tools());
+        bindings.put("documents", null);
+        try {
+            return environment.renderPieces(template, bindings, deadline);
+        } catch (Deadline.Exceeded e) {
+            throw budgetExceeded(deadline, "rendering " + conversation.size() + " messages");
+        }
+    }
+
+    /** The rejection of a record whose template work went past its time budget. */
+    public static RecordRejected budgetExceeded(Deadline deadline, String during) {
+        return new RecordRejected(Reason.RECORD_TIME_BUDGET_EXCEEDED, "the chat template work on this record took longer than its time budget"
+                + " (record-time-budget-ms=" + deadline.budget().toMillis() + "); stopped while " + during);
     }
 
     private RenderedTemplate render(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> extraVariables,
-                                    boolean trackGeneration) throws RecordRejected {
+                                    boolean trackGeneration, Deadline deadline) throws RecordRejected {
         for (String key : extraVariables.keySet()) {
             if (RESERVED.contains(key)) {
                 throw new IllegalArgumentException("'" + key + "' is set by the renderer, not an extra variable");
@@ -82,9 +126,12 @@ public final class ChatTemplate {
         bindings.put("documents", null);
         bindings.put("add_generation_prompt", addGenerationPrompt);
         try {
-            return environment.render(compile(source), bindings, trackGeneration);
+            return environment.render(compile(source), bindings, trackGeneration, deadline);
         } catch (JinjaError e) {
             throw new RecordRejected(Reason.TEMPLATE_ERROR, describe(e));
+        } catch (Deadline.Exceeded e) {
+            throw budgetExceeded(deadline, "rendering " + conversation.size() + " messages"
+                    + (addGenerationPrompt ? " with add_generation_prompt=True" : ""));
         }
     }
 

@@ -3,13 +3,16 @@ package dev.millrace.streams.config;
 import static dev.millrace.contract.SettingNames.DEFAULT_STAGES;
 import static dev.millrace.contract.SettingNames.DEFAULT_TOPIC_PREFIX;
 import static dev.millrace.contract.SettingNames.SERVICE;
+import static dev.millrace.contract.SettingNames.DEFAULT_STUCK_RECORD_AFTER_MS;
 import static dev.millrace.contract.SettingNames.STAGES;
+import static dev.millrace.contract.SettingNames.STUCK_RECORD_AFTER_MS;
 import static dev.millrace.contract.SettingNames.TOKENIZER;
 import static dev.millrace.contract.SettingNames.TOPIC_PREFIX;
 
 import dev.millrace.contract.PipelineService;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
+import dev.millrace.streams.config.SettingConverters.PositiveLong;
 import dev.millrace.streams.config.SettingConverters.ServiceId;
 import dev.millrace.streams.config.SettingConverters.StageId;
 import io.smallrye.config.WithConverter;
@@ -47,6 +50,15 @@ public interface PipelineConfig {
     @WithName(SERVICE)
     @WithConverter(ServiceId.class)
     PipelineService service();
+
+    /**
+     * Liveness turns DOWN while one record has been in process for longer than this many
+     * milliseconds (streams-common's {@code StuckRecordCheck}, which reads the same key).
+     */
+    @WithName(STUCK_RECORD_AFTER_MS)
+    @WithDefault(DEFAULT_STUCK_RECORD_AFTER_MS)
+    @WithConverter(PositiveLong.class)
+    long stuckRecordAfterMs();
 
     /** The per-stage options for every stage ({@code millrace.<key>}), with the defaults. */
     @WithParentName

@@ -37,6 +37,10 @@ class PipelineConfigTest {
         assertThat(config.topics()).isEqualTo(Topics.DEFAULT);
         assertThat(config.tokenizer()).as("the bundled tokenizer folder").isEmpty();
         assertThat(config.service()).isEqualTo(PipelineService.TOKENIZE);
+        assertThat(config.stuckRecordAfterMs()).isEqualTo(60_000L);
+        assertThat(config(Map.of("millrace.stuck-record-after-ms", "5000")).stuckRecordAfterMs()).isEqualTo(5000L);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> config(Map.of("millrace.stuck-record-after-ms", "0"))))
+                .hasMessageContaining("millrace.stuck-record-after-ms").hasMessageContaining("must be at least 1");
         assertThat(config.options(Stage.SFT)).isEqualTo(new StageOptions(Stage.SFT, Optional.empty(), TrainOn.ALL,
                 SpecialTokenPolicy.ALLOW, Optional.empty(), PartialRenderPolicy.REJECT, Wrap.AUTO, PretrainOverflow.TRUNCATE, Packing.OFF, 512));
     }

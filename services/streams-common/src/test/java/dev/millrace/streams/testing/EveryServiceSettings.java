@@ -31,6 +31,7 @@ public final class EveryServiceSettings {
         if (service.isStreamsApp()) {
             settings.put("millrace.service", service.id());
             settings.put("millrace.tokenizer", "/models/tok");
+            settings.put("millrace.stuck-record-after-ms", "90000");
             PER_STAGE.forEach((name, value) -> {
                 settings.put("millrace." + name, value);
                 for (Stage stage : Stage.values()) {
@@ -42,7 +43,8 @@ public final class EveryServiceSettings {
             case INGEST -> settings.putAll(Map.of("millrace.ingest.max-record-bytes", "4096", "millrace.ingest.max-body-bytes", "65536",
                     "millrace.ingest.drop-dir", "", "millrace.ingest.drop-poll-ms", "100", "millrace.ingest.drop-chunk-lines", "3",
                     "millrace.ingest.drop-chunk-bytes", "9000", "millrace.ingest.max-concurrent-requests", "2"));
-            case CHAT_TEMPLATE -> settings.putAll(Map.of("millrace.dedup.retention-ms", "1000", "millrace.dedup.expiry-max-per-run", "5"));
+            case CHAT_TEMPLATE -> settings.putAll(Map.of("millrace.dedup.retention-ms", "1000", "millrace.dedup.expiry-max-per-run", "5",
+                    "millrace.max-messages", "300", "millrace.record-time-budget-ms", "2000"));
             case LOSS_MASK -> settings.put("millrace.pack-linger-ms", "900");
             case TOKENIZE -> {
             }

@@ -62,9 +62,17 @@ public final class HfEnvironment {
     /** A template parsed and checked once. */
     public static final class Compiled {
         private final Node root;
+        /** Where its prefix renders can be read off one render; null when they cannot. */
+        private final PrefixSplit split;
 
-        private Compiled(Node root) {
+        private Compiled(Node root, PrefixSplit split) {
             this.root = root;
+            this.split = split;
+        }
+
+        /** Whether {@link #renderPieces} can stand in for this template's prefix renders. */
+        public boolean prefixRendersReadable() {
+            return split != null;
         }
     }
 
@@ -76,7 +84,7 @@ public final class HfEnvironment {
             normalized = normalized.substring(0, normalized.length() - 1);
         }
         normalized = SourcePrep.apply(normalized);
-        HfInterpreter parser = interpreter(Map.of(), false, true);
+        HfInterpreter parser = interpreter(Map.of(), false, true, Deadline.NONE);
         Node root;
         JinjavaInterpreter.pushCurrent(parser);
         try {
@@ -88,19 +96,32 @@ public final class HfEnvironment {
             throw JinjaError.syntax(error.getMessage() + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
         }
         new TemplateChecker(cache).check(root);
-        return new Compiled(root);
+        return new Compiled(root, PrefixSplit.of(root, cache));
     }
 
     /** Renders with these variables (plain Java values; null means None). */
     public RenderedTemplate render(Compiled template, Map<String, ?> variables, boolean trackGeneration) {
+        return render(template, variables, trackGeneration, Deadline.NONE);
+    }
+
+    /**
+     * Renders, stopping with {@link Deadline.Exceeded} once {@code deadline} has passed (checked
+     * before rendering and then cooperatively while it runs).
+     */
+    public RenderedTemplate render(Compiled template, Map<String, ?> variables, boolean trackGeneration, Deadline deadline) {
+        deadline.check();
         Map<String, Object> bindings = new HashMap<>();
         variables.forEach((k, v) -> bindings.put(k, PyValues.fromJava(v)));
-        HfInterpreter in = interpreter(bindings, trackGeneration, false);
+        HfInterpreter in = interpreter(bindings, trackGeneration, false, deadline);
         String text;
         JinjavaInterpreter.pushCurrent(in);
         try {
             text = in.render(template.root, false);
         } catch (RuntimeException e) {
+            Deadline.Exceeded exceeded = exceeded(e);
+            if (exceeded != null) {
+                throw exceeded;
+            }
             throw asJinjaError(e);
         } catch (StackOverflowError e) {
             throw new JinjaError("RecursionError", "maximum recursion depth exceeded");
@@ -113,9 +134,73 @@ public final class HfEnvironment {
         return spans(text);
     }
 
-    private HfInterpreter interpreter(Map<String, Object> bindings, boolean trackGeneration, boolean collectErrors) {
+    /**
+     * Renders the whole conversation once, in the pieces of {@link RenderPieces}, when the template
+     * allows it ({@link PrefixSplit}); null when it does not, or when anything about this render is
+     * not as expected (the caller then renders each prefix). {@code variables} are as for
+     * {@link #render}; {@code add_generation_prompt} is set here.
+     *
+     * @throws Deadline.Exceeded when the deadline passes
+     */
+    public RenderPieces renderPieces(Compiled template, Map<String, ?> variables, Deadline deadline) {
+        PrefixSplit split = template.split;
+        if (split == null) {
+            return null;
+        }
+        deadline.check();
+        Map<String, Object> bindings = new HashMap<>();
+        variables.forEach((k, v) -> bindings.put(k, PyValues.fromJava(v)));
+        bindings.put("add_generation_prompt", Boolean.FALSE);
+        HfInterpreter in = interpreter(bindings, false, false, deadline);
+        List<Node> top = template.root.getChildren();
+        JinjavaInterpreter.pushCurrent(in);
+        try {
+            String pre = renderEach(in, top.subList(0, split.loopIndex));
+            Node loopNode = top.get(split.loopIndex);
+            HfInterpreter.IterationTrack track = in.track(loopNode);
+            String loop = loopNode.render(in).getValue();
+            if (!loop.equals(track.text())) {
+                return null;
+            }
+            List<Node> post = top.subList(split.loopIndex + 1, top.size());
+            String postWithout = renderEach(in, post);
+            in.getContext().put("add_generation_prompt", Boolean.TRUE);
+            String postWith = renderEach(in, post);
+            return new RenderPieces(pre, loop, track.ends(), postWithout, postWith);
+        } catch (RuntimeException e) {
+            Deadline.Exceeded exceeded = exceeded(e);
+            if (exceeded != null) {
+                throw exceeded;
+            }
+            return null; // the prefix renders will say what is wrong, as without this shortcut
+        } catch (StackOverflowError e) {
+            return null;
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+    }
+
+    private static String renderEach(HfInterpreter in, List<Node> nodes) {
+        StringBuilder out = new StringBuilder();
+        for (Node node : nodes) {
+            out.append(node.render(in).getValue());
+        }
+        return out.toString();
+    }
+
+    private HfInterpreter interpreter(Map<String, Object> bindings, boolean trackGeneration, boolean collectErrors, Deadline deadline) {
         Context context = new Context(jinjava.getGlobalContext(), bindings, config.getDisabled());
-        return new HfInterpreter(jinjava, context, config, cache, globals, trackGeneration, collectErrors);
+        return new HfInterpreter(jinjava, context, config, cache, globals, trackGeneration, collectErrors, deadline);
+    }
+
+    /** The deadline breach behind {@code e}, however Jinjava wrapped it, or null. */
+    private static Deadline.Exceeded exceeded(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Deadline.Exceeded d) {
+                return d;
+            }
+        }
+        return null;
     }
 
     static JinjaError asJinjaError(Throwable e) {

@@ -23,12 +23,18 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
     private final boolean collectErrors;
     private final List<TemplateError> collected = new ArrayList<>();
     final boolean trackGeneration;
+    private final Deadline deadline;
+    private int ticks;
     LoopControl pending = LoopControl.NONE;
+    /** The loop whose iterations are tracked ({@link #track}), or null. */
+    private Node trackedLoop;
+    private IterationTrack track;
     int loopDepth;
 
     HfInterpreter(Jinjava jinjava, Context context, JinjavaConfig config, ExprCache cache, Map<String, Object> globals,
-                  boolean trackGeneration, boolean collectErrors) {
+                  boolean trackGeneration, boolean collectErrors, Deadline deadline) {
         super(jinjava, context, config);
+        this.deadline = deadline;
         this.cache = cache;
         this.globals = globals;
         this.trackGeneration = trackGeneration;
@@ -101,10 +107,58 @@ final class HfInterpreter extends JinjavaInterpreter implements Env {
         }
     }
 
+    /** What a tracked loop rendered: its text and its length after each iteration. */
+    static final class IterationTrack {
+        private final List<Integer> ends = new ArrayList<>();
+        private String text;
+
+        int[] ends() {
+            return ends.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        String text() {
+            return text;
+        }
+    }
+
+    /** Records the output length after each iteration of {@code loop}, the next time it renders. */
+    IterationTrack track(Node loop) {
+        trackedLoop = loop;
+        track = new IterationTrack();
+        return track;
+    }
+
+    /** Called by the for tag after each iteration of {@code loop} with what it has rendered so far. */
+    void iterationDone(Node loop, StringBuilder out) {
+        if (loop == trackedLoop) {
+            track.ends.add(out.length());
+        }
+    }
+
+    /** Called by the for tag when {@code loop} has rendered. */
+    void loopDone(Node loop, StringBuilder out) {
+        if (loop == trackedLoop) {
+            track.text = out.toString();
+            trackedLoop = null;
+        }
+    }
+
+    /**
+     * One unit of work (a node rendered, a loop iteration): every {@link Deadline#CHECK_EVERY} of them
+     * the deadline is checked, so a long render stops soon after its budget is used up.
+     */
+    void tick() {
+        if (++ticks >= Deadline.CHECK_EVERY) {
+            ticks = 0;
+            deadline.check();
+        }
+    }
+
     /** Renders nodes in order, stopping early after {% break %} / {% continue %}. */
     String renderNodes(List<Node> nodes) {
         StringBuilder sb = new StringBuilder();
         for (Node node : nodes) {
+            tick();
             sb.append(node.render(this).getValue());
             if (pending != LoopControl.NONE) {
                 break;

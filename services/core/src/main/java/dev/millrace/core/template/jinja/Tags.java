@@ -74,6 +74,7 @@ final class Tags {
             if (h.filter() != null) {
                 List<Object> kept = new ArrayList<>();
                 for (Object item : items) {
+                    in.tick();
                     try (var scope = in.enterScope()) {
                         assign(in, h.targets(), h.unpack(), item);
                         if (PyValues.truth(h.filter().eval(in))) {
@@ -92,11 +93,13 @@ final class Tags {
             try {
                 for (int i = 0; i < items.size(); i++) {
                     loop.index0 = i;
+                    in.tick();
                     try (var scope = in.enterScope()) {
                         in.getContext().put("loop", loop);
                         assign(in, h.targets(), h.unpack(), items.get(i));
                         out.append(in.renderNodes(body));
                     }
+                    in.iterationDone(tagNode, out);
                     HfInterpreter.LoopControl control = in.pending;
                     in.pending = HfInterpreter.LoopControl.NONE;
                     if (control == HfInterpreter.LoopControl.BREAK) {
@@ -106,6 +109,7 @@ final class Tags {
             } finally {
                 in.loopDepth--;
             }
+            in.loopDone(tagNode, out);
             return out.toString();
         }
     }
