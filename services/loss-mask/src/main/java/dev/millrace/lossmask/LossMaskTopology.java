@@ -36,6 +36,7 @@ import org.apache.kafka.streams.state.Stores;
  */
 @ApplicationScoped
 public class LossMaskTopology {
+    private final Map<Stage, BatchSizeLimits.Largest> largestBatches = new ConcurrentHashMap<>();
 
     // One topology per app: its gauges must be registered once, against the processors that feed them.
     @Produces
@@ -45,6 +46,8 @@ public class LossMaskTopology {
         TokenizerFolder folder = TokenizerFolders.load(config.tokenizer());
         Topology topology = new Topology();
         for (Stage stage : config.stages()) {
+            largestBatches.put(stage, BatchSizeLimits.largest(stage, config.seqLen(), config.batchSize(), config.packs(stage),
+                    config.options(stage).packBuffer(), folder.vocabSize(), folder.fingerprint(), topics));
             StepWiring.of(topology, stage)
                     .source(topics.tokenized(stage))
                     .processor(batcher(stage, config, folder, registry))
@@ -53,6 +56,11 @@ public class LossMaskTopology {
                     .deadLetters(topics.dlq());
         }
         return topology;
+    }
+
+    /** Each stage's largest possible batch, known once {@link #topology} has been built ({@link BatchSizeCheck}). */
+    public Map<Stage, BatchSizeLimits.Largest> largestBatches() {
+        return Map.copyOf(largestBatches);
     }
 
     /**
