@@ -2,8 +2,10 @@ package dev.millrace.streams.config;
 
 import static dev.millrace.contract.SettingNames.DEFAULT_STAGES;
 import static dev.millrace.contract.SettingNames.DEFAULT_TOPIC_PREFIX;
+import static dev.millrace.contract.SettingNames.FAULT_INJECTION;
 import static dev.millrace.contract.SettingNames.SERVICE;
 import static dev.millrace.contract.SettingNames.STAGES;
+import static dev.millrace.contract.SettingNames.THROW_ON_RECORDS;
 import static dev.millrace.contract.SettingNames.TOKENIZER;
 import static dev.millrace.contract.SettingNames.TOPIC_PREFIX;
 
@@ -47,6 +49,14 @@ public interface PipelineConfig {
     @WithName(SERVICE)
     @WithConverter(ServiceId.class)
     PipelineService service();
+
+    /**
+     * Tests only (docs/failures.md#fault-injection-tests-only): {@code <service>:<record id>} entries;
+     * that service's step throws an unexpected exception on that record. Read by streams-common's
+     * {@code FaultInjection}; mapped here so that the key is a known one.
+     */
+    @WithName(FAULT_INJECTION + "." + THROW_ON_RECORDS)
+    Optional<List<String>> faultInjectionThrowOnRecords();
 
     /** The per-stage options for every stage ({@code millrace.<key>}), with the defaults. */
     @WithParentName

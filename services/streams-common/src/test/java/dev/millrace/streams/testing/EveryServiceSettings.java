@@ -31,6 +31,7 @@ public final class EveryServiceSettings {
         if (service.isStreamsApp()) {
             settings.put("millrace.service", service.id());
             settings.put("millrace.tokenizer", "/models/tok");
+            settings.put("millrace.fault-injection.throw-on-records", service.id() + ":" + "0".repeat(64));
             PER_STAGE.forEach((name, value) -> {
                 settings.put("millrace." + name, value);
                 for (Stage stage : Stage.values()) {
