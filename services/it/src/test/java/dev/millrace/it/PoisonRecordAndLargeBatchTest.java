@@ -31,7 +31,10 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Two checks over the real broker with the packaged services, sharing one run (B=64, T=8192, the
@@ -42,9 +45,12 @@ import org.junit.jupiter.api.Test;
  *     {@code UNEXPECTED_ERROR} dead letter from that step; every service stays up and ready, and every
  *     other record is in exactly one batch row (docs/failures.md);
  * <li>batches past Kafka's 1 MiB default flow: the run creates the batch topics and configures
- *     loss-mask's producer for its B and T (docs/failures.md#state-and-batch-size-limits).
+ *     loss-mask's producer for its B and T (docs/failures.md#state-and-batch-size-limits);
+ * <li>last, as it stops loss-mask: started again with a producer limit its largest batch does not fit,
+ *     loss-mask refuses to start, naming B, T and both limits.
  * </ul>
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PoisonRecordAndLargeBatchTest {
     static final int T = 8192;
     static final int B = 64;
@@ -81,6 +87,7 @@ class PoisonRecordAndLargeBatchTest {
     }
 
     @Test
+    @Order(1)
     void aRecordThatMakesAStepThrowIsOneDeadLetterAndEverythingElseIsBatchedOnce() throws Exception {
         IngestClient.Answer answer = new IngestClient(system.ingestUri()).post(Stage.SFT, EndToEndTest.sample());
         assertThat(answer.accepted()).isEqualTo(sample.acceptedLines());
@@ -109,6 +116,7 @@ class PoisonRecordAndLargeBatchTest {
      * at least one of them gets B rows however the keys fall, and sends a full batch at once.
      */
     @Test
+    @Order(2)
     void batchesOfB64RowsOfT8192TokensFlowPastKafkasDefaultLimit() throws Exception {
         int texts = 2 * B;
         Random random = new Random(11);
@@ -164,6 +172,23 @@ class PoisonRecordAndLargeBatchTest {
                 () -> new AssertionError("no batch of B=" + B + " real rows: " + batches.stream().map(Batch::getRealRows).toList()));
         assertThat(full.getSerializedSize()).as("a full batch of 64 rows of 8192 tokens").isGreaterThan(1 << 20);
         assertThat(system.deadServices()).as("processes that exited on their own").isEmpty();
+    }
+
+    @Test
+    @Order(3)
+    void lossMaskRefusesToStartWhenItsLargestBatchIsOverTheProducersLimit() throws Exception {
+        ServiceFaults.kill(system, PipelineService.LOSS_MASK);
+        try {
+            ServiceFaults.restart(system, PipelineService.LOSS_MASK, Map.of("kafka-streams.producer.max.request.size", "1000000"));
+            fail("loss-mask started with max.request.size=1000000 for batches of B=%d, T=%d", B, T);
+        } catch (IllegalStateException e) {
+            assertThat(e.getMessage()).contains("loss-mask exited with status 1 while starting");
+        }
+        String log = Files.readString(system.service(PipelineService.LOSS_MASK).process().log());
+        assertThat(log).contains("the largest possible sft batch (B=64, T=8192)")
+                .contains("the producer's max.request.size is 1,000,000 bytes (kafka-streams.producer.max.request.size)")
+                .contains("the topic millrace.sft.batches has max.message.bytes=")
+                .contains("raise max.request.size to at least");
     }
 
     private static List<BatchRow> realRows(List<Batch> batches) {
