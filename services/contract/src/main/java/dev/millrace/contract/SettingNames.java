@@ -73,6 +73,11 @@ public final class SettingNames {
     public static final String DROP_CHUNK_LINES = "drop-chunk-lines";
     public static final String DROP_CHUNK_BYTES = "drop-chunk-bytes";
 
+    // Every Streams service, for tests only ({@code fault-injection.<name>}, docs/failures.md#fault-injection-tests-only):
+    // entries {@code <service>:<record id>}; that service's step throws an unexpected exception on that record.
+    public static final String FAULT_INJECTION = "fault-injection";
+    public static final String THROW_ON_RECORDS = "throw-on-records";
+
     /**
      * Not a service setting: the repository root, a system property of the {@code millrace} launcher
      * (for the CLI) and of the build's test JVMs, so a service may see it among its keys. No service
@@ -130,7 +135,8 @@ public final class SettingNames {
 
     private static Map<PipelineService, SortedSet<String>> readByService() {
         Set<String> everyService = Set.of(key(STAGES), key(TOPIC_PREFIX));
-        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER), key(STUCK_RECORD_AFTER_MS)));
+        Set<String> everyStreamsApp = new TreeSet<>(List.of(key(SERVICE), key(TOKENIZER), key(STUCK_RECORD_AFTER_MS),
+                key(FAULT_INJECTION, THROW_ON_RECORDS)));
         for (String name : PER_STAGE) {
             everyStreamsApp.add(key(name));
             for (Stage stage : Stage.values()) {

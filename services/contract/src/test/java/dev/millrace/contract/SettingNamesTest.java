@@ -36,8 +36,9 @@ class SettingNamesTest {
             assertThat(SettingNames.readBy(service)).as(service.id())
                     .contains("millrace.stages", "millrace.topic-prefix", "millrace.service", "millrace.tokenizer",
                             "millrace.stuck-record-after-ms", "millrace.mask-rule", "millrace.sft.mask-rule", "millrace.pretrain.wrap", "millrace.distill.system-prompt",
-                            "millrace.packing", "millrace.dpo.packing", "millrace.pack-buffer", "millrace.pretrain.pack-buffer")
-                    .hasSize(5 + SettingNames.PER_STAGE.size() * (1 + Stage.values().length)
+                            "millrace.packing", "millrace.dpo.packing", "millrace.pack-buffer", "millrace.pretrain.pack-buffer",
+                            "millrace.fault-injection.throw-on-records")
+                    .hasSize(6 + SettingNames.PER_STAGE.size() * (1 + Stage.values().length)
                             + (service == PipelineService.CHAT_TEMPLATE ? 4 : service == PipelineService.LOSS_MASK ? 4 : 0))
                     .noneMatch(key -> key.startsWith("millrace.ingest."));
         }

@@ -80,6 +80,16 @@ final class Expectations {
         return new Expectations(List.copyOf(lines), folder.fingerprint(), folder.padId());
     }
 
+    /**
+     * The same lines, where the good lines of {@code ids} are downstream rejects with reason
+     * {@code UNEXPECTED_ERROR} (records a step was made to throw on: docs/failures.md#fault-injection-tests-only).
+     */
+    Expectations withUnexpectedErrors(Set<String> ids) {
+        List<Line> changed = lines.stream().map(l -> l.kind() == Kind.GOOD && ids.contains(l.recordId())
+                ? new Line(l.number(), l.bytes(), Kind.DOWNSTREAM_REJECT, l.recordId(), null, Reason.UNEXPECTED_ERROR) : l).toList();
+        return new Expectations(changed, fingerprint, padId);
+    }
+
     List<Line> of(Kind kind) {
         return lines.stream().filter(l -> l.kind() == kind).toList();
     }

@@ -22,6 +22,7 @@ import dev.millrace.streams.StepProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -31,12 +32,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The batching half of the loss-mask step, shared by every stage: rows (DPO: pairs) go into the
  * task's open batch; a full batch is sent at once, a partial one once it has lingered. The open
- * batch and the batch sequence number live in the task's changelogged state store, so batch ids
+ * batch (row by row: {@link OpenBatch}) and the batch sequence number live in the task's
+ * changelogged state store, so batch ids
  * are stable and, under exactly_once_v2, a restart neither loses nor repeats a row. Subclasses
  * turn one tokenized record into rows with core's rule for their stage.
  */
 abstract class BatchingProcessor extends StepProcessor {
-    private static final String OPEN = "open";
     private static final String SEQUENCE = "sequence";
 
     private final BatchAssembler assembler;
@@ -45,6 +46,7 @@ abstract class BatchingProcessor extends StepProcessor {
     private final BatchMetrics batchMetrics;
     private Cancellable punctuator;
     protected KeyValueStore<String, byte[]> store;
+    private OpenBatch open;
 
     BatchingProcessor(Stage stage, BatchAssembler assembler, String fingerprint, Duration linger, MeterRegistry registry) {
         super(PipelineService.LOSS_MASK.id(), stage, registry);
@@ -71,6 +73,7 @@ abstract class BatchingProcessor extends StepProcessor {
     public void init(ProcessorContext<String, byte[]> context) {
         super.init(context);
         store = context.getStateStore(storeName(stage));
+        open = new OpenBatch(store);
         punctuator = context.schedule(checkInterval(lingers()), PunctuationType.WALL_CLOCK_TIME, this::tick);
     }
 
@@ -92,9 +95,9 @@ abstract class BatchingProcessor extends StepProcessor {
 
     /** A wall-clock tick: sends the open batch when it has lingered long enough. */
     protected void tick(long now) {
-        Batch open = openBatch();
-        if (open != null && now - open.getCreatedAtMs() >= linger.toMillis()) {
-            send(open, now);
+        Batch start = open.start();
+        if (start != null && now - start.getCreatedAtMs() >= linger.toMillis()) {
+            send(assembler.withRows(start, open.chosenRows(), open.rejectedRows()), now);
         }
     }
 
@@ -114,42 +117,44 @@ abstract class BatchingProcessor extends StepProcessor {
     protected abstract void accept(TokenizedRecord in, long now) throws RecordRejected;
 
     protected void addRow(BatchRow row, long now) {
-        Batch open = assembler.add(openBatch(), nextBatchId(), row, now);
-        keepOrSend(open, now);
+        assembler.checkRow(row);
+        keepOrSend(row, null, now);
     }
 
     protected void addPair(BatchRow chosen, BatchRow rejected, long now) {
-        Batch open = assembler.addPair(openBatch(), nextBatchId(), chosen, rejected, now);
-        keepOrSend(open, now);
+        assembler.checkPair(chosen, rejected);
+        keepOrSend(chosen, rejected, now);
     }
 
-    private String nextBatchId() {
-        return assembler.batchId(context.taskId().partition(), sequence());
-    }
-
-    private void keepOrSend(Batch open, long now) {
-        if (assembler.isFull(open)) {
-            send(open, now);
-        } else {
-            store.put(OPEN, open.toByteArray());
+    /**
+     * Keeps the row (DPO: the pair) in the open batch, opening one if there is none; the row that
+     * fills the batch is not stored but sent with it.
+     */
+    private void keepOrSend(BatchRow row, BatchRow rejected, long now) {
+        Batch start = open.start();
+        if (start == null) {
+            start = assembler.start(assembler.batchId(context.taskId().partition(), sequence()), now);
+            open.open(start);
         }
+        if (open.rows() + 1 < assembler.batchSize()) {
+            open.add(row, rejected);
+            return;
+        }
+        List<BatchRow> rows = new ArrayList<>(open.chosenRows());
+        rows.add(row);
+        List<BatchRow> rejectedRows = new ArrayList<>(open.rejectedRows());
+        if (rejected != null) {
+            rejectedRows.add(rejected);
+        }
+        send(assembler.withRows(start, rows, rejectedRows), now);
     }
 
-    private void send(Batch open, long now) {
-        Batch batch = assembler.close(open);
+    private void send(Batch full, long now) {
+        Batch batch = assembler.close(full);
         emit(batch.getBatchId(), batch.toByteArray(), now);
-        store.delete(OPEN);
+        open.clear();
         store.put(SEQUENCE, ByteBuffer.allocate(Long.BYTES).putLong(sequence() + 1).array());
         batchMetrics.sent(batch, now);
-    }
-
-    private Batch openBatch() {
-        byte[] bytes = store.get(OPEN);
-        try {
-            return bytes == null ? null : Batch.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("the open batch in the state store is unreadable", e);
-        }
     }
 
     private long sequence() {

@@ -40,6 +40,7 @@ import org.eclipse.microprofile.health.Readiness;
  */
 @ApplicationScoped
 public class LossMaskTopology {
+    private final Map<Stage, BatchSizeLimits.Largest> largestBatches = new ConcurrentHashMap<>();
 
     // One topology per app: its gauges must be registered once, against the processors that feed them.
     @Produces
@@ -49,6 +50,8 @@ public class LossMaskTopology {
         TokenizerFolder folder = TokenizerFolders.load(config.tokenizer());
         Topology topology = new Topology();
         for (Stage stage : config.stages()) {
+            largestBatches.put(stage, BatchSizeLimits.largest(stage, config.seqLen(), config.batchSize(), config.packs(stage),
+                    config.options(stage).packBuffer(), folder.vocabSize(), folder.fingerprint(), topics));
             StepWiring.of(topology, stage)
                     .source(topics.tokenized(stage))
                     .processor(batcher(stage, config, folder, registry))
@@ -57,6 +60,11 @@ public class LossMaskTopology {
                     .deadLetters(topics.dlq());
         }
         return topology;
+    }
+
+    /** Each stage's largest possible batch, known once {@link #topology} has been built ({@link BatchSizeCheck}). */
+    public Map<Stage, BatchSizeLimits.Largest> largestBatches() {
+        return Map.copyOf(largestBatches);
     }
 
     /**

@@ -19,10 +19,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The loss-mask topology under a {@link TopologyTestDriver} for the given stages and settings;
@@ -90,6 +92,18 @@ final class Driver implements AutoCloseable {
             batches.add(b);
         }
         return batches;
+    }
+
+    /** What the stage's open-batch store wrote to its changelog since the last call (null values: deletes). */
+    List<KeyValue<String, byte[]>> changelog(Stage stage) {
+        TestOutputTopic<String, byte[]> out = driver.createOutputTopic("test-" + BatchingProcessor.storeName(stage) + "-changelog",
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+        return out.readKeyValuesToList();
+    }
+
+    /** The stage's open-batch state store (the task's, partition 0). */
+    KeyValueStore<String, byte[]> store(Stage stage) {
+        return driver.getKeyValueStore(BatchingProcessor.storeName(stage));
     }
 
     List<DeadLetter> deadLetters() throws Exception {

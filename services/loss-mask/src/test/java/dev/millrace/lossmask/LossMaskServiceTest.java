@@ -46,9 +46,18 @@ class LossMaskServiceTest {
     @Inject
     StreamsUncaughtExceptionHandler uncaught;
 
+    @Inject
+    BatchSizeCheck batchSizeCheck;
+
     @Test
     void theStreamsClientRunsWithTheFailureHandlers() {
         FailureHandling.assertConfigured(streams.getStreamsConfig(), uncaught);
+    }
+
+    @Test
+    void theLargestBatchOfEveryStageWasCheckedAgainstItsTopicAtStartup() {
+        assertThat(batchSizeCheck.passed()).containsOnlyKeys("millrace.sft.batches", "millrace.pretrain.batches", "millrace.dpo.batches")
+                .allSatisfy((topic, limit) -> assertThat(limit).isPositive());
     }
 
     private static final int T = 64;

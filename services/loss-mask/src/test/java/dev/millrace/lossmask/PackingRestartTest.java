@@ -104,7 +104,10 @@ class PackingRestartTest {
 
         try (KafkaStreams second = start(appId, Files.createTempDirectory(dir, "state-2"))) {
             send(records.subList(5, records.size()));
-            List<BatchRow> rows = awaitRows(records.size(), Duration.ofSeconds(90));
+            // Committed past every record: every batch they make (B=1, so each packed row at once, in the
+            // transaction of the record that filled the buffer) is committed too, and nothing more can come.
+            awaitCommitted(appId, records.size());
+            List<BatchRow> rows = readBatches().stream().flatMap(b -> b.getRowsList().stream()).filter(r -> !r.getFiller()).toList();
 
             SftPreparer core = new SftPreparer(folder, new SftOptions(STAGE, T, null));
             Packer packer = new Packer(T, folder.padId(), BUFFER);
@@ -191,20 +194,6 @@ class PackingRestartTest {
             }
         }
         return batches;
-    }
-
-    /** The real rows of the batches, once they hold {@code examples} record refs (or the timeout passed). */
-    private static List<BatchRow> awaitRows(int examples, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<BatchRow> rows = List.of();
-        while (System.nanoTime() < deadline) {
-            rows = readBatches().stream().flatMap(b -> b.getRowsList().stream()).filter(r -> !r.getFiller()).toList();
-            if (rows.stream().mapToInt(BatchRow::getRecordsCount).sum() >= examples) {
-                return rows;
-            }
-            Thread.sleep(200);
-        }
-        return rows;
     }
 
     private static KafkaConsumer<String, byte[]> consumer() {

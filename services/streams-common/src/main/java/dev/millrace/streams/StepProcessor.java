@@ -10,8 +10,10 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.proto.v1.DeadLetter;
 import dev.millrace.proto.v1.Source;
 import dev.millrace.proto.v1.TopicOffset;
+import dev.millrace.streams.failure.FaultInjection;
 import dev.millrace.streams.health.RecordsInProcess;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Set;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -44,12 +46,14 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
     private final String service;
     protected final Stage stage;
     private final StepMetrics metrics;
+    private final Set<String> injectedFaults; // tests only, empty unless configured (FaultInjection)
     protected ProcessorContext<String, byte[]> context;
 
     protected StepProcessor(String service, Stage stage, MeterRegistry registry) {
         this.service = service;
         this.stage = stage;
         this.metrics = new StepMetrics(registry, service, stage);
+        this.injectedFaults = FaultInjection.recordsFor(service);
     }
 
     @Override
@@ -77,6 +81,7 @@ public abstract class StepProcessor implements Processor<String, byte[], String,
             if (record.value() == null) {
                 throw new MalformedMessage("the message has no value (a tombstone)");
             }
+            FaultInjection.throwIfListed(injectedFaults, service, record.key());
             out = transform(record.key(), record.value(), input);
         } catch (RecordRejected e) {
             deadLetter(record, e.reason(), e.getMessage(), input);

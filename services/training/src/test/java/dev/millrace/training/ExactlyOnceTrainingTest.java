@@ -428,13 +428,16 @@ class ExactlyOnceTrainingTest {
 
         List<StepReport> reports = new ArrayList<>();
         List<Boolean> waitingDuringSteps = new ArrayList<>();
+        List<Long> backlogChecksAtStep = new ArrayList<>();
         AtomicReference<TrainingRun> current = new AtomicReference<>();
         TrainingRun.Outcome outcome;
         boolean waitingWhenIdle;
+        double heldSeconds;
         try (TrainingRun run = TrainingRun.open(settings, step -> {
             synchronized (reports) {
                 reports.add(step);
                 waitingDuringSteps.add(current.get().batchesWaiting()); // its batch is in hand until the step is done
+                backlogChecksAtStep.add(current.get().backlogChecks());
                 reports.notifyAll();
             }
         })) {
@@ -454,11 +457,24 @@ class ExactlyOnceTrainingTest {
                     reports.wait(1000);
                 }
             }
-            Thread.sleep(1500); // the run waits for the fourth batch: idle polls, nothing in hand, the topic read to its end
+            // The run waits for the fourth batch: once it has checked its position against the topic's end on an
+            // idle poll after step 3, it has nothing in hand and the topic is read to its end.
+            long checksAtStep3;
+            synchronized (reports) {
+                assertThat(reports).hasSize(3);
+                checksAtStep3 = backlogChecksAtStep.get(2);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (run.backlogChecks() <= checksAtStep3) {
+                assertThat(System.nanoTime()).as("an idle poll's backlog check after step 3").isLessThan(deadline);
+                Thread.sleep(20);
+            }
             waitingWhenIdle = run.batchesWaiting();
             long idleSince = run.lastStepNanos();
-            assertThat(TrainingRun.stuck(System.nanoTime(), idleSince, waitingWhenIdle, Duration.ofMillis(1000))).isFalse();
+            assertThat(TrainingRun.stuck(System.nanoTime(), idleSince, waitingWhenIdle, Duration.ZERO)).isFalse();
+            long heldFrom = System.nanoTime(); // the run is waiting for data from before here until the batch is committed
             commit(topic, 0, all.subList(3, 4));
+            heldSeconds = (System.nanoTime() - heldFrom) / 1e9;
             outcome = running.get(60, TimeUnit.SECONDS);
             assertThat(run.lastStepNanos()).isGreaterThan(idleSince);
             assertThat(run.batchesWaiting()).isFalse();
@@ -471,9 +487,9 @@ class ExactlyOnceTrainingTest {
         for (StepReport r : reports) {
             assertThat(r.seconds()).isPositive().isGreaterThanOrEqualTo(r.dataWaitSeconds());
         }
-        // Step 4 waited for its batch for about the 1.5 s the test held it back.
-        assertThat(reports.get(3).dataWaitSeconds()).isGreaterThan(1.0);
-        assertThat(reports.get(3).seconds()).isGreaterThan(1.0);
+        // Step 4 waited for its batch at least while the test held it back (from a moment the run was already idle until it was committed).
+        assertThat(reports.get(3).dataWaitSeconds()).isPositive().isGreaterThanOrEqualTo(heldSeconds);
+        assertThat(reports.get(3).seconds()).isGreaterThanOrEqualTo(reports.get(3).dataWaitSeconds());
 
         // The eval loss is the eval file's loss under the weights of that step (here: the checkpoint of step 4).
         EvalSet evalSet;

@@ -147,16 +147,18 @@ public final class LocalBroker {
 
     /**
      * Creates every topic of {@code stages} ({@link Topics#all}), {@value #PARTITIONS} partitions each,
-     * zstd-compressed on the batch topics.
+     * zstd-compressed on the batch topics, whose {@code max.message.bytes} is {@code batchMaxMessageBytes}
+     * ({@link BatchRecordLimit}).
      *
      * @return the topics created
      */
-    List<String> createTopics(Topics topics, List<Stage> stages) {
+    List<String> createTopics(Topics topics, List<Stage> stages, int batchMaxMessageBytes) {
         List<String> all = topics.all(stages);
         List<String> batches = stages.stream().map(topics::batches).toList();
         List<String> plain = all.stream().filter(t -> !batches.contains(t)).toList();
         LocalKafka.createTopics(bootstrapServers(), PARTITIONS, Map.of(), plain.toArray(String[]::new));
-        LocalKafka.createTopics(bootstrapServers(), PARTITIONS, Map.of("compression.type", "zstd"), batches.toArray(String[]::new));
+        LocalKafka.createTopics(bootstrapServers(), PARTITIONS, Map.of("compression.type", "zstd",
+                BatchRecordLimit.TOPIC_CONFIG, String.valueOf(batchMaxMessageBytes)), batches.toArray(String[]::new));
         return all;
     }
 

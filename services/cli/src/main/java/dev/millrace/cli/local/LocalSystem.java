@@ -129,6 +129,8 @@ public final class LocalSystem implements AutoCloseable {
     private final Path repoRoot;
     private final Options options;
     private final ServiceSettings settings;
+    /** The batch topics' max.message.bytes and loss-mask's max.request.size ({@link BatchRecordLimit}). */
+    private final int batchRecordLimit;
     private final Path runDir;
     private final Thread shutdownHook;
     /** The current process of each service started. */
@@ -145,6 +147,7 @@ public final class LocalSystem implements AutoCloseable {
         this.repoRoot = repoRoot;
         this.options = options;
         this.settings = options.settings();
+        this.batchRecordLimit = BatchRecordLimit.of(settings, options.extraProperties);
         this.runDir = runDir;
         this.shutdownHook = new Thread(this::close, "millrace-local-system-shutdown");
     }
@@ -214,7 +217,7 @@ public final class LocalSystem implements AutoCloseable {
         }
         b.awaitReady(this::checkNotStopped);
         p.printf(Locale.ROOT, "millrace:   kafka broker ready at %s (%.1f s)%n", b.bootstrapServers(), seconds(t0));
-        List<String> topics = b.createTopics(topics(), settings.stages());
+        List<String> topics = b.createTopics(topics(), settings.stages(), batchRecordLimit);
         p.println("millrace:   topics created (" + LocalBroker.PARTITIONS + " partitions each, zstd on batch topics): " + String.join(", ", topics));
         long t1 = System.nanoTime();
         List<ServiceProcess> launched = new ArrayList<>();
@@ -228,7 +231,12 @@ public final class LocalSystem implements AutoCloseable {
     private synchronized ServiceProcess launch(PipelineService service, Map<String, String> overrides) {
         checkNotStopped();
         int port = servicePort();
-        Map<String, String> all = new LinkedHashMap<>(options.extraProperties);
+        Map<String, String> all = new LinkedHashMap<>();
+        if (service == PipelineService.LOSS_MASK) {
+            // Its largest batch must fit the producer's limit as well as the topic's (a -D of the run's own wins).
+            all.put(BatchRecordLimit.PRODUCER_PROPERTY, String.valueOf(batchRecordLimit));
+        }
+        all.putAll(options.extraProperties);
         all.putAll(overrides);
         Map<String, String> properties = ServiceProperties.of(service, settings,
                 new ServiceProperties.Placement(broker.bootstrapServers(), port, runDir), all);

@@ -12,8 +12,9 @@ import java.util.List;
  * early (the linger ran out on a quiet stream) is completed with flagged filler rows, so every
  * batch has exactly B rows of T positions. A DPO batch holds B pairs: {@code rows} are the chosen
  * rows, {@code rejected_rows} the rejected ones, row i of each from the same record (filler pairs
- * complete it). The open batch is a partial {@link Batch} message so a stream processor can keep
- * it in a changelogged state store between records.
+ * complete it). The open batch is a partial {@link Batch} message; a stream processor that keeps
+ * it in a changelogged state store keeps its header ({@link #start}) and its rows apart, so that
+ * each row is written once, and joins them ({@link #withRows}) to send it.
  */
 public final class BatchAssembler {
     private final Stage stage;
@@ -50,21 +51,45 @@ public final class BatchAssembler {
 
     /** Adds a row to {@code open} (null: start a new batch) and returns the new open batch. */
     public Batch add(Batch open, String batchId, BatchRow row, long nowMs) {
-        if (stage == Stage.DPO) {
-            throw new IllegalArgumentException("a DPO batch takes pairs (addPair), not single rows");
-        }
-        checkLength(row);
+        checkRow(row);
         return builder(open, batchId, nowMs).addRows(row).build();
     }
 
     /** DPO: adds a chosen row and its rejected row at the same index of {@code rows} and {@code rejected_rows}. */
     public Batch addPair(Batch open, String batchId, BatchRow chosen, BatchRow rejected, long nowMs) {
+        checkPair(chosen, rejected);
+        return builder(open, batchId, nowMs).addRows(chosen).addRejectedRows(rejected).build();
+    }
+
+    /**
+     * A new open batch with no rows yet: the fields a batch has from its first row on. A caller that
+     * keeps the open batch row by row (a changelogged store) keeps this and the rows apart and joins
+     * them with {@link #withRows} when it sends the batch.
+     */
+    public Batch start(String batchId, long nowMs) {
+        return builder(null, batchId, nowMs).build();
+    }
+
+    /** Checks a row before it is kept for this batch (its length; single rows only for a non-DPO stage). */
+    public void checkRow(BatchRow row) {
+        if (stage == Stage.DPO) {
+            throw new IllegalArgumentException("a DPO batch takes pairs (addPair), not single rows");
+        }
+        checkLength(row);
+    }
+
+    /** Checks a pair before it is kept for this batch (DPO only, both lengths). */
+    public void checkPair(BatchRow chosen, BatchRow rejected) {
         if (stage != Stage.DPO) {
             throw new IllegalArgumentException("only DPO batches hold pairs; this one is for " + stage.id());
         }
         checkLength(chosen);
         checkLength(rejected);
-        return builder(open, batchId, nowMs).addRows(chosen).addRejectedRows(rejected).build();
+    }
+
+    /** The open batch {@code start} with its rows (DPO: and the rejected rows at the same indexes), not yet closed. */
+    public Batch withRows(Batch start, List<BatchRow> rows, List<BatchRow> rejectedRows) {
+        return start.toBuilder().addAllRows(rows).addAllRejectedRows(rejectedRows).build();
     }
 
     private void checkLength(BatchRow row) {

@@ -2,10 +2,12 @@ package dev.millrace.streams.config;
 
 import static dev.millrace.contract.SettingNames.DEFAULT_STAGES;
 import static dev.millrace.contract.SettingNames.DEFAULT_TOPIC_PREFIX;
+import static dev.millrace.contract.SettingNames.FAULT_INJECTION;
 import static dev.millrace.contract.SettingNames.SERVICE;
 import static dev.millrace.contract.SettingNames.DEFAULT_STUCK_RECORD_AFTER_MS;
 import static dev.millrace.contract.SettingNames.STAGES;
 import static dev.millrace.contract.SettingNames.STUCK_RECORD_AFTER_MS;
+import static dev.millrace.contract.SettingNames.THROW_ON_RECORDS;
 import static dev.millrace.contract.SettingNames.TOKENIZER;
 import static dev.millrace.contract.SettingNames.TOPIC_PREFIX;
 
@@ -59,6 +61,14 @@ public interface PipelineConfig {
     @WithDefault(DEFAULT_STUCK_RECORD_AFTER_MS)
     @WithConverter(PositiveLong.class)
     long stuckRecordAfterMs();
+
+    /**
+     * Tests only (docs/failures.md#fault-injection-tests-only): {@code <service>:<record id>} entries;
+     * that service's step throws an unexpected exception on that record. Read by streams-common's
+     * {@code FaultInjection}; mapped here so that the key is a known one.
+     */
+    @WithName(FAULT_INJECTION + "." + THROW_ON_RECORDS)
+    Optional<List<String>> faultInjectionThrowOnRecords();
 
     /** The per-stage options for every stage ({@code millrace.<key>}), with the defaults. */
     @WithParentName

@@ -32,6 +32,7 @@ public final class EveryServiceSettings {
             settings.put("millrace.service", service.id());
             settings.put("millrace.tokenizer", "/models/tok");
             settings.put("millrace.stuck-record-after-ms", "90000");
+            settings.put("millrace.fault-injection.throw-on-records", service.id() + ":" + "0".repeat(64));
             PER_STAGE.forEach((name, value) -> {
                 settings.put("millrace." + name, value);
                 for (Stage stage : Stage.values()) {

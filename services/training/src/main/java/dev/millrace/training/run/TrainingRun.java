@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Exactly-once training from a batch topic: a {@link KafkaBatchSource}, a {@link Trainer} and a
@@ -97,6 +98,8 @@ public final class TrainingRun implements AutoCloseable {
     /** The topic's end lay beyond the read position at the last check (made on idle polls). */
     private volatile boolean behind;
     private long lastBacklogCheckNanos;
+    /** Backlog checks made so far (each on an idle poll): a later one than a caller saw means the run has been idle since. */
+    private final AtomicLong backlogChecks = new AtomicLong();
     private long waitNanos;
 
     private TrainingRun(TrainingSettings settings, StepListener listener) throws IOException {
@@ -313,6 +316,16 @@ public final class TrainingRun implements AutoCloseable {
         }
         lastBacklogCheckNanos = now;
         behind = !source.reached(source.endOffsets());
+        backlogChecks.incrementAndGet();
+    }
+
+    /**
+     * How many times the run has checked, on an idle poll, whether batches wait beyond its read position
+     * ({@link #batchesWaiting()}); safe to read from any thread. A count that grew after a step means the
+     * run polled without data and compared its position with the topic's end since that step.
+     */
+    public long backlogChecks() {
+        return backlogChecks.get();
     }
 
     /**
