@@ -9,7 +9,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.millrace.cli.Millrace;
 import dev.millrace.cli.ingest.IngestClient;
 import dev.millrace.cli.local.LocalSystem;
+import dev.millrace.cli.local.ManagedProcess;
 import dev.millrace.cli.local.PipelineOutput;
+import dev.millrace.contract.PipelineService;
 import dev.millrace.core.json.RawLine;
 import dev.millrace.core.mask.MaskRule;
 import dev.millrace.core.mask.TrainOn;
@@ -34,6 +36,10 @@ import dev.millrace.proto.v1.TemplatedRecord;
 import dev.millrace.proto.v1.TokenizedRecord;
 import dev.millrace.proto.v1.WireStage;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -272,7 +278,43 @@ class BadRecordPerReasonTest {
 
             operatorCommands(system, output, cases, expected, target);
             assertThat(system.deadServices()).as("processes that exited during the run").isEmpty();
+            sigtermEndsChatTemplateOnASpinningRecord(system);
         }
+    }
+
+    /**
+     * SIGTERM ends chat-template by itself while it is on a record whose template work would run for hours:
+     * the record's time budget stops that work, so the stream thread lets go and the service shuts down
+     * (issue 11, item 2). The moment is observed, not guessed: its liveness check counts a record in process.
+     */
+    private static void sigtermEndsChatTemplateOnASpinningRecord(LocalSystem system) throws Exception {
+        String spinning = "{\"messages\": [{\"role\": \"user\", \"content\": \"%s " + SPIN_MARKER
+                + ".\"}, {\"role\": \"assistant\", \"content\": \"Spinning.\"}]}\n";
+        new IngestClient(system.ingestUri()).post(Stage.SFT,
+                (spinning.formatted("Once more") + spinning.formatted("And again")).getBytes(StandardCharsets.UTF_8));
+        URI live = system.serviceUri(PipelineService.CHAT_TEMPLATE).resolve("/q/health/live");
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (recordsInProcess(http, live) == 0) {
+            assertThat(System.nanoTime()).as("chat-template on a spinning record within %s (logs in %s)", TIMEOUT, system.logDir())
+                    .isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        ManagedProcess chatTemplate = system.service(PipelineService.CHAT_TEMPLATE).process();
+        assertThat(chatTemplate.stop(Duration.ofSeconds(30)))
+                .as("chat-template ended by itself within 30 s of SIGTERM while on a spinning record (log %s)", chatTemplate.log()).isTrue();
+        assertThat(chatTemplate.exitValue()).as("chat-template's exit status after SIGTERM").isIn(0, 143);
+    }
+
+    /** The {@code in_process} figure of the stuck-record liveness check. */
+    private static int recordsInProcess(HttpClient http, URI live) throws Exception {
+        JsonNode health = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(live).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        for (JsonNode check : health.path("checks")) {
+            if (check.path("name").asText().equals("records in process")) {
+                return check.path("data").path("in_process").asInt();
+            }
+        }
+        throw new AssertionError("no 'records in process' check in " + health);
     }
 
     /**
