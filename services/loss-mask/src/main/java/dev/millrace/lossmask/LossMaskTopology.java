@@ -9,8 +9,6 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepWiring;
 import dev.millrace.streams.TokenizerFolders;
 import dev.millrace.streams.config.StageOptions;
-import dev.millrace.streams.failure.StreamThreadFailureHandler;
-import dev.millrace.streams.health.StreamRunningCheck;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,16 +18,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
  * For every stage in {@code millrace.stages}: {@code <stage>.tokenized} → core's rule for the stage
@@ -107,24 +101,5 @@ public class LossMaskTopology {
                 .strongReference(true)
                 .register(registry);
         return buffered;
-    }
-
-    /**
-     * Installed by Quarkus on the Kafka Streams client: a failed stream thread is replaced (however often
-     * when the broker was away), and a client whose threads keep failing for other reasons shuts down so
-     * that health says DOWN (docs/failures.md).
-     */
-    @Produces
-    @Singleton
-    public StreamsUncaughtExceptionHandler streamThreadFailures(MeterRegistry registry) {
-        return new StreamThreadFailureHandler(registry);
-    }
-
-    /** Readiness DOWN while the Kafka Streams client is not RUNNING (docs/failures.md). */
-    @Produces
-    @Singleton
-    @Readiness
-    public HealthCheck streamRunning(KafkaStreams streams) {
-        return StreamRunningCheck.of(streams);
     }
 }

@@ -5,17 +5,11 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.streams.StepWiring;
 import dev.millrace.streams.TokenizerFolders;
-import dev.millrace.streams.failure.StreamThreadFailureHandler;
-import dev.millrace.streams.health.StreamRunningCheck;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
  * For every stage in {@code millrace.stages}: {@code <stage>.templated} → encode with the DJL HF
@@ -40,24 +34,5 @@ public class TokenizeTopology {
                     .deadLetters(topics.dlq());
         }
         return topology;
-    }
-
-    /**
-     * Installed by Quarkus on the Kafka Streams client: a failed stream thread is replaced (however often
-     * when the broker was away), and a client whose threads keep failing for other reasons shuts down so
-     * that health says DOWN (docs/failures.md).
-     */
-    @Produces
-    @Singleton
-    public StreamsUncaughtExceptionHandler streamThreadFailures(MeterRegistry registry) {
-        return new StreamThreadFailureHandler(registry);
-    }
-
-    /** Readiness DOWN while the Kafka Streams client is not RUNNING (docs/failures.md). */
-    @Produces
-    @Singleton
-    @Readiness
-    public HealthCheck streamRunning(KafkaStreams streams) {
-        return StreamRunningCheck.of(streams);
     }
 }
