@@ -140,6 +140,71 @@ public final class MiniMind implements AutoCloseable {
         return linear(rmsNorm(h, w(FINAL_NORM)), w(EMBED)); // tied LM head
     }
 
+    /**
+     * Logits {@code [1, n, vocab]} of {@code n} new tokens of one sequence whose earlier tokens are in {@code cache}
+     * (positions continue from its length); their keys and values are appended to it. Fed a sequence in pieces, the
+     * logits equal {@link #forward(NDManager, ModelInput)}'s over the whole of it (unpacked, one row).
+     */
+    public NDArray forward(NDManager scratch, long[] newIds, KvCache cache) {
+        int n = newIds.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("no new tokens");
+        }
+        int past = cache.length();
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = past + i;
+        }
+        ModelInput in = new ModelInput(1, n, newIds, positions, null);
+        NDArray ids = scratch.create(newIds, new Shape(1, n));
+        NDArray[] rope = rotaryTables(scratch, in);
+        NDArray mask = n == 1 ? null : cachedBias(scratch, past, n); // one new token may attend to every cached one
+
+        NDArray h = Embedding.embedding(ids, w(EMBED), SparseFormat.DENSE).singletonOrThrow();
+        for (int i = 0; i < config.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            h = h.add(cachedAttention(rmsNorm(h, w(p + "input_layernorm.weight")), p, i, rope, mask, cache, n));
+            h = h.add(mlp(rmsNorm(h, w(p + "post_attention_layernorm.weight")), p));
+        }
+        cache.advance(n);
+        return linear(rmsNorm(h, w(FINAL_NORM)), w(EMBED));
+    }
+
+    /**
+     * {@link #attention} over the cached keys and values and the new ones. Grouped heads are read by reshaping the
+     * queries ({@code [1, heads, n, d]} is {@code [1, kv_heads, groups·n, d]}, since query head h reads KV head
+     * ⌊h / groups⌋) instead of repeating the cache; the cache's arrays are never a first operand (see {@link KvCache}).
+     */
+    private NDArray cachedAttention(NDArray x, String p, int layer, NDArray[] rope, NDArray mask, KvCache cache, int n) {
+        int heads = config.heads();
+        int kvHeads = config.kvHeads();
+        int groups = heads / kvHeads;
+        int d = config.headDim();
+        NDArray q = linear(x, w(p + "self_attn.q_proj.weight")).reshape(1, n, heads, d).transpose(0, 2, 1, 3);
+        NDArray k = linear(x, w(p + "self_attn.k_proj.weight")).reshape(1, n, kvHeads, d).transpose(0, 2, 1, 3);
+        NDArray v = linear(x, w(p + "self_attn.v_proj.weight")).reshape(1, n, kvHeads, d).transpose(0, 2, 1, 3);
+        NDArray[] kv = cache.append(layer, rotate(k, rope).transpose(0, 1, 3, 2), v);
+        int total = cache.length() + n;
+        NDArray scores = rotate(q, rope).reshape(1, kvHeads, groups * n, d).matMul(kv[0]).mul(1.0 / Math.sqrt(d));
+        if (mask != null) {
+            scores = scores.reshape(1, kvHeads, groups, n, total).add(mask).reshape(1, kvHeads, groups * n, total);
+        }
+        NDArray y = scores.softmax(-1).matMul(kv[1]).reshape(1, heads, n, d);
+        return linear(y.transpose(0, 2, 1, 3).reshape(1, n, heads * d), w(p + "self_attn.o_proj.weight"));
+    }
+
+    /** Causal bias of {@code n} new tokens over {@code past} cached ones and themselves, {@code [n, past + n]}. */
+    private static NDArray cachedBias(NDManager scratch, int past, int n) {
+        int total = past + n;
+        float[] bias = new float[n * total];
+        for (int q = 0; q < n; q++) {
+            for (int k = past + q + 1; k < total; k++) {
+                bias[q * total + k] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return scratch.create(bias, new Shape(n, total));
+    }
+
     /** {@code w · x / sqrt(mean(x²) + eps)} over the hidden axis. */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt();
