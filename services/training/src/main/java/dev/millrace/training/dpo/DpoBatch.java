@@ -52,6 +52,21 @@ public record DpoBatch(String batchId, int pairs, BatchTensors sides, float[] pa
         return sums;
     }
 
+    /** Σ m over both sides of the real pairs: the tokens whose log-probs the loss compares. */
+    public long trainedTokens() {
+        double sum = 0;
+        int n = sides.length();
+        for (int i = 0; i < pairs; i++) {
+            if (pairWeights[i] == 0) {
+                continue;
+            }
+            for (int t = 0; t < n; t++) {
+                sum += sides.weights()[i * n + t] + sides.weights()[(pairs + i) * n + t];
+            }
+        }
+        return Math.round(sum);
+    }
+
     /** Pairs that count: the denominator of the batch's mean loss (0: nothing to learn). */
     public int realPairs() {
         int n = 0;

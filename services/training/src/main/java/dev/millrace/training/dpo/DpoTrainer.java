@@ -42,8 +42,9 @@ public final class DpoTrainer {
      *
      * @param loss mean pair loss over the step's real pairs, before the update
      * @param totals the pairs' sums (margin, accuracy, log-probs) before the update
+     * @param trainedTokens Σ m of both sides of the real pairs
      */
-    public record StepResult(long step, double loss, double lr, double gradNorm, DpoLoss.Totals totals, int batches) {
+    public record StepResult(long step, double loss, double lr, double gradNorm, DpoLoss.Totals totals, long trainedTokens, int batches) {
     }
 
     private final MiniMind policy;
@@ -118,7 +119,8 @@ public final class DpoTrainer {
         double lr = settings.schedule().at(steps);
         optimizer.update(policy.weights(), lr, GradClip.scale(gradNorm, settings.clipNorm()));
         steps++;
-        return new StepResult(steps, loss, lr, gradNorm, totals, batches.size());
+        long trainedTokens = batches.stream().mapToLong(DpoBatch::trainedTokens).sum();
+        return new StepResult(steps, loss, lr, gradNorm, totals, trainedTokens, batches.size());
     }
 
     /** The pairs' sums under the current weights; nothing is learned. */
