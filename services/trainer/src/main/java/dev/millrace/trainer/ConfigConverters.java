@@ -22,7 +22,7 @@ final class ConfigConverters {
     private ConfigConverters() {
     }
 
-    /** A stage the trainer trains: pretrain or sft. */
+    /** A stage the trainer trains: pretrain, sft or dpo. */
     public static final class TrainedStage implements Converter<Stage> {
         @Override
         public Stage convert(String value) {
