@@ -54,7 +54,7 @@ class SettingNamesTest {
         assertThat(SettingNames.readByTrainer()).containsExactly("millrace.seq-len", "millrace.tokenizer", "millrace.topic-prefix",
                 "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
-                "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
+                "millrace.trainer.dpo-beta", "millrace.trainer.dpo-logprob", "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
                 "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",
                 "millrace.trainer.progress-every-steps", "millrace.trainer.seed", "millrace.trainer.stage", "millrace.trainer.stuck-after",
                 "millrace.trainer.until-idle", "millrace.trainer.warmup-steps", "millrace.trainer.weight-decay");
@@ -72,7 +72,7 @@ class SettingNamesTest {
                 "millrace.max-messages", "millrace.pack-linger-ms", "millrace.record-time-budget-ms", "millrace.seq-len",
                 "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
-                "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
+                "millrace.trainer.dpo-beta", "millrace.trainer.dpo-logprob", "millrace.trainer.eval-every-steps", "millrace.trainer.eval-file", "millrace.trainer.init", "millrace.trainer.keep-checkpoints",
                 "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",
                 "millrace.trainer.progress-every-steps", "millrace.trainer.seed", "millrace.trainer.stage", "millrace.trainer.stuck-after",
                 "millrace.trainer.until-idle", "millrace.trainer.warmup-steps", "millrace.trainer.weight-decay");

@@ -1,6 +1,7 @@
 package dev.millrace.trainer;
 
 import dev.millrace.core.record.Stage;
+import dev.millrace.training.dpo.DpoLoss;
 import dev.millrace.training.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ final class ConfigConverters {
     private ConfigConverters() {
     }
 
-    /** A stage the trainer trains: pretrain or sft. */
+    /** A stage the trainer trains: pretrain, sft or dpo. */
     public static final class TrainedStage implements Converter<Stage> {
         @Override
         public Stage convert(String value) {
@@ -29,8 +30,8 @@ final class ConfigConverters {
                 return null;
             }
             Stage stage = Stage.fromId(value.trim());
-            if (stage != Stage.PRETRAIN && stage != Stage.SFT) {
-                throw new IllegalArgumentException("the trainer does not train " + stage.id() + " yet (it trains pretrain and sft)");
+            if (stage == Stage.DISTILL) {
+                throw new IllegalArgumentException("the trainer does not train " + stage.id() + " yet (it trains pretrain, sft and dpo)");
             }
             return stage;
         }
@@ -97,6 +98,17 @@ final class ConfigConverters {
                 return null;
             }
             return whole(value, 0, Long.MAX_VALUE, "must be a whole number, 0 or more");
+        }
+    }
+
+    /** How DPO reduces a side's token log-probs: sum or mean. */
+    public static final class DpoLogProb implements Converter<DpoLoss.LogProb> {
+        @Override
+        public DpoLoss.LogProb convert(String value) {
+            if (value.isBlank()) {
+                return null;
+            }
+            return DpoLoss.LogProb.parse(value.trim());
         }
     }
 

@@ -9,6 +9,8 @@ import static dev.millrace.contract.SettingNames.CHECKPOINT_INTERVAL;
 import static dev.millrace.contract.SettingNames.CLIP_NORM;
 import static dev.millrace.contract.SettingNames.DEFAULT_SEQ_LEN;
 import static dev.millrace.contract.SettingNames.DEFAULT_TOPIC_PREFIX;
+import static dev.millrace.contract.SettingNames.DPO_BETA;
+import static dev.millrace.contract.SettingNames.DPO_LOGPROB;
 import static dev.millrace.contract.SettingNames.EVAL_EVERY_STEPS;
 import static dev.millrace.contract.SettingNames.EVAL_FILE;
 import static dev.millrace.contract.SettingNames.INIT;
@@ -33,6 +35,8 @@ import dev.millrace.contract.SettingNames;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
+import dev.millrace.training.dpo.DpoLoss;
+import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.run.TrainingSettings;
 import dev.millrace.training.train.AdamW;
 import dev.millrace.training.train.LrSchedule;
@@ -76,7 +80,7 @@ public interface TrainerConfig {
     Trainer trainer();
 
     interface Trainer {
-        /** The stage trained (one trainer per stage): pretrain or sft; dpo and distill are refused (not trained yet). */
+        /** The stage trained (one trainer per stage): pretrain, sft or dpo (which needs init); distill is refused (not trained yet). */
         @WithName(STAGE)
         @WithConverter(ConfigConverters.TrainedStage.class)
         Stage stage();
@@ -92,7 +96,10 @@ public interface TrainerConfig {
         @WithConverter(ConfigConverters.PositiveInt.class)
         int keepCheckpoints();
 
-        /** Weights a fresh run starts from (a checkpoint or Llama-format weights); ignored when checkpoint-dir holds checkpoints. */
+        /**
+         * Weights a fresh run starts from (a checkpoint or Llama-format weights); ignored when checkpoint-dir holds checkpoints,
+         * except by DPO: required, it is also the frozen reference, and a resume refuses another.
+         */
         @WithName(INIT)
         @WithConverter(ConfigConverters.AbsolutePath.class)
         Optional<Path> init();
@@ -198,6 +205,18 @@ public interface TrainerConfig {
         @WithDefault("5m")
         @WithConverter(ConfigConverters.PositiveDuration.class)
         Duration stuckAfter();
+
+        /** DPO's β: how far the policy's log-ratios may move from the reference's (MiniMind's train_dpo.py: 0.1). */
+        @WithName(DPO_BETA)
+        @WithDefault("0.1")
+        @WithConverter(ConfigConverters.PositiveDouble.class)
+        double dpoBeta();
+
+        /** How DPO reduces a side's trained-token log-probs: sum (MiniMind's train_dpo.py) or mean. */
+        @WithName(DPO_LOGPROB)
+        @WithDefault("sum")
+        @WithConverter(ConfigConverters.DpoLogProb.class)
+        DpoLoss.LogProb dpoLogProb();
     }
 
     /** The tokenizer folder: {@code millrace.tokenizer}, or the bundled one (copied out to a temporary folder) when it is empty. */
@@ -233,6 +252,7 @@ public interface TrainerConfig {
                 .passes(t.passes())
                 .evalFile(t.evalFile().orElse(null))
                 .evalEverySteps(t.evalEverySteps())
+                .dpo(new DpoTrainer.Settings(t.dpoBeta(), t.dpoLogProb()))
                 .kafkaConfig(kafkaConfig)
                 .build();
     }

@@ -1,5 +1,6 @@
 package dev.millrace.trainer;
 
+import dev.millrace.core.record.Stage;
 import dev.millrace.training.run.StepReport;
 import dev.millrace.training.run.TrainingRun;
 import io.micrometer.core.instrument.Counter;
@@ -25,6 +26,11 @@ final class TrainerMetrics {
     private volatile double lr = Double.NaN;
     private volatile double gradNorm = Double.NaN;
     private volatile int pass;
+    /** DPO: the last step's means over its real pairs (NaN before the first DPO step). */
+    private volatile double dpoRewardMargin = Double.NaN;
+    private volatile double dpoRewardAccuracy = Double.NaN;
+    private volatile double dpoChosenLogProb = Double.NaN;
+    private volatile double dpoRejectedLogProb = Double.NaN;
     private final Timer stepTime;
     private final Counter dataWait;
     private final TrainingRun run;
@@ -55,6 +61,16 @@ final class TrainerMetrics {
                 .description("Wall time per optimiser step: reading, waiting for data, training, evaluating, checkpointing").register(registry);
         dataWait = Counter.builder("millrace.trainer.data.wait").tags(tags).baseUnit("seconds")
                 .description("Time spent waiting for batches (from a poll that brought none to the next batch)").register(registry);
+        if (run.settings().stage() == Stage.DPO) {
+            Gauge.builder("millrace.trainer.dpo.reward.margin", this, m -> m.dpoRewardMargin).tags(tags)
+                    .description("The last step's mean reward margin, beta*((chosen-ref)-(rejected-ref)) log-probs, over its real pairs").register(registry);
+            Gauge.builder("millrace.trainer.dpo.reward.accuracy", this, m -> m.dpoRewardAccuracy).tags(tags)
+                    .description("The last step's share of real pairs whose chosen reward is above the rejected one").register(registry);
+            Gauge.builder("millrace.trainer.dpo.chosen.logprob", this, m -> m.dpoChosenLogProb).tags(tags)
+                    .description("The last step's mean policy log-prob of the chosen sides").register(registry);
+            Gauge.builder("millrace.trainer.dpo.rejected.logprob", this, m -> m.dpoRejectedLogProb).tags(tags)
+                    .description("The last step's mean policy log-prob of the rejected sides").register(registry);
+        }
     }
 
     /** After each step, on the training thread. */
@@ -67,6 +83,12 @@ final class TrainerMetrics {
         gradNorm = report.result().gradNorm();
         pass = report.pass();
         report.evalLoss().ifPresent(x -> evalLoss = x);
+        if (report.dpo() != null && report.dpo().pairs() > 0) {
+            dpoRewardMargin = report.dpo().meanMargin();
+            dpoRewardAccuracy = report.dpo().accuracy();
+            dpoChosenLogProb = report.dpo().meanChosenLogProb();
+            dpoRejectedLogProb = report.dpo().meanRejectedLogProb();
+        }
         stepTime.record(Duration.ofNanos(Math.round(report.seconds() * 1e9)));
         dataWait.increment(report.dataWaitSeconds());
     }

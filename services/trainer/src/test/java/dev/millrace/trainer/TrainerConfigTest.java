@@ -8,6 +8,8 @@ import dev.millrace.contract.SettingNames;
 import dev.millrace.core.record.Stage;
 import dev.millrace.streams.testing.EveryServiceSettings;
 import dev.millrace.training.run.TrainingSettings;
+import dev.millrace.training.dpo.DpoLoss;
+import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.train.AdamW;
 import io.smallrye.config.ConfigMappings;
 import io.smallrye.config.ConfigValidationException;
@@ -101,6 +103,8 @@ class TrainerConfigTest {
         assertThat(t.evalEverySteps()).isEqualTo(100);
         assertThat(t.progressEverySteps()).isEqualTo(10);
         assertThat(t.stuckAfter()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(t.dpoBeta()).isEqualTo(0.1);
+        assertThat(t.dpoLogProb()).isEqualTo(DpoLoss.LogProb.SUM);
 
         TrainingSettings s = config.trainingSettings("host:9092", Map.of("security.protocol", "SSL"));
         assertThat(s.bootstrapServers()).isEqualTo("host:9092");
@@ -114,6 +118,7 @@ class TrainerConfigTest {
         assertThat(s.untilIdle()).isNull();
         assertThat(s.init()).isNull();
         assertThat(s.evalFile()).isNull();
+        assertThat(s.dpo()).isEqualTo(DpoTrainer.Settings.defaults());
         assertThat(Files.isRegularFile(s.tokenizerFolder().resolve("tokenizer.json"))).as("the bundled tokenizer, copied out").isTrue();
     }
 
@@ -150,6 +155,8 @@ class TrainerConfigTest {
         assertThat(t.evalEverySteps()).isEqualTo(20);
         assertThat(t.progressEverySteps()).isEqualTo(5);
         assertThat(t.stuckAfter()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(t.dpoBeta()).isEqualTo(0.25);
+        assertThat(t.dpoLogProb()).isEqualTo(DpoLoss.LogProb.MEAN);
 
         TrainingSettings s = config.trainingSettings("h:1", Map.of());
         assertThat(s.stage()).isEqualTo(Stage.PRETRAIN);
@@ -163,6 +170,7 @@ class TrainerConfigTest {
         assertThat(s.trainer().accumulation()).isEqualTo(2);
         assertThat(s.trainer().clipNorm()).isEqualTo(0.5);
         assertThat(s.trainer().adamw()).isEqualTo(new AdamW.Settings(0.8, 0.95, 1e-8, 0.1));
+        assertThat(s.dpo()).isEqualTo(new DpoTrainer.Settings(0.25, DpoLoss.LogProb.MEAN));
         // max-steps known: MiniMind's cosine over it, from 1.1·lr down to lr/10.
         assertThat(s.trainer().schedule().at(0)).isCloseTo(1.1e-3, offset(1e-12));
         assertThat(s.trainer().schedule().at(1000)).isCloseTo(1e-4, offset(1e-12));
@@ -200,8 +208,9 @@ class TrainerConfigTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "millrace.trainer.stage | dpo | the trainer does not train dpo yet (it trains pretrain and sft)",
-            "millrace.trainer.stage | distill | the trainer does not train distill yet (it trains pretrain and sft)",
+            "millrace.trainer.stage | distill | the trainer does not train distill yet (it trains pretrain, sft and dpo)",
+            "millrace.trainer.dpo-beta | 0 | above 0",
+            "millrace.trainer.dpo-logprob | average | DPO log-prob must be sum or mean, got 'average'",
             "millrace.trainer.stage | finetune | unknown stage 'finetune'",
             "millrace.trainer.model | minimind-104m | unknown model preset 'minimind-104m' (tiny, minimind-26m)",
             "millrace.seq-len | 1 | from 2 to 2147483647",
@@ -307,5 +316,10 @@ class TrainerConfigTest {
         values.put("millrace.stages", "sft");
         assertThatThrownBy(() -> builder(values).build().getConfigMapping(TrainerConfig.class))
                 .isInstanceOf(ConfigValidationException.class).hasMessageContaining("millrace.stages");
+    }
+
+    @Test
+    void dpoIsTrained() {
+        assertThat(mapped(Map.of("millrace.trainer.stage", "dpo")).trainingSettings("h:1", Map.of()).batchTopic()).isEqualTo("millrace.dpo.batches");
     }
 }

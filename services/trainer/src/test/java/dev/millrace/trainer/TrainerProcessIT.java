@@ -168,9 +168,14 @@ class TrainerProcessIT {
         assertThat(log).containsPattern("ERROR .*trainer sft stopped: batch sft-p0-00000000 at mismatch.sft.batches-0@0 has T=48, "
                 + "the trainer is configured for T=32");
 
-        Path refused = dir.resolve("dpo.log");
-        Process dpo = start("mismatch", dir.resolve("dpo"), refused, Map.of("millrace.trainer.stage", "dpo", "quarkus.http.port", "0"));
-        assertThat(exitCode(dpo, refused)).isEqualTo(1);
-        assertThat(output(refused)).contains("millrace.trainer.stage").contains("the trainer does not train dpo yet");
+        Path refused = dir.resolve("distill.log");
+        Process distill = start("mismatch", dir.resolve("distill"), refused, Map.of("millrace.trainer.stage", "distill", "quarkus.http.port", "0"));
+        assertThat(exitCode(distill, refused)).isEqualTo(1);
+        assertThat(output(refused)).contains("millrace.trainer.stage").contains("the trainer does not train distill yet");
+
+        Path noInit = dir.resolve("dpo.log");
+        Process dpo = start("mismatch", dir.resolve("dpo"), noInit, Map.of("millrace.trainer.stage", "dpo", "quarkus.http.port", "0"));
+        assertThat(exitCode(dpo, noInit)).isEqualTo(1);
+        assertThat(output(noInit)).containsPattern("ERROR .*trainer dpo stopped: DPO trains a policy from an SFT checkpoint .*millrace.trainer.init");
     }
 }

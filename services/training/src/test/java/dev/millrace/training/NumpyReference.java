@@ -40,11 +40,15 @@ public final class NumpyReference {
     }
 
     static Path script() {
-        Path fromModule = Path.of("src/test/python/reference_forward.py");
+        return script("reference_forward.py");
+    }
+
+    static Path script(String name) {
+        Path fromModule = Path.of("src/test/python", name);
         if (Files.isRegularFile(fromModule)) {
             return fromModule.toAbsolutePath();
         }
-        return Path.of(System.getProperty("millrace.repo.root", "."), "services/training/src/test/python/reference_forward.py");
+        return Path.of(System.getProperty("millrace.repo.root", "."), "services/training/src/test/python", name);
     }
 
     static String requireInterpreter() {
@@ -75,6 +79,43 @@ public final class NumpyReference {
             throw new IOException("reference wrote " + logits.length + " logits, expected " + expected);
         }
         return new Result(logits, answer.path("loss").asDouble(Double.NaN), answer.path("weight_sum").asDouble());
+    }
+
+    /**
+     * Runs the DPO reference ({@code src/test/python/reference_dpo.py}) on a policy and a reference checkpoint
+     * and a DPO batch; returns its JSON answer (per pair log-probs and losses, means over real pairs).
+     */
+    public static JsonNode runDpo(Path policy, Path reference, Batch batch, double beta, String logProb, Path work)
+            throws IOException, InterruptedException {
+        Path pairsJson = work.resolve(batch.getBatchId() + ".pairs.json");
+        ObjectNode pairs = JSON.createObjectNode();
+        for (String side : List.of("chosen", "rejected")) {
+            ArrayNode ids = pairs.putArray(side + "_ids");
+            ArrayNode mask = pairs.putArray(side + "_mask");
+            for (BatchRow row : side.equals("chosen") ? batch.getRowsList() : batch.getRejectedRowsList()) {
+                ArrayNode r = ids.addArray();
+                for (int id : RowCodec.ids(row)) {
+                    r.add(id);
+                }
+                ArrayNode m = mask.addArray();
+                for (int bit : RowCodec.unpackMask(row.getLossMask(), batch.getSeqLen())) {
+                    m.add(row.getFiller() ? 0 : bit);
+                }
+            }
+        }
+        JSON.writeValue(pairsJson.toFile(), pairs);
+        List<String> command = List.of(requireInterpreter(), script("reference_dpo.py").toString(), policy.toString(), reference.toString(),
+                pairsJson.toString(), Double.toString(beta), logProb);
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " did not finish within 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + p.exitValue());
+        }
+        return JSON.readTree(out);
     }
 
     /** The batch as the script reads it: the rows' T ids, unshifted masks and, for packed batches, segment and position ids. */

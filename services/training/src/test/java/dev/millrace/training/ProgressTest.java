@@ -56,4 +56,19 @@ class ProgressTest {
         assertThat(Progress.duration(Duration.ofSeconds(7530))).isEqualTo("2h05m");
         assertThat(Progress.duration(Duration.ofDays(3))).isEqualTo("72h00m");
     }
+
+    @Test
+    void aDpoWindowAddsRewardAccuracyMarginAndLogProbsOverItsRealPairs() {
+        Progress progress = new Progress("dpo", 0);
+        // 3 real pairs, 2 accurate; then 1 real pair, not accurate: 2 of 4.
+        dev.millrace.training.dpo.DpoLoss.Totals first = new dev.millrace.training.dpo.DpoLoss.Totals(2.0, 0.3, 2, -120, -150, 3);
+        dev.millrace.training.dpo.DpoLoss.Totals second = new dev.millrace.training.dpo.DpoLoss.Totals(0.7, -0.1, 0, -40, -30, 1);
+        progress.add(new StepReport(new Trainer.StepResult(1, 0.69, 1e-4, 1.0, 100, 1), 0, 1.0, 0, OptionalDouble.empty(), first));
+        progress.add(new StepReport(new Trainer.StepResult(2, 0.71, 1e-4, 1.0, 100, 1), 0, 1.0, 0, OptionalDouble.empty(), second));
+        assertThat(progress.line()).isEqualTo("trainer dpo: step 2 loss 0.7000 lr 0.000100 tokens/s 100 data-wait 0% "
+                + "reward_acc 0.50 margin 0.0500 logp chosen -40.00 rejected -45.00");
+        // The next window has no pairs: no DPO part is carried over.
+        progress.add(step(3, 4.0, 1e-4, 100, 1.0, 0, OptionalDouble.empty()));
+        assertThat(progress.line()).isEqualTo("trainer pretrain: step 3 loss 4.0000 lr 0.000100 tokens/s 100 data-wait 0%".replace("pretrain", "dpo"));
+    }
 }

@@ -29,6 +29,17 @@ class StepLogTest {
     }
 
     @Test
+    void aDpoStepAddsItsPairsMeansAndReadsBackAsAnyStep() throws IOException {
+        dev.millrace.training.dpo.DpoLoss.Totals pairs = new dev.millrace.training.dpo.DpoLoss.Totals(2.0, 0.5, 3, -100, -120, 4);
+        String line = StepLog.format(new StepReport(new Trainer.StepResult(2, 0.5, 5e-4, 0.75, 120, 1), 0, 0.5, 0.1, OptionalDouble.empty(), pairs));
+        assertThat(line).endsWith(",\"pass\":0,\"pairs\":4,\"reward_accuracy\":0.75,\"reward_margin\":0.125,\"chosen_logprob\":-25.0,"
+                + "\"rejected_logprob\":-30.0}");
+        Path file = dir.resolve("dpo-steps.jsonl");
+        Files.writeString(file, line + "\n", StandardCharsets.UTF_8);
+        assertThat(StepLog.read(file).get(2L).loss()).isEqualTo(0.5);
+    }
+
+    @Test
     void aLineHoldsTheContractsKeysInOrderAndEvalLossOnlyWhenEvaluated() throws IOException {
         assertThat(StepLog.format(report(3, 7.25, 1, OptionalDouble.empty())))
                 .isEqualTo("{\"step\":3,\"loss\":7.25,\"lr\":5.0E-4,\"grad_norm\":0.75,\"trained_tokens\":120,\"batches\":2,\"pass\":1}");

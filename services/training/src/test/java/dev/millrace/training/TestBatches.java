@@ -56,6 +56,39 @@ public final class TestBatches {
         return assembler.close(open);
     }
 
+    /** One DPO pair: the chosen and the rejected example (each with its own unshifted mask). */
+    public record Pair(Example chosen, Example rejected) {
+    }
+
+    /** A DPO batch of {@code pairs} pairs of T: one given pair per index, the rest filler pairs. */
+    public static Batch dpo(String batchId, int seqLen, int pairs, List<Pair> given) {
+        BatchAssembler assembler = new BatchAssembler(Stage.DPO, FINGERPRINT, seqLen, pairs, PAD);
+        Batch open = null;
+        for (Pair p : given) {
+            Row chosen = Row.fit(p.chosen().ids(), p.chosen().mask(), seqLen, PAD);
+            Row rejected = Row.fit(p.rejected().ids(), p.rejected().mask(), seqLen, PAD);
+            open = assembler.addPair(open, batchId, RowCodec.toProto(chosen, List.of(), List.of()),
+                    RowCodec.toProto(rejected, List.of(), List.of()), 0);
+        }
+        return assembler.close(open);
+    }
+
+    /** A pair sharing a random prompt of {@code prompt} ids, then random answers of the given lengths (trained). */
+    public static Pair pair(Random random, int vocab, int prompt, int chosenAnswer, int rejectedAnswer) {
+        Example head = example(random, vocab, prompt, prompt);
+        Example chosen = example(random, vocab, chosenAnswer, 0);
+        Example rejected = example(random, vocab, rejectedAnswer, 0);
+        return new Pair(join(head, chosen), join(head, rejected));
+    }
+
+    private static Example join(Example a, Example b) {
+        int[] ids = Arrays.copyOf(a.ids(), a.ids().length + b.ids().length);
+        int[] mask = Arrays.copyOf(a.mask(), a.ids().length + b.ids().length);
+        System.arraycopy(b.ids(), 0, ids, a.ids().length, b.ids().length);
+        System.arraycopy(b.mask(), 0, mask, a.ids().length, b.ids().length);
+        return new Example(ids, mask);
+    }
+
     /** A packed batch: each inner list is one row's examples (as core's Packer lays them out), then filler rows. */
     public static Batch packed(String batchId, int seqLen, int rows, List<List<Example>> rowExamples) {
         BatchAssembler assembler = new BatchAssembler(Stage.SFT, FINGERPRINT, seqLen, rows, PAD, true);

@@ -67,7 +67,8 @@ public final class EveryServiceSettings {
                 Map.entry("millrace.trainer.max-steps", "1000"), Map.entry("millrace.trainer.until-idle", "30s"),
                 Map.entry("millrace.trainer.passes", "1"), Map.entry("millrace.trainer.eval-file", "/eval.jsonl"),
                 Map.entry("millrace.trainer.eval-every-steps", "20"), Map.entry("millrace.trainer.progress-every-steps", "5"),
-                Map.entry("millrace.trainer.stuck-after", "2m")));
+                Map.entry("millrace.trainer.stuck-after", "2m"), Map.entry("millrace.trainer.dpo-beta", "0.25"),
+                Map.entry("millrace.trainer.dpo-logprob", "mean")));
         return settings;
     }
 

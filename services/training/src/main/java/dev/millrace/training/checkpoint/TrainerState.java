@@ -15,6 +15,7 @@ import java.util.TreeMap;
  * @param trainedTokens tokens trained on (Σ m) since the run began
  * @param skippedBatches batches skipped because they train no token
  * @param startedFrom the checkpoint the run that wrote this resumed from, or its {@code init} directory; null for a fresh model
+ * @param dpoReference DPO only: the frozen reference's weights (the run's {@code init}); null for the other stages
  */
 public record TrainerState(
         long step,
@@ -26,7 +27,14 @@ public record TrainerState(
         List<BatchRanges.Range> batchRanges,
         long trainedTokens,
         long skippedBatches,
-        String startedFrom) {
+        String startedFrom,
+        ReferenceIdentity dpoReference) {
+
+    /** The state of a stage without a reference model. */
+    public TrainerState(long step, int pass, String stage, String tokenizerFingerprint, String model, Map<String, Long> offsets,
+                        List<BatchRanges.Range> batchRanges, long trainedTokens, long skippedBatches, String startedFrom) {
+        this(step, pass, stage, tokenizerFingerprint, model, offsets, batchRanges, trainedTokens, skippedBatches, startedFrom, null);
+    }
 
     public TrainerState {
         offsets = offsets == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(offsets));

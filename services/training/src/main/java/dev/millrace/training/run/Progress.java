@@ -1,12 +1,14 @@
 package dev.millrace.training.run;
 
+import dev.millrace.training.dpo.DpoLoss;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalDouble;
 
 /**
  * The progress line a trainer prints every few steps, over the steps since the previous line (the window):
- * {@code trainer <stage>: step <n>[/<max>] loss <x> lr <x> tokens/s <x> data-wait <pct>% [eval_loss <x>] [eta <d>]}.
+ * {@code trainer <stage>: step <n>[/<max>] loss <x> lr <x> tokens/s <x> data-wait <pct>% [eval_loss <x>] [eta <d>]}, and for DPO
+ * {@link #dpoPart} after it.
  * The loss is the mean of the window's step losses, the learning rate the last step's, tokens/s the window's
  * trained tokens over its wall time, data-wait the share of that time spent waiting for batches, eval_loss the
  * last evaluation within the window (none: left out), the ETA the steps left to {@code max} at the window's
@@ -23,6 +25,8 @@ public final class Progress {
     private double seconds;
     private double waitSeconds;
     private OptionalDouble evalLoss = OptionalDouble.empty();
+    /** DPO: the window's pairs summed (null for the other stages, or before a DPO step). */
+    private DpoLoss.Totals pairs;
 
     /** {@code maxSteps}: the run's step limit, 0 when it has none (no ETA). */
     public Progress(String stage, long maxSteps) {
@@ -41,6 +45,9 @@ public final class Progress {
         waitSeconds += report.dataWaitSeconds();
         if (report.evalLoss().isPresent()) {
             evalLoss = report.evalLoss();
+        }
+        if (report.dpo() != null) {
+            pairs = pairs == null ? report.dpo() : pairs.plus(report.dpo());
         }
     }
 
@@ -62,6 +69,10 @@ public final class Progress {
             eta = Duration.ofMillis(Math.round(left * seconds / steps * 1000));
         }
         String line = format(stage, step, maxSteps, lossSum / steps, lr, tokensPerSecond, waitShare, evalLoss, eta);
+        if (pairs != null && pairs.pairs() > 0) {
+            line += dpoPart(pairs);
+        }
+        pairs = null;
         steps = 0;
         lossSum = 0;
         tokens = 0;
@@ -84,6 +95,16 @@ public final class Progress {
             line.append(" eta ").append(duration(eta));
         }
         return line.toString();
+    }
+
+    /**
+     * The DPO part of a line, over the window's real pairs: {@code  reward_acc 0.75 margin 0.0421 logp chosen -41.20 rejected -47.90}
+     * (accuracy: the share of pairs whose chosen reward is above the rejected one; margin: the mean reward
+     * margin {@code β·((πc-refc)-(πr-refr))}; the policy's mean log-probs of each side).
+     */
+    public static String dpoPart(DpoLoss.Totals pairs) {
+        return String.format(Locale.ROOT, " reward_acc %.2f margin %.4f logp chosen %.2f rejected %.2f", pairs.accuracy(), pairs.meanMargin(),
+                pairs.meanChosenLogProb(), pairs.meanRejectedLogProb());
     }
 
     /** {@code 45s}, {@code 3m07s}, {@code 2h05m}: as precise as a person reading an ETA needs. */

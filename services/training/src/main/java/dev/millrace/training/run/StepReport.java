@@ -1,5 +1,6 @@
 package dev.millrace.training.run;
 
+import dev.millrace.training.dpo.DpoLoss;
 import dev.millrace.training.train.Trainer;
 import java.util.OptionalDouble;
 
@@ -13,8 +14,15 @@ import java.util.OptionalDouble;
  * @param dataWaitSeconds the part of {@code seconds} spent waiting for data: from the first poll that brought no
  *     batch to the arrival of the next batch
  * @param evalLoss the eval file's loss after this step, when it was evaluated at this step
+ * @param dpo DPO only: the step's pairs (reward margin, accuracy, log-probs) before the update; null otherwise
  */
-public record StepReport(Trainer.StepResult result, int pass, double seconds, double dataWaitSeconds, OptionalDouble evalLoss) {
+public record StepReport(Trainer.StepResult result, int pass, double seconds, double dataWaitSeconds, OptionalDouble evalLoss,
+                         DpoLoss.Totals dpo) {
+    /** A step of a stage without pairs. */
+    public StepReport(Trainer.StepResult result, int pass, double seconds, double dataWaitSeconds, OptionalDouble evalLoss) {
+        this(result, pass, seconds, dataWaitSeconds, evalLoss, null);
+    }
+
     public StepReport {
         if (seconds < 0 || dataWaitSeconds < 0) {
             throw new IllegalArgumentException("times cannot be negative: " + seconds + " s, " + dataWaitSeconds + " s waiting");

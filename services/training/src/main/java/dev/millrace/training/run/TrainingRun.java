@@ -1,12 +1,17 @@
 package dev.millrace.training.run;
 
+import dev.millrace.core.record.Stage;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.core.wire.StageCodec;
 import dev.millrace.proto.v1.Batch;
 import dev.millrace.training.checkpoint.BatchRanges;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.CheckpointStore;
+import dev.millrace.training.checkpoint.ReferenceIdentity;
 import dev.millrace.training.checkpoint.TrainerState;
+import dev.millrace.training.dpo.DpoBatch;
+import dev.millrace.training.dpo.DpoLoss;
+import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.eval.EvalSet;
 import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.model.ModelConfig;
@@ -43,6 +48,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * written (so no checkpointed step lacks its line), then reported to the listener; the eval file, when one is
  * set, is evaluated every {@code evalEverySteps} steps. For a health check on another thread it tells when the
  * last step finished and whether batches are waiting ({@link #lastStepNanos()}, {@link #batchesWaiting()}).
+ *
+ * <p>DPO trains a policy from {@code init} (an SFT checkpoint; a DPO run without one is refused) against a frozen
+ * reference loaded from the same directory. Every checkpoint records the reference's {@link ReferenceIdentity};
+ * a resume loads the reference from there and refuses to start when {@code init} names other weights or the
+ * recorded directory's content changed.
  */
 public final class TrainingRun implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
@@ -68,7 +78,12 @@ public final class TrainingRun implements AutoCloseable {
     private final CheckpointStore store;
     private final MiniMind model;
     private final AdamW adamw;
+    /** Null for DPO, which trains with {@link #dpoTrainer}. */
     private final Trainer trainer;
+    /** DPO only (else null): the policy's trainer, its frozen reference and the reference's identity. */
+    private final DpoTrainer dpoTrainer;
+    private final MiniMind reference;
+    private final ReferenceIdentity referenceIdentity;
     private final String modelName;
     private final String startedFrom;
     private final KafkaBatchSource source;
@@ -116,13 +131,19 @@ public final class TrainingRun implements AutoCloseable {
             evalSet = settings.evalFile() == null ? null : prepareEvalSet(settings, tokenizer);
         }
         Optional<Path> newest = store.newest();
+        boolean dpo = settings.stage() == Stage.DPO;
+        if (dpo && newest.isEmpty() && settings.init() == null) {
+            throw new IllegalArgumentException("DPO trains a policy from an SFT checkpoint and keeps that checkpoint as its frozen reference: "
+                    + "set init (the trainer's millrace.trainer.init)");
+        }
+        ReferenceIdentity dpoReference = null;
         Map<Integer, Long> offsets = Map.of();
         long steps = 0;
         MiniMind loaded;
         AdamW optimizer;
         if (newest.isPresent()) {
             Path from = newest.get();
-            if (settings.init() != null) {
+            if (settings.init() != null && !dpo) {
                 LOG.log(System.Logger.Level.INFO, "{0} already holds checkpoints: resuming from {1}; init {2} is ignored",
                         settings.checkpointDir(), from.getFileName(), settings.init());
             }
@@ -131,6 +152,9 @@ public final class TrainingRun implements AutoCloseable {
                 throw new BatchMismatchException("checkpoint " + from + " trained stage " + state.stage() + ", this run trains " + settings.stage().id());
             }
             checkFingerprint(state.tokenizerFingerprint(), "checkpoint " + from);
+            if (dpo) {
+                dpoReference = resumedReference(state, from, settings.init());
+            }
             offsets = offsetsOf(state, topic, from);
             loaded = Checkpoint.loadModel(from);
             optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
@@ -157,6 +181,9 @@ public final class TrainingRun implements AutoCloseable {
                 checkFingerprint(state.tokenizerFingerprint(), "init checkpoint " + init);
                 name = state.model();
             }
+            if (dpo) {
+                dpoReference = ReferenceIdentity.of(init);
+            }
             loaded = Checkpoint.loadModel(init);
             optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
             modelName = name;
@@ -171,14 +198,29 @@ public final class TrainingRun implements AutoCloseable {
         this.model = loaded;
         this.adamw = optimizer;
         this.lastCheckpointStep = steps;
+        this.referenceIdentity = dpoReference;
+        MiniMind referenceModel = null;
         try {
             if (model.config().vocabSize() < tokenizerVocab) {
                 throw new BatchMismatchException("the model's vocabulary has " + model.config().vocabSize() + " ids, the tokenizer folder "
                         + settings.tokenizerFolder() + " has " + tokenizerVocab);
             }
-            this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
+            if (dpo) {
+                referenceModel = Checkpoint.loadModel(Path.of(dpoReference.path()));
+                this.dpoTrainer = new DpoTrainer(model, referenceModel, adamw, settings.trainer(), settings.dpo(), steps);
+                this.trainer = null;
+                LOG.log(System.Logger.Level.INFO, "DPO reference {0} (sha256 {1}), beta {2}, log-probs {3}", dpoReference.path(),
+                        dpoReference.sha256(), settings.dpo().beta(), settings.dpo().logProb().id());
+            } else {
+                this.dpoTrainer = null;
+                this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
+            }
+            this.reference = referenceModel;
             this.source = new KafkaBatchSource(settings.bootstrapServers(), settings.kafkaConfig(), topic, "millrace-trainer-" + settings.stage().id());
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            if (referenceModel != null) {
+                referenceModel.close();
+            }
             adamw.close();
             model.close();
             throw e;
@@ -189,6 +231,9 @@ public final class TrainingRun implements AutoCloseable {
             log = StepLog.open(settings.checkpointDir().resolve(StepLog.FILE));
         } catch (IOException | RuntimeException e) {
             source.close();
+            if (reference != null) {
+                reference.close();
+            }
             adamw.close();
             model.close();
             throw e;
@@ -225,6 +270,36 @@ public final class TrainingRun implements AutoCloseable {
             throw new BatchMismatchException(what + " was trained with tokenizer fingerprint " + theirs + ", the tokenizer folder "
                     + settings.tokenizerFolder() + " has " + fingerprint);
         }
+    }
+
+    /**
+     * The reference a DPO checkpoint was trained against, still the same weights: {@code init}, when set, must
+     * be that directory with that content, and the recorded directory must still hold it.
+     */
+    static ReferenceIdentity resumedReference(TrainerState state, Path from, Path init) throws IOException {
+        ReferenceIdentity recorded = state.dpoReference();
+        if (recorded == null) {
+            throw new IllegalStateException("DPO checkpoint " + from + " records no reference model; it cannot be resumed as DPO");
+        }
+        if (init != null) {
+            ReferenceIdentity given = ReferenceIdentity.of(init);
+            if (!given.equals(recorded)) {
+                throw new IllegalStateException("checkpoint " + from + " was trained against the DPO reference " + recorded.path()
+                        + " (sha256 " + recorded.sha256() + "); init is " + given.path() + " (sha256 " + given.sha256()
+                        + "): a resumed DPO run keeps its reference");
+            }
+            return recorded;
+        }
+        Path dir = Path.of(recorded.path());
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException("checkpoint " + from + " was trained against the DPO reference " + dir + ", which is gone");
+        }
+        ReferenceIdentity now = ReferenceIdentity.of(dir);
+        if (!now.sha256().equals(recorded.sha256())) {
+            throw new IllegalStateException("checkpoint " + from + " was trained against the DPO reference " + dir + " with sha256 "
+                    + recorded.sha256() + "; it now holds " + now.sha256() + ": a resumed DPO run keeps its reference");
+        }
+        return recorded;
     }
 
     /** The checkpoint's next offsets on this run's topic; offsets of another topic are an error, not a fresh start. */
@@ -355,23 +430,30 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private boolean maxStepsReached() {
-        return settings.maxSteps() > 0 && trainer.steps() >= settings.maxSteps();
+        return settings.maxSteps() > 0 && steps() >= settings.maxSteps();
     }
 
     private void train(KafkaBatchSource.Read read) throws IOException {
         Batch batch = read.batch();
         String where = "batch " + batch.getBatchId() + " at " + source.where(read.partition(), read.offset());
         check(batch, where);
-        long skippedBefore = trainer.skippedBatches();
+        long skippedBefore = trainerSkippedBatches();
         Optional<Trainer.StepResult> step;
+        DpoLoss.Totals pairs = null;
         try {
-            step = trainer.add(BatchTensors.from(batch));
-        } catch (IllegalArgumentException e) { // a DPO batch, rows that are not T long, an id outside the vocabulary
+            if (dpoTrainer != null) {
+                Optional<DpoTrainer.StepResult> dpoStep = dpoTrainer.add(DpoBatch.from(batch));
+                pairs = dpoStep.map(DpoTrainer.StepResult::totals).orElse(null);
+                step = dpoStep.map(r -> new Trainer.StepResult(r.step(), r.loss(), r.lr(), r.gradNorm(), r.trainedTokens(), r.batches()));
+            } else {
+                step = trainer.add(BatchTensors.from(batch));
+            }
+        } catch (IllegalArgumentException e) { // rows that are not T long or unpaired, an id outside the vocabulary
             throw new BatchMismatchException(where + " does not fit the model: " + e.getMessage(), e);
         }
         readOffsets.put(read.partition(), read.offset() + 1);
         pendingIds.add(batch.getBatchId());
-        pendingSkipped += trainer.skippedBatches() - skippedBefore;
+        pendingSkipped += trainerSkippedBatches() - skippedBefore;
         if (step.isEmpty()) {
             return;
         }
@@ -391,7 +473,7 @@ public final class TrainingRun implements AutoCloseable {
         if (evalSet != null && result.step() % settings.evalEverySteps() == 0) {
             evalLoss = OptionalDouble.of(evalSet.evaluate(model, settings.evalBatchSize()).meanLoss());
         }
-        StepReport report = new StepReport(result, pass, seconds, waited, evalLoss);
+        StepReport report = new StepReport(result, pass, seconds, waited, evalLoss, pairs);
         stepLog.append(report); // before the checkpoint: a checkpointed step always has its line
         boolean bySteps = settings.checkpointEverySteps() > 0 && result.step() % settings.checkpointEverySteps() == 0;
         boolean byTime = settings.checkpointInterval() != null
@@ -419,19 +501,19 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private Outcome finish(Ended ended) throws IOException {
-        if (trainer.steps() > lastCheckpointStep) {
+        if (steps() > lastCheckpointStep) {
             checkpoint();
         }
-        LOG.log(System.Logger.Level.INFO, "training ended ({0}) at step {1}, pass {2}", ended, trainer.steps(), pass);
-        return new Outcome(ended, trainer.steps(), pass, lastCheckpoint);
+        LOG.log(System.Logger.Level.INFO, "training ended ({0}) at step {1}, pass {2}", ended, steps(), pass);
+        return new Outcome(ended, steps(), pass, lastCheckpoint);
     }
 
     private void checkpoint() throws IOException {
-        long step = trainer.steps();
+        long step = steps();
         Map<String, Long> offsets = new LinkedHashMap<>();
         stepOffsets.forEach((partition, offset) -> offsets.put(source.topic() + "-" + partition, offset));
         TrainerState state = new TrainerState(step, pass, settings.stage().id(), fingerprint, modelName, offsets, ranges.ranges(),
-                trainedTokens, skippedBatches, startedFrom);
+                trainedTokens, skippedBatches, startedFrom, referenceIdentity);
         lastCheckpoint = store.write(step, dir -> Checkpoint.write(dir, model, adamw, state, settings.tokenizerFolder()));
         ranges.clear();
         lastCheckpointStep = step;
@@ -441,7 +523,16 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     public long steps() {
-        return trainer.steps();
+        return trainer != null ? trainer.steps() : dpoTrainer.steps();
+    }
+
+    private long trainerSkippedBatches() {
+        return trainer != null ? trainer.skippedBatches() : dpoTrainer.skippedBatches();
+    }
+
+    /** DPO only: the frozen reference's identity, recorded in every checkpoint; empty for the other stages. */
+    public Optional<ReferenceIdentity> dpoReference() {
+        return Optional.ofNullable(referenceIdentity);
     }
 
     public int pass() {
@@ -487,6 +578,9 @@ public final class TrainingRun implements AutoCloseable {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing " + stepLog.file() + ": " + e.getMessage());
             } finally {
+                if (reference != null) {
+                    reference.close();
+                }
                 adamw.close();
                 model.close();
             }

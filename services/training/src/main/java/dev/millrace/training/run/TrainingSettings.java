@@ -2,6 +2,7 @@ package dev.millrace.training.run;
 
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
+import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.nio.file.Path;
@@ -34,6 +35,8 @@ import java.util.Objects;
  * @param evalBatchSize rows of the eval file per forward pass (default 16)
  * @param kafkaConfig more settings of the batch topic's consumer (SASL/TLS, timeouts; default none); the ones
  *     that make reading exactly-once are {@link KafkaBatchSource}'s and cannot be changed here
+ * @param dpo the DPO loss's β and log-prob reduction (default β 0.1, summed); read by the DPO stage only, which
+ *     also needs {@code init} (the SFT checkpoint that is the policy's start and the frozen reference)
  */
 public record TrainingSettings(
         String bootstrapServers,
@@ -56,7 +59,8 @@ public record TrainingSettings(
         Path evalFile,
         long evalEverySteps,
         int evalBatchSize,
-        Map<String, Object> kafkaConfig) {
+        Map<String, Object> kafkaConfig,
+        DpoTrainer.Settings dpo) {
 
     public TrainingSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -67,6 +71,7 @@ public record TrainingSettings(
         Objects.requireNonNull(modelPreset, "modelPreset");
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(pollTimeout, "pollTimeout");
+        Objects.requireNonNull(dpo, "dpo");
         kafkaConfig = Map.copyOf(kafkaConfig);
         if (seqLen < 2) {
             throw new IllegalArgumentException("T must be at least 2, got " + seqLen);
@@ -111,6 +116,7 @@ public record TrainingSettings(
         b.evalEverySteps = evalEverySteps;
         b.evalBatchSize = evalBatchSize;
         b.kafkaConfig = kafkaConfig;
+        b.dpo = dpo;
         return b;
     }
 
@@ -125,6 +131,7 @@ public record TrainingSettings(
 
     /** Builds {@link TrainingSettings}; the checks are the record's, made in {@link #build()}. */
     public static final class Builder {
+        private DpoTrainer.Settings dpo = DpoTrainer.Settings.defaults();
         private String bootstrapServers;
         private Stage stage;
         private int seqLen;
@@ -267,10 +274,16 @@ public record TrainingSettings(
             return this;
         }
 
+        /** β and log-prob reduction of the DPO loss (used by the DPO stage only). */
+        public Builder dpo(DpoTrainer.Settings value) {
+            this.dpo = value;
+            return this;
+        }
+
         public TrainingSettings build() {
             return new TrainingSettings(bootstrapServers, topics, stage, seqLen, checkpointDir, keepCheckpoints, init, tokenizerFolder,
                     modelPreset, seed, trainer, checkpointEverySteps, checkpointInterval, maxSteps, untilIdle, passes, pollTimeout,
-                    evalFile, evalEverySteps, evalBatchSize, kafkaConfig);
+                    evalFile, evalEverySteps, evalBatchSize, kafkaConfig, dpo);
         }
     }
 }

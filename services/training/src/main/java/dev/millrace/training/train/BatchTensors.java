@@ -25,24 +25,31 @@ public record BatchTensors(String batchId, int rows, int length, long[] inputs, 
      */
     public static BatchTensors from(Batch batch) {
         if (batch.getStage() == WireStage.DPO || batch.getRejectedRowsCount() > 0) {
-            throw new IllegalArgumentException("batch " + batch.getBatchId() + " is a DPO batch; DPO training is not implemented");
+            throw new IllegalArgumentException("batch " + batch.getBatchId() + " is a DPO batch: its pairs are read by dpo.DpoBatch");
         }
-        int seqLen = batch.getSeqLen();
+        return ofRows(batch.getBatchId(), batch.getSeqLen(), batch.getPacked(), batch.getRowsList());
+    }
+
+    /**
+     * Reads rows of T ids as {@link #from} does, for a caller that picks the rows itself (DPO reads its
+     * chosen rows and then its rejected rows as one batch of 2B rows).
+     */
+    public static BatchTensors ofRows(String batchId, int seqLen, boolean packed, java.util.List<BatchRow> rowList) {
         if (seqLen < 2) {
-            throw new IllegalArgumentException("batch " + batch.getBatchId() + " has T=" + seqLen + "; a row needs at least 2 positions");
+            throw new IllegalArgumentException("batch " + batchId + " has T=" + seqLen + "; a row needs at least 2 positions");
         }
-        int rows = batch.getRowsCount();
+        int rows = rowList.size();
         int n = seqLen - 1;
         long[] inputs = new long[rows * n];
         long[] targets = new long[rows * n];
         float[] weights = new float[rows * n];
-        int[] positions = batch.getPacked() ? new int[rows * n] : null;
-        int[] segments = batch.getPacked() ? new int[rows * n] : null;
+        int[] positions = packed ? new int[rows * n] : null;
+        int[] segments = packed ? new int[rows * n] : null;
         for (int r = 0; r < rows; r++) {
-            BatchRow row = batch.getRows(r);
+            BatchRow row = rowList.get(r);
             int[] ids = RowCodec.ids(row);
             if (ids.length != seqLen) {
-                throw new IllegalArgumentException("batch " + batch.getBatchId() + " row " + r + " has " + ids.length + " ids, expected T=" + seqLen);
+                throw new IllegalArgumentException("batch " + batchId + " row " + r + " has " + ids.length + " ids, expected T=" + seqLen);
             }
             int[] mask = RowCodec.unpackMask(row.getLossMask(), seqLen);
             for (int t = 0; t < n; t++) {
@@ -50,20 +57,20 @@ public record BatchTensors(String batchId, int rows, int length, long[] inputs, 
                 targets[r * n + t] = ids[t + 1];
                 weights[r * n + t] = row.getFiller() ? 0f : mask[t + 1];
             }
-            if (batch.getPacked()) {
-                copyIds(batch, r, "segment", row.getSegmentIdsList(), segments, n, seqLen);
-                copyIds(batch, r, "position", row.getPositionIdsList(), positions, n, seqLen);
+            if (packed) {
+                copyIds(batchId, r, "segment", row.getSegmentIdsList(), segments, n, seqLen);
+                copyIds(batchId, r, "position", row.getPositionIdsList(), positions, n, seqLen);
             }
         }
-        return new BatchTensors(batch.getBatchId(), rows, n, inputs, targets, weights, positions, segments);
+        return new BatchTensors(batchId, rows, n, inputs, targets, weights, positions, segments);
     }
 
-    private static void copyIds(Batch batch, int r, String what, java.util.List<Integer> ids, int[] into, int n, int seqLen) {
+    private static void copyIds(String batchId, int r, String what, java.util.List<Integer> ids, int[] into, int n, int seqLen) {
         if (ids.isEmpty()) {
             return; // all 0 (see from)
         }
         if (ids.size() != seqLen) {
-            throw new IllegalArgumentException("batch " + batch.getBatchId() + " row " + r + " has " + ids.size() + " " + what + " ids, expected T=" + seqLen);
+            throw new IllegalArgumentException("batch " + batchId + " row " + r + " has " + ids.size() + " " + what + " ids, expected T=" + seqLen);
         }
         for (int t = 0; t < n; t++) {
             into[r * n + t] = ids.get(t);
