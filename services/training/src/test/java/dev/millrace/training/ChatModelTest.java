@@ -10,7 +10,7 @@ import dev.millrace.training.checkpoint.CheckpointStore;
 import dev.millrace.training.checkpoint.TrainerState;
 import dev.millrace.training.generate.ChatAnswer;
 import dev.millrace.training.generate.ChatModel;
-import dev.millrace.training.generate.CheckpointHash;
+import dev.millrace.training.checkpoint.CheckpointHash;
 import dev.millrace.training.generate.GenerationSettings;
 import dev.millrace.training.generate.Generator;
 import dev.millrace.training.model.MiniMind;

@@ -8,7 +8,7 @@ import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.CheckpointStore;
 import dev.millrace.training.checkpoint.TrainerState;
-import dev.millrace.training.generate.CheckpointHash;
+import dev.millrace.training.checkpoint.CheckpointHash;
 import dev.millrace.training.generate.Generation;
 import dev.millrace.training.generate.GenerationSettings;
 import dev.millrace.training.generate.Generator;

@@ -5,6 +5,7 @@ import dev.millrace.core.record.RecordRejected;
 import dev.millrace.core.template.ChatTemplate;
 import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.training.checkpoint.Checkpoint;
+import dev.millrace.training.checkpoint.CheckpointHash;
 import dev.millrace.training.model.MiniMind;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
-package dev.millrace.training.generate;
+package dev.millrace.training.checkpoint;
 
-import dev.millrace.training.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
