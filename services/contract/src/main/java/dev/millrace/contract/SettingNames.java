@@ -120,6 +120,19 @@ public final class SettingNames {
     public static final String DPO_BETA = "dpo-beta";
     public static final String DPO_LOGPROB = "dpo-logprob";
 
+    // The trainer, logit-level distillation (issue 12): a frozen teacher checkpoint in the trainer's pod.
+    public static final String DISTILL_TEACHER = "distill-teacher";
+    public static final String DISTILL_ALPHA = "distill-alpha";
+    public static final String DISTILL_TEMPERATURE = "distill-temperature";
+
+    // The teacher service ({@code teacher.<name>}); it also reads TOPIC_PREFIX and TOKENIZER.
+    public static final String TEACHER = "teacher";
+    public static final String CHECKPOINT = "checkpoint";
+    public static final String MAX_NEW_TOKENS = "max-new-tokens";
+    public static final String TEMPERATURE = "temperature";
+    public static final String TOP_P = "top-p";
+    public static final String ON_MAX_NEW_TOKENS = "on-max-new-tokens";
+
     /** The trainer's own settings, each given as {@code trainer.<name>}. */
     public static final List<String> TRAINER_SETTINGS = List.of(STAGE, CHECKPOINT_DIR, KEEP_CHECKPOINTS, INIT, MODEL, SEED, LR, WARMUP_STEPS,
             WEIGHT_DECAY, BETA1, BETA2, CLIP_NORM, ACCUMULATION, CHECKPOINT_EVERY_STEPS, CHECKPOINT_INTERVAL, MAX_STEPS, UNTIL_IDLE, PASSES,
