@@ -106,6 +106,7 @@ class EvalSetTest {
         }
         assertThat(distill.stage()).isEqualTo(Stage.DISTILL);
         assertThat(distill.records()).isNotEmpty();
+        assertThat(distill.rejected()).as("line 5 is a prompt for the teacher: nothing to evaluate").extracting(Prepared.Rejected::line).contains(5L);
         assertThat(distill.records().stream().mapToLong(EvalSet.Record::trainedTokens).sum()).isPositive();
         // Answered distill conversations are prepared exactly as SFT: the same rows, so the same loss.
         assertThat(distill.rows()).hasSameSizeAs(sft.rows());
