@@ -120,7 +120,7 @@ public final class SettingNames {
     public static final String DPO_BETA = "dpo-beta";
     public static final String DPO_LOGPROB = "dpo-logprob";
 
-    // The trainer, logit-level distillation (issue 12): a frozen teacher checkpoint in the trainer's pod.
+    // The trainer, logit-level distillation (issue 12): a frozen teacher checkpoint in the trainer's pod, α and τ of its loss.
     public static final String DISTILL_TEACHER = "distill-teacher";
     public static final String DISTILL_ALPHA = "distill-alpha";
     public static final String DISTILL_TEMPERATURE = "distill-temperature";
@@ -136,7 +136,8 @@ public final class SettingNames {
     /** The trainer's own settings, each given as {@code trainer.<name>}. */
     public static final List<String> TRAINER_SETTINGS = List.of(STAGE, CHECKPOINT_DIR, KEEP_CHECKPOINTS, INIT, MODEL, SEED, LR, WARMUP_STEPS,
             WEIGHT_DECAY, BETA1, BETA2, CLIP_NORM, ACCUMULATION, CHECKPOINT_EVERY_STEPS, CHECKPOINT_INTERVAL, MAX_STEPS, UNTIL_IDLE, PASSES,
-            EVAL_FILE, EVAL_EVERY_STEPS, PROGRESS_EVERY_STEPS, STUCK_AFTER, DPO_BETA, DPO_LOGPROB);
+            EVAL_FILE, EVAL_EVERY_STEPS, PROGRESS_EVERY_STEPS, STUCK_AFTER, DPO_BETA, DPO_LOGPROB, DISTILL_TEACHER, DISTILL_ALPHA,
+            DISTILL_TEMPERATURE);
 
     /** The per-stage options, each given as {@code <stage>.<name>} or {@code <name>}. */
     public static final List<String> PER_STAGE = List.of(MASK_RULE, TRAIN_ON, SPECIAL_TOKENS_IN_CONTENT, SYSTEM_PROMPT, PARTIAL_RENDER, WRAP,

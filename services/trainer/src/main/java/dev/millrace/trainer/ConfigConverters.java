@@ -22,18 +22,14 @@ final class ConfigConverters {
     private ConfigConverters() {
     }
 
-    /** A stage the trainer trains: pretrain, sft or dpo. */
+    /** A stage the trainer trains: pretrain, sft, dpo or distill. */
     public static final class TrainedStage implements Converter<Stage> {
         @Override
         public Stage convert(String value) {
             if (value.isBlank()) {
                 return null;
             }
-            Stage stage = Stage.fromId(value.trim());
-            if (stage == Stage.DISTILL) {
-                throw new IllegalArgumentException("the trainer does not train " + stage.id() + " yet (it trains pretrain, sft and dpo)");
-            }
-            return stage;
+            return Stage.fromId(value.trim());
         }
     }
 
@@ -135,6 +131,21 @@ final class ConfigConverters {
             double x = decimal(value);
             if (!(x >= 0)) {
                 throw new IllegalArgumentException("must be a number, 0 or more");
+            }
+            return x;
+        }
+    }
+
+    /** A share: a number from 0 to 1, both included. */
+    public static final class UnitInterval implements Converter<Double> {
+        @Override
+        public Double convert(String value) {
+            if (value.isBlank()) {
+                return null;
+            }
+            double x = decimal(value);
+            if (!(x >= 0 && x <= 1)) {
+                throw new IllegalArgumentException("must be a number from 0 to 1");
             }
             return x;
         }

@@ -9,6 +9,9 @@ import static dev.millrace.contract.SettingNames.CHECKPOINT_INTERVAL;
 import static dev.millrace.contract.SettingNames.CLIP_NORM;
 import static dev.millrace.contract.SettingNames.DEFAULT_SEQ_LEN;
 import static dev.millrace.contract.SettingNames.DEFAULT_TOPIC_PREFIX;
+import static dev.millrace.contract.SettingNames.DISTILL_ALPHA;
+import static dev.millrace.contract.SettingNames.DISTILL_TEACHER;
+import static dev.millrace.contract.SettingNames.DISTILL_TEMPERATURE;
 import static dev.millrace.contract.SettingNames.DPO_BETA;
 import static dev.millrace.contract.SettingNames.DPO_LOGPROB;
 import static dev.millrace.contract.SettingNames.EVAL_EVERY_STEPS;
@@ -39,6 +42,7 @@ import dev.millrace.training.dpo.DpoLoss;
 import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.run.TrainingSettings;
 import dev.millrace.training.train.AdamW;
+import dev.millrace.training.train.DistillLoss;
 import dev.millrace.training.train.LrSchedule;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithConverter;
@@ -80,7 +84,7 @@ public interface TrainerConfig {
     Trainer trainer();
 
     interface Trainer {
-        /** The stage trained (one trainer per stage): pretrain, sft or dpo (which needs init); distill is refused (not trained yet). */
+        /** The stage trained (one trainer per stage): pretrain, sft, dpo (which needs init) or distill. */
         @WithName(STAGE)
         @WithConverter(ConfigConverters.TrainedStage.class)
         Stage stage();
@@ -217,6 +221,26 @@ public interface TrainerConfig {
         @WithDefault("sum")
         @WithConverter(ConfigConverters.DpoLogProb.class)
         DpoLoss.LogProb dpoLogProb();
+
+        /**
+         * A checkpoint directory whose frozen model the run distils from, logit-level (stages sft and distill; same tokenizer
+         * fingerprint); absent: none. A resume refuses another teacher than its checkpoints record.
+         */
+        @WithName(DISTILL_TEACHER)
+        @WithConverter(ConfigConverters.AbsolutePath.class)
+        Optional<Path> distillTeacher();
+
+        /** With a teacher: the weight α of the cross-entropy in α·ce + (1-α)·τ²·kl (MiniMind's train_distillation.py: 0.5). */
+        @WithName(DISTILL_ALPHA)
+        @WithDefault("0.5")
+        @WithConverter(ConfigConverters.UnitInterval.class)
+        double distillAlpha();
+
+        /** With a teacher: the temperature τ of both softmaxes of the KL term (MiniMind's train_distillation.py: 1.5). */
+        @WithName(DISTILL_TEMPERATURE)
+        @WithDefault("1.5")
+        @WithConverter(ConfigConverters.PositiveDouble.class)
+        double distillTemperature();
     }
 
     /** The tokenizer folder: {@code millrace.tokenizer}, or the bundled one (copied out to a temporary folder) when it is empty. */
@@ -253,6 +277,8 @@ public interface TrainerConfig {
                 .evalFile(t.evalFile().orElse(null))
                 .evalEverySteps(t.evalEverySteps())
                 .dpo(new DpoTrainer.Settings(t.dpoBeta(), t.dpoLogProb()))
+                .distillTeacher(t.distillTeacher().orElse(null))
+                .distill(new DistillLoss.Settings(t.distillAlpha(), t.distillTemperature()))
                 .kafkaConfig(kafkaConfig)
                 .build();
     }

@@ -31,6 +31,9 @@ final class TrainerMetrics {
     private volatile double dpoRewardAccuracy = Double.NaN;
     private volatile double dpoChosenLogProb = Double.NaN;
     private volatile double dpoRejectedLogProb = Double.NaN;
+    /** Logit-level distillation: the last step's cross-entropy and KL (NaN before the first step). */
+    private volatile double distillCe = Double.NaN;
+    private volatile double distillKl = Double.NaN;
     private final Timer stepTime;
     private final Counter dataWait;
     private final TrainingRun run;
@@ -71,6 +74,13 @@ final class TrainerMetrics {
             Gauge.builder("millrace.trainer.dpo.rejected.logprob", this, m -> m.dpoRejectedLogProb).tags(tags)
                     .description("The last step's mean policy log-prob of the rejected sides").register(registry);
         }
+        if (run.settings().distillTeacher() != null) {
+            Gauge.builder("millrace.trainer.distill.ce", this, m -> m.distillCe).tags(tags)
+                    .description("Logit-level distillation: the last step's cross-entropy against the targets, over its trained tokens").register(registry);
+            Gauge.builder("millrace.trainer.distill.kl", this, m -> m.distillKl).tags(tags)
+                    .description("Logit-level distillation: the last step's KL(teacher || student) at the temperature, over its trained tokens")
+                    .register(registry);
+        }
     }
 
     /** After each step, on the training thread. */
@@ -88,6 +98,10 @@ final class TrainerMetrics {
             dpoRewardAccuracy = report.dpo().accuracy();
             dpoChosenLogProb = report.dpo().meanChosenLogProb();
             dpoRejectedLogProb = report.dpo().meanRejectedLogProb();
+        }
+        if (report.result().distill() != null) {
+            distillCe = report.result().distill().ce();
+            distillKl = report.result().distill().kl();
         }
         stepTime.record(Duration.ofNanos(Math.round(report.seconds() * 1e9)));
         dataWait.increment(report.dataWaitSeconds());

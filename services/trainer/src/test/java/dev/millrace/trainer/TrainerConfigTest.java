@@ -11,6 +11,7 @@ import dev.millrace.training.run.TrainingSettings;
 import dev.millrace.training.dpo.DpoLoss;
 import dev.millrace.training.dpo.DpoTrainer;
 import dev.millrace.training.train.AdamW;
+import dev.millrace.training.train.DistillLoss;
 import io.smallrye.config.ConfigMappings;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.PropertiesConfigSource;
@@ -105,6 +106,9 @@ class TrainerConfigTest {
         assertThat(t.stuckAfter()).isEqualTo(Duration.ofMinutes(5));
         assertThat(t.dpoBeta()).isEqualTo(0.1);
         assertThat(t.dpoLogProb()).isEqualTo(DpoLoss.LogProb.SUM);
+        assertThat(t.distillTeacher()).isEmpty();
+        assertThat(t.distillAlpha()).isEqualTo(DistillLoss.DEFAULT_ALPHA).isEqualTo(0.5);
+        assertThat(t.distillTemperature()).isEqualTo(DistillLoss.DEFAULT_TEMPERATURE).isEqualTo(1.5);
 
         TrainingSettings s = config.trainingSettings("host:9092", Map.of("security.protocol", "SSL"));
         assertThat(s.bootstrapServers()).isEqualTo("host:9092");
@@ -119,6 +123,8 @@ class TrainerConfigTest {
         assertThat(s.init()).isNull();
         assertThat(s.evalFile()).isNull();
         assertThat(s.dpo()).isEqualTo(DpoTrainer.Settings.defaults());
+        assertThat(s.distillTeacher()).isNull();
+        assertThat(s.distill()).isEqualTo(DistillLoss.Settings.defaults());
         assertThat(Files.isRegularFile(s.tokenizerFolder().resolve("tokenizer.json"))).as("the bundled tokenizer, copied out").isTrue();
     }
 
@@ -134,7 +140,7 @@ class TrainerConfigTest {
         assertThat(config.tokenizer()).contains("/models/tok");
         assertThat(config.tokenizerFolder()).isEqualTo(Path.of("/models/tok"));
         assertThat(config.seqLen()).isEqualTo(128);
-        assertThat(t.stage()).isEqualTo(Stage.PRETRAIN);
+        assertThat(t.stage()).isEqualTo(Stage.DISTILL);
         assertThat(t.checkpointDir()).isEqualTo(tmp.resolve("ckpt2")); // absolute, normalised; it need not exist yet
         assertThat(t.keepCheckpoints()).isEqualTo(2);
         assertThat(t.init()).contains(Path.of("relative/init").toAbsolutePath());
@@ -157,10 +163,15 @@ class TrainerConfigTest {
         assertThat(t.stuckAfter()).isEqualTo(Duration.ofMinutes(2));
         assertThat(t.dpoBeta()).isEqualTo(0.25);
         assertThat(t.dpoLogProb()).isEqualTo(DpoLoss.LogProb.MEAN);
+        assertThat(t.distillTeacher()).contains(Path.of("/teacher"));
+        assertThat(t.distillAlpha()).isEqualTo(0.25);
+        assertThat(t.distillTemperature()).isEqualTo(2.0);
 
         TrainingSettings s = config.trainingSettings("h:1", Map.of());
-        assertThat(s.stage()).isEqualTo(Stage.PRETRAIN);
-        assertThat(s.batchTopic()).isEqualTo("acme.pretrain.batches");
+        assertThat(s.stage()).isEqualTo(Stage.DISTILL);
+        assertThat(s.batchTopic()).isEqualTo("acme.distill.batches");
+        assertThat(s.distillTeacher()).isEqualTo(Path.of("/teacher"));
+        assertThat(s.distill()).isEqualTo(new DistillLoss.Settings(0.25, 2.0));
         assertThat(s.seqLen()).isEqualTo(128);
         assertThat(s.checkpointDir()).isEqualTo(tmp.resolve("ckpt2"));
         assertThat(s.keepCheckpoints()).isEqualTo(2);
@@ -208,7 +219,9 @@ class TrainerConfigTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "millrace.trainer.stage | distill | the trainer does not train distill yet (it trains pretrain, sft and dpo)",
+            "millrace.trainer.distill-alpha | 1.5 | from 0 to 1",
+            "millrace.trainer.distill-alpha | -0.1 | from 0 to 1",
+            "millrace.trainer.distill-temperature | 0 | above 0",
             "millrace.trainer.dpo-beta | 0 | above 0",
             "millrace.trainer.dpo-logprob | average | DPO log-prob must be sum or mean, got 'average'",
             "millrace.trainer.stage | finetune | unknown stage 'finetune'",
@@ -305,7 +318,7 @@ class TrainerConfigTest {
         oneConfigForEveryService.put("millrace.repo.root", "/repo");
         oneConfigForEveryService.remove("millrace.trainer.eval-file"); // must exist
         TrainerConfig config = mapped(oneConfigForEveryService);
-        assertThat(config.trainer().stage()).isEqualTo(Stage.PRETRAIN);
+        assertThat(config.trainer().stage()).isEqualTo(Stage.DISTILL);
         assertThat(config.seqLen()).isEqualTo(128);
         assertThat(config.topicPrefix()).isEqualTo("acme");
     }
@@ -319,7 +332,17 @@ class TrainerConfigTest {
     }
 
     @Test
-    void dpoIsTrained() {
+    void dpoAndDistillAreTrainedAndATeacherTeachesOnlySftAndDistill() {
         assertThat(mapped(Map.of("millrace.trainer.stage", "dpo")).trainingSettings("h:1", Map.of()).batchTopic()).isEqualTo("millrace.dpo.batches");
+        assertThat(mapped(Map.of("millrace.trainer.stage", "distill")).trainingSettings("h:1", Map.of()).batchTopic())
+                .isEqualTo("millrace.distill.batches");
+        assertThat(mapped(Map.of("millrace.trainer.distill-teacher", "teacher")).trainingSettings("h:1", Map.of()).distillTeacher())
+                .isEqualTo(Path.of("teacher").toAbsolutePath()); // sft
+        for (String stage : List.of("pretrain", "dpo")) {
+            TrainerConfig config = mapped(Map.of("millrace.trainer.stage", stage, "millrace.trainer.distill-teacher", "/teacher"));
+            assertThatThrownBy(() -> config.trainingSettings("h:1", Map.of())).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("millrace.trainer.distill-teacher")
+                    .hasMessageContaining("this run trains " + stage);
+        }
     }
 }

@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
+import dev.millrace.core.tokenizer.TokenizerFolder;
 import dev.millrace.kafkalocal.LocalKafka;
+import dev.millrace.proto.v1.WireStage;
 import dev.millrace.training.checkpoint.Checkpoint;
 import dev.millrace.training.checkpoint.CheckpointStore;
+import dev.millrace.training.checkpoint.ReferenceIdentity;
+import dev.millrace.training.checkpoint.TrainerState;
+import dev.millrace.training.model.MiniMind;
+import dev.millrace.training.model.ModelConfig;
 import dev.millrace.training.run.StepLog;
+import dev.millrace.training.train.AdamW;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -31,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The packaged service (target/quarkus-app/quarkus-run.jar) as the CLI's local run starts it, a process of its
  * own, over a real broker: a bounded run exits 0 after its final checkpoint; SIGTERM stops a continuous run
  * after its current step with a final checkpoint and exit 0; a run that fails, or a setting the trainer
- * refuses, logs an ERROR and exits 1. Runs after {@code package} (the surefire execution {@code packaged-service}).
+ * refuses, logs an ERROR and exits 1; a distill run with a teacher checkpoint distils logit-level. Runs after {@code package} (the surefire execution {@code packaged-service}).
  */
 class TrainerProcessIT {
     private static final int SEQ_LEN = TrainerTestResource.SEQ_LEN;
@@ -158,6 +165,36 @@ class TrainerProcessIT {
     }
 
     @Test
+    void aDistillRunWithATeacherDistilsLogitLevelAndReportsItsCrossEntropyAndKl() throws Exception {
+        String prefix = "distill";
+        String topic = new Topics(prefix).batches(Stage.DISTILL);
+        kafka.createTopics(1, topic);
+        BatchTopic.commit(kafka.bootstrapServers(), topic, BatchTopic.batches(prefix.hashCode(), 0, 3, SEQ_LEN).stream()
+                .map(b -> b.toBuilder().setStage(WireStage.DISTILL).setBatchId(b.getBatchId().replace("sft", "distill")).build()).toList());
+        Path teacher;
+        try (TokenizerFolder tokenizer = TokenizerFolder.bundled();
+             MiniMind model = MiniMind.initialise(ModelConfig.preset("tiny", tokenizer), 7);
+             AdamW adamw = new AdamW(AdamW.Settings.defaults(), model.weights())) {
+            TrainerState state = new TrainerState(1, 0, "dpo", tokenizer.fingerprint(), "tiny", Map.of(), List.of(), 0, 0, null);
+            teacher = new CheckpointStore(dir.resolve("teacher-ckpt"), 1).write(1, d -> Checkpoint.write(d, model, adamw, state, tokenizer.path()));
+        }
+        Path checkpoints = dir.resolve("distill");
+        Path out = dir.resolve("distill.log");
+        Process trainer = start(prefix, checkpoints, out, Map.of("millrace.seq-len", String.valueOf(SEQ_LEN), "millrace.trainer.stage", "distill",
+                "millrace.trainer.distill-teacher", teacher.toString(), "millrace.trainer.max-steps", "3",
+                "millrace.trainer.progress-every-steps", "3", "quarkus.http.port", "0"));
+        int exit = exitCode(trainer, out);
+        String log = output(out);
+        assertThat(exit).as(log).isZero();
+        assertThat(log).contains("distilling from the teacher " + teacher);
+        assertThat(Files.readString(stderr(out))).containsPattern("trainer distill: step 3/3 loss \\S+ .* ce \\S+ kl \\S+");
+        assertThat(Files.readAllLines(checkpoints.resolve(StepLog.FILE))).hasSize(3).allSatisfy(line -> assertThat(line).contains("\"ce\":").contains("\"kl\":"));
+        TrainerState last = Checkpoint.readState(new CheckpointStore(checkpoints, 3).newest().orElseThrow());
+        assertThat(last.stage()).isEqualTo("distill");
+        assertThat(last.distillTeacher()).isEqualTo(ReferenceIdentity.of(teacher));
+    }
+
+    @Test
     void aRunThatFailsAndASettingTheTrainerRefusesLogAnErrorAndExitOne() throws Exception {
         topic("mismatch", 1);
         Path out = dir.resolve("mismatch.log");
@@ -168,10 +205,11 @@ class TrainerProcessIT {
         assertThat(log).containsPattern("ERROR .*trainer sft stopped: batch sft-p0-00000000 at mismatch.sft.batches-0@0 has T=48, "
                 + "the trainer is configured for T=32");
 
-        Path refused = dir.resolve("distill.log");
-        Process distill = start("mismatch", dir.resolve("distill"), refused, Map.of("millrace.trainer.stage", "distill", "quarkus.http.port", "0"));
-        assertThat(exitCode(distill, refused)).isEqualTo(1);
-        assertThat(output(refused)).contains("millrace.trainer.stage").contains("the trainer does not train distill yet");
+        Path refused = dir.resolve("teacher.log");
+        Process teacher = start("mismatch", dir.resolve("teacher"), refused, Map.of("millrace.trainer.stage", "pretrain",
+                "millrace.trainer.distill-teacher", dir.resolve("nowhere").toString(), "quarkus.http.port", "0"));
+        assertThat(exitCode(teacher, refused)).isEqualTo(1);
+        assertThat(output(refused)).contains("millrace.trainer.distill-teacher").contains("this run trains pretrain");
 
         Path noInit = dir.resolve("dpo.log");
         Process dpo = start("mismatch", dir.resolve("dpo"), noInit, Map.of("millrace.trainer.stage", "dpo", "quarkus.http.port", "0"));

@@ -93,6 +93,33 @@ class EvalSetTest {
     }
 
     @Test
+    void aDistillFileIsPreparedAndEvaluatedAsSft() throws Exception {
+        Path input = dir.resolve("distill.jsonl");
+        try (InputStream in = EvalSetTest.class.getResourceAsStream("/millrace/samples/distill.jsonl")) {
+            Files.write(input, new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().limit(8).toList(), StandardCharsets.UTF_8);
+        }
+        EvalSet distill;
+        EvalSet sft;
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            distill = EvalSet.prepare(input, Stage.DISTILL, SEQ_LEN, EvalSet.defaultPreparer(Stage.DISTILL, folder, SEQ_LEN));
+            sft = EvalSet.prepare(input, Stage.SFT, SEQ_LEN, EvalSet.defaultPreparer(Stage.SFT, folder, SEQ_LEN));
+        }
+        assertThat(distill.stage()).isEqualTo(Stage.DISTILL);
+        assertThat(distill.records()).isNotEmpty();
+        assertThat(distill.rejected()).as("line 5 is a prompt for the teacher: nothing to evaluate").extracting(Prepared.Rejected::line).contains(5L);
+        assertThat(distill.records().stream().mapToLong(EvalSet.Record::trainedTokens).sum()).isPositive();
+        // Answered distill conversations are prepared exactly as SFT: the same rows, so the same loss.
+        assertThat(distill.rows()).hasSameSizeAs(sft.rows());
+        for (int i = 0; i < distill.rows().size(); i++) {
+            assertThat(distill.rows().get(i).ids()).as("row %d", i).containsExactly(sft.rows().get(i).ids());
+            assertThat(distill.rows().get(i).mask()).as("row %d", i).containsExactly(sft.rows().get(i).mask());
+        }
+        try (MiniMind model = MiniMind.initialise(TestBatches.tiny(), 4)) {
+            assertThat(distill.evaluate(model, 4).meanLoss()).isEqualTo(sft.evaluate(model, 4).meanLoss()).isFinite();
+        }
+    }
+
+    @Test
     void dpoIsRefusedWithAClearMessage() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> EvalSet.defaultPreparer(Stage.DPO, null, SEQ_LEN))
                 .hasMessageContaining("dpo");

@@ -118,6 +118,28 @@ public final class NumpyReference {
         return JSON.readTree(out);
     }
 
+    /**
+     * Runs the distillation reference ({@code src/test/python/reference_distill.py}) on a student and a teacher
+     * checkpoint and a batch; returns its JSON answer (loss, ce and kl as means over trained positions).
+     */
+    public static JsonNode runDistill(Path student, Path teacher, Batch batch, double alpha, double temperature, Path work)
+            throws IOException, InterruptedException {
+        Path batchJson = work.resolve(batch.getBatchId() + ".distill.json");
+        JSON.writeValue(batchJson.toFile(), toJson(batch));
+        List<String> command = List.of(requireInterpreter(), script("reference_distill.py").toString(), student.toString(), teacher.toString(),
+                batchJson.toString(), Double.toString(alpha), Double.toString(temperature));
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " did not finish within 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + p.exitValue());
+        }
+        return JSON.readTree(out);
+    }
+
     /** The batch as the script reads it: the rows' T ids, unshifted masks and, for packed batches, segment and position ids. */
     static ObjectNode toJson(Batch batch) {
         ObjectNode out = JSON.createObjectNode();

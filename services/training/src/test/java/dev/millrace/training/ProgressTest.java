@@ -71,4 +71,17 @@ class ProgressTest {
         progress.add(step(3, 4.0, 1e-4, 100, 1.0, 0, OptionalDouble.empty()));
         assertThat(progress.line()).isEqualTo("trainer pretrain: step 3 loss 4.0000 lr 0.000100 tokens/s 100 data-wait 0%".replace("pretrain", "dpo"));
     }
+
+    @Test
+    void aLogitLevelDistillationWindowAddsTheMeansOfItsStepsCrossEntropyAndKl() {
+        Progress progress = new Progress("distill", 0);
+        progress.add(new StepReport(new Trainer.StepResult(1, 2.0, 1e-4, 1.0, 100, 1, new dev.millrace.training.train.DistillLoss.Parts(3.0, 0.4)),
+                0, 1.0, 0, OptionalDouble.empty()));
+        progress.add(new StepReport(new Trainer.StepResult(2, 1.0, 1e-4, 1.0, 100, 1, new dev.millrace.training.train.DistillLoss.Parts(2.0, 0.2)),
+                0, 1.0, 0, OptionalDouble.empty()));
+        assertThat(progress.line()).isEqualTo("trainer distill: step 2 loss 1.5000 lr 0.000100 tokens/s 100 data-wait 0% ce 2.5000 kl 0.3000");
+        // A window of steps without a teacher (sequence-level): no ce/kl part.
+        progress.add(step(3, 4.0, 1e-4, 100, 1.0, 0, OptionalDouble.empty()));
+        assertThat(progress.line()).isEqualTo("trainer distill: step 3 loss 4.0000 lr 0.000100 tokens/s 100 data-wait 0%");
+    }
 }

@@ -40,6 +40,16 @@ class StepLogTest {
     }
 
     @Test
+    void aLogitLevelDistillationStepAddsItsCrossEntropyAndKl() throws IOException {
+        String line = StepLog.format(new StepReport(new Trainer.StepResult(2, 1.5, 5e-4, 0.75, 120, 1,
+                new dev.millrace.training.train.DistillLoss.Parts(2.25, 0.125)), 0, 0.5, 0.1, OptionalDouble.empty()));
+        assertThat(line).endsWith(",\"pass\":0,\"ce\":2.25,\"kl\":0.125}");
+        Path file = dir.resolve("distill-steps.jsonl");
+        Files.writeString(file, line + "\n", StandardCharsets.UTF_8);
+        assertThat(StepLog.read(file).get(2L).loss()).isEqualTo(1.5);
+    }
+
+    @Test
     void aLineHoldsTheContractsKeysInOrderAndEvalLossOnlyWhenEvaluated() throws IOException {
         assertThat(StepLog.format(report(3, 7.25, 1, OptionalDouble.empty())))
                 .isEqualTo("{\"step\":3,\"loss\":7.25,\"lr\":5.0E-4,\"grad_norm\":0.75,\"trained_tokens\":120,\"batches\":2,\"pass\":1}");

@@ -8,6 +8,7 @@ import dev.millrace.core.record.Stage;
 import dev.millrace.training.run.TrainingRun;
 import dev.millrace.training.run.TrainingSettings;
 import dev.millrace.training.train.AdamW;
+import dev.millrace.training.train.DistillLoss;
 import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.nio.file.Path;
@@ -50,6 +51,8 @@ class TrainingSettingsTest {
         assertThat(s.evalEverySteps()).isEqualTo(100);
         assertThat(s.evalBatchSize()).isEqualTo(16);
         assertThat(s.kafkaConfig()).isEmpty();
+        assertThat(s.distillTeacher()).isNull();
+        assertThat(s.distill()).isEqualTo(new DistillLoss.Settings(0.5, 1.5));
     }
 
     @Test
@@ -59,7 +62,7 @@ class TrainingSettingsTest {
                 .init(Path.of("/init")).modelPreset("minimind-26m").seed(9).trainer(trainer).checkpointEverySteps(7)
                 .checkpointInterval(Duration.ofMinutes(3)).maxSteps(40).untilIdle(Duration.ofSeconds(30)).passes(2)
                 .pollTimeout(Duration.ofMillis(50)).evalFile(Path.of("/eval.jsonl")).evalEverySteps(5).evalBatchSize(8)
-                .kafkaConfig(Map.of("security.protocol", "SSL")).build();
+                .kafkaConfig(Map.of("security.protocol", "SSL")).distillTeacher(Path.of("/teacher")).distill(new DistillLoss.Settings(0.2, 3.0)).build();
         assertThat(s.toBuilder().build()).isEqualTo(s);
         assertThat(s.kafkaConfig()).containsExactly(Map.entry("security.protocol", "SSL"));
         assertThat(s.bounded()).isTrue();
@@ -82,6 +85,15 @@ class TrainingSettingsTest {
                 .hasMessageContaining("eval-every-steps");
         assertThatThrownBy(() -> TrainingSettings.builder("h", Stage.SFT, 8, null, TOKENIZER).build())
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("checkpointDir");
+        // A teacher teaches on sft and distill batches only.
+        for (Stage stage : new Stage[] {Stage.PRETRAIN, Stage.DPO}) {
+            assertThatThrownBy(() -> TrainingSettings.builder("h", stage, 8, CKPT, TOKENIZER).distillTeacher(Path.of("/teacher")).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("millrace.trainer.distill-teacher")
+                    .hasMessageContaining("this run trains " + stage.id());
+        }
+        assertThat(TrainingSettings.builder("h", Stage.DISTILL, 8, CKPT, TOKENIZER).distillTeacher(Path.of("/teacher")).build().batchTopic())
+                .isEqualTo("millrace.distill.batches");
     }
 
     @Test

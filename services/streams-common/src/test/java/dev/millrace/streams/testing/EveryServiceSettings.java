@@ -57,7 +57,7 @@ public final class EveryServiceSettings {
     public static Map<String, String> ofTrainer() {
         Map<String, String> settings = new TreeMap<>(Map.of("millrace.topic-prefix", "acme", "millrace.tokenizer", "/models/tok",
                 "millrace.seq-len", "128"));
-        settings.putAll(Map.ofEntries(Map.entry("millrace.trainer.stage", "pretrain"), Map.entry("millrace.trainer.checkpoint-dir", "/ckpt"),
+        settings.putAll(Map.ofEntries(Map.entry("millrace.trainer.stage", "distill"), Map.entry("millrace.trainer.checkpoint-dir", "/ckpt"),
                 Map.entry("millrace.trainer.keep-checkpoints", "2"), Map.entry("millrace.trainer.init", "/init"),
                 Map.entry("millrace.trainer.model", "tiny"), Map.entry("millrace.trainer.seed", "3"), Map.entry("millrace.trainer.lr", "1e-3"),
                 Map.entry("millrace.trainer.warmup-steps", "5"), Map.entry("millrace.trainer.weight-decay", "0.1"),
@@ -68,7 +68,8 @@ public final class EveryServiceSettings {
                 Map.entry("millrace.trainer.passes", "1"), Map.entry("millrace.trainer.eval-file", "/eval.jsonl"),
                 Map.entry("millrace.trainer.eval-every-steps", "20"), Map.entry("millrace.trainer.progress-every-steps", "5"),
                 Map.entry("millrace.trainer.stuck-after", "2m"), Map.entry("millrace.trainer.dpo-beta", "0.25"),
-                Map.entry("millrace.trainer.dpo-logprob", "mean")));
+                Map.entry("millrace.trainer.dpo-logprob", "mean"), Map.entry("millrace.trainer.distill-teacher", "/teacher"),
+                Map.entry("millrace.trainer.distill-alpha", "0.25"), Map.entry("millrace.trainer.distill-temperature", "2.0")));
         return settings;
     }
 

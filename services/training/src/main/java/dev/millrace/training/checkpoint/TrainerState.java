@@ -16,6 +16,8 @@ import java.util.TreeMap;
  * @param skippedBatches batches skipped because they train no token
  * @param startedFrom the checkpoint the run that wrote this resumed from, or its {@code init} directory; null for a fresh model
  * @param dpoReference DPO only: the frozen reference's weights (the run's {@code init}); null for the other stages
+ * @param distillTeacher logit-level distillation only: the frozen teacher's weights (the run's {@code distill-teacher});
+ *     null otherwise
  */
 public record TrainerState(
         long step,
@@ -28,12 +30,13 @@ public record TrainerState(
         long trainedTokens,
         long skippedBatches,
         String startedFrom,
-        ReferenceIdentity dpoReference) {
+        ReferenceIdentity dpoReference,
+        ReferenceIdentity distillTeacher) {
 
-    /** The state of a stage without a reference model. */
+    /** The state of a run without a reference or teacher model. */
     public TrainerState(long step, int pass, String stage, String tokenizerFingerprint, String model, Map<String, Long> offsets,
                         List<BatchRanges.Range> batchRanges, long trainedTokens, long skippedBatches, String startedFrom) {
-        this(step, pass, stage, tokenizerFingerprint, model, offsets, batchRanges, trainedTokens, skippedBatches, startedFrom, null);
+        this(step, pass, stage, tokenizerFingerprint, model, offsets, batchRanges, trainedTokens, skippedBatches, startedFrom, null, null);
     }
 
     public TrainerState {

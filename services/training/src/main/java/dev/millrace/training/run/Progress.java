@@ -8,7 +8,7 @@ import java.util.OptionalDouble;
 /**
  * The progress line a trainer prints every few steps, over the steps since the previous line (the window):
  * {@code trainer <stage>: step <n>[/<max>] loss <x> lr <x> tokens/s <x> data-wait <pct>% [eval_loss <x>] [eta <d>]}, and for DPO
- * {@link #dpoPart} after it.
+ * {@link #dpoPart} after it, for logit-level distillation {@link #distillPart}.
  * The loss is the mean of the window's step losses, the learning rate the last step's, tokens/s the window's
  * trained tokens over its wall time, data-wait the share of that time spent waiting for batches, eval_loss the
  * last evaluation within the window (none: left out), the ETA the steps left to {@code max} at the window's
@@ -27,6 +27,10 @@ public final class Progress {
     private OptionalDouble evalLoss = OptionalDouble.empty();
     /** DPO: the window's pairs summed (null for the other stages, or before a DPO step). */
     private DpoLoss.Totals pairs;
+    /** Logit-level distillation: the window's steps' cross-entropy and KL summed, and how many steps had them. */
+    private double ceSum;
+    private double klSum;
+    private int distillSteps;
 
     /** {@code maxSteps}: the run's step limit, 0 when it has none (no ETA). */
     public Progress(String stage, long maxSteps) {
@@ -48,6 +52,11 @@ public final class Progress {
         }
         if (report.dpo() != null) {
             pairs = pairs == null ? report.dpo() : pairs.plus(report.dpo());
+        }
+        if (report.result().distill() != null) {
+            ceSum += report.result().distill().ce();
+            klSum += report.result().distill().kl();
+            distillSteps++;
         }
     }
 
@@ -72,7 +81,13 @@ public final class Progress {
         if (pairs != null && pairs.pairs() > 0) {
             line += dpoPart(pairs);
         }
+        if (distillSteps > 0) {
+            line += distillPart(ceSum / distillSteps, klSum / distillSteps);
+        }
         pairs = null;
+        ceSum = 0;
+        klSum = 0;
+        distillSteps = 0;
         steps = 0;
         lossSum = 0;
         tokens = 0;
@@ -105,6 +120,14 @@ public final class Progress {
     public static String dpoPart(DpoLoss.Totals pairs) {
         return String.format(Locale.ROOT, " reward_acc %.2f margin %.4f logp chosen %.2f rejected %.2f", pairs.accuracy(), pairs.meanMargin(),
                 pairs.meanChosenLogProb(), pairs.meanRejectedLogProb());
+    }
+
+    /**
+     * The logit-level distillation part of a line, the means of the window's steps: {@code  ce 3.2100 kl 0.4120} (the
+     * cross-entropy against the targets and the KL divergence from the teacher at τ; the loss is {@code α·ce + (1-α)·τ²·kl}).
+     */
+    public static String distillPart(double ce, double kl) {
+        return String.format(Locale.ROOT, " ce %.4f kl %.4f", ce, kl);
     }
 
     /** {@code 45s}, {@code 3m07s}, {@code 2h05m}: as precise as a person reading an ETA needs. */

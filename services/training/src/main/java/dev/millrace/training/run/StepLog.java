@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * The step log, {@code <checkpoint-dir>/steps.jsonl}: one JSON line per optimiser step,
  * {@code {"step":n,"loss":x,"lr":x,"grad_norm":x,"trained_tokens":n,"batches":n,"pass":n}} and
  * {@code "eval_loss":x} when the eval file was evaluated at that step; a DPO step adds its real pairs' count and means,
- * {@code "pairs":n,"reward_accuracy":x,"reward_margin":x,"chosen_logprob":x,"rejected_logprob":x}. Each line is appended with one write
+ * {@code "pairs":n,"reward_accuracy":x,"reward_margin":x,"chosen_logprob":x,"rejected_logprob":x}; a step of logit-level
+ * distillation adds its two parts, {@code "ce":x,"kl":x} (the loss is {@code α·ce + (1-α)·τ²·kl}). Each line is appended with one write
  * and flushed (not fsynced): the log is for people and tools watching a run, the checkpoints are the state.
  * The steps after the last checkpoint are trained again after a crash and so appear again; a reader takes
  * the last line of each step ({@link #read}).
@@ -86,6 +87,10 @@ public final class StepLog implements AutoCloseable {
                     .append(",\"reward_margin\":").append(number(report.dpo().meanMargin()))
                     .append(",\"chosen_logprob\":").append(number(report.dpo().meanChosenLogProb()))
                     .append(",\"rejected_logprob\":").append(number(report.dpo().meanRejectedLogProb()));
+        }
+        if (report.result().distill() != null) {
+            line.append(",\"ce\":").append(number(report.result().distill().ce()))
+                    .append(",\"kl\":").append(number(report.result().distill().kl()));
         }
         return line.append('}').toString();
     }

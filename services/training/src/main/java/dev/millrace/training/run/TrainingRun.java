@@ -17,6 +17,7 @@ import dev.millrace.training.model.MiniMind;
 import dev.millrace.training.model.ModelConfig;
 import dev.millrace.training.train.AdamW;
 import dev.millrace.training.train.BatchTensors;
+import dev.millrace.training.train.DistillLoss;
 import dev.millrace.training.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
@@ -53,6 +55,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * reference loaded from the same directory. Every checkpoint records the reference's {@link ReferenceIdentity};
  * a resume loads the reference from there and refuses to start when {@code init} names other weights or the
  * recorded directory's content changed.
+ *
+ * <p>Distill trains like SFT, with cross-entropy, on the distill batches (sequence-level distillation: the teacher's
+ * answers are the targets). With a {@code distillTeacher} (stages sft and distill) the run distils logit-level: a
+ * frozen teacher model, loaded from that checkpoint directory (same tokenizer fingerprint as the run, else refused),
+ * adds the KL term of {@link DistillLoss}. Every checkpoint records the teacher's {@link ReferenceIdentity}; a
+ * resume refuses another teacher, a changed one, or none where one was recorded (and the reverse).
  */
 public final class TrainingRun implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
@@ -84,6 +92,9 @@ public final class TrainingRun implements AutoCloseable {
     private final DpoTrainer dpoTrainer;
     private final MiniMind reference;
     private final ReferenceIdentity referenceIdentity;
+    /** Logit-level distillation only (else null): the frozen teacher and its identity. */
+    private final MiniMind teacher;
+    private final ReferenceIdentity teacherIdentity;
     private final String modelName;
     private final String startedFrom;
     private final KafkaBatchSource source;
@@ -137,6 +148,10 @@ public final class TrainingRun implements AutoCloseable {
                     + "set init (the trainer's millrace.trainer.init)");
         }
         ReferenceIdentity dpoReference = null;
+        ReferenceIdentity distillTeacher = null;
+        if (settings.distillTeacher() != null) {
+            distillTeacher = teacherIdentity(settings.distillTeacher());
+        }
         Map<Integer, Long> offsets = Map.of();
         long steps = 0;
         MiniMind loaded;
@@ -155,6 +170,7 @@ public final class TrainingRun implements AutoCloseable {
             if (dpo) {
                 dpoReference = resumedReference(state, from, settings.init());
             }
+            resumedTeacher(state, from, distillTeacher);
             offsets = offsetsOf(state, topic, from);
             loaded = Checkpoint.loadModel(from);
             optimizer = new AdamW(settings.trainer().adamw(), loaded.weights());
@@ -199,7 +215,9 @@ public final class TrainingRun implements AutoCloseable {
         this.adamw = optimizer;
         this.lastCheckpointStep = steps;
         this.referenceIdentity = dpoReference;
+        this.teacherIdentity = distillTeacher;
         MiniMind referenceModel = null;
+        MiniMind teacherModel = null;
         try {
             if (model.config().vocabSize() < tokenizerVocab) {
                 throw new BatchMismatchException("the model's vocabulary has " + model.config().vocabSize() + " ids, the tokenizer folder "
@@ -211,15 +229,25 @@ public final class TrainingRun implements AutoCloseable {
                 this.trainer = null;
                 LOG.log(System.Logger.Level.INFO, "DPO reference {0} (sha256 {1}), beta {2}, log-probs {3}", dpoReference.path(),
                         dpoReference.sha256(), settings.dpo().beta(), settings.dpo().logProb().id());
+            } else if (distillTeacher != null) {
+                teacherModel = Checkpoint.loadModel(settings.distillTeacher());
+                this.dpoTrainer = null;
+                this.trainer = new Trainer(model, adamw, settings.trainer(), steps, new Trainer.Teacher(teacherModel, settings.distill()));
+                LOG.log(System.Logger.Level.INFO, "distilling from the teacher {0} (sha256 {1}): alpha {2}, temperature {3}", distillTeacher.path(),
+                        distillTeacher.sha256(), settings.distill().alpha(), settings.distill().temperature());
             } else {
                 this.dpoTrainer = null;
                 this.trainer = new Trainer(model, adamw, settings.trainer(), steps);
             }
             this.reference = referenceModel;
+            this.teacher = teacherModel;
             this.source = new KafkaBatchSource(settings.bootstrapServers(), settings.kafkaConfig(), topic, "millrace-trainer-" + settings.stage().id());
         } catch (IOException | RuntimeException e) {
             if (referenceModel != null) {
                 referenceModel.close();
+            }
+            if (teacherModel != null) {
+                teacherModel.close();
             }
             adamw.close();
             model.close();
@@ -233,6 +261,9 @@ public final class TrainingRun implements AutoCloseable {
             source.close();
             if (reference != null) {
                 reference.close();
+            }
+            if (teacher != null) {
+                teacher.close();
             }
             adamw.close();
             model.close();
@@ -300,6 +331,41 @@ public final class TrainingRun implements AutoCloseable {
                     + recorded.sha256() + "; it now holds " + now.sha256() + ": a resumed DPO run keeps its reference");
         }
         return recorded;
+    }
+
+    /** The identity of the teacher directory, whose tokenizer must be the run's (checked before its weights are loaded). */
+    private ReferenceIdentity teacherIdentity(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("the distillation teacher " + dir + " is not a directory (a checkpoint directory of the trainer's format)");
+        }
+        String teacherFingerprint;
+        try (TokenizerFolder tokenizer = TokenizerFolder.open(dir)) {
+            teacherFingerprint = tokenizer.fingerprint();
+        }
+        checkFingerprint(teacherFingerprint, "the distillation teacher " + dir);
+        return ReferenceIdentity.of(dir);
+    }
+
+    /**
+     * A resumed run distils from the teacher its checkpoint records, or from none when it records none:
+     * {@code given} (the settings' teacher, as it is now; null: none) must equal the recorded identity.
+     */
+    static void resumedTeacher(TrainerState state, Path from, ReferenceIdentity given) {
+        ReferenceIdentity recorded = state.distillTeacher();
+        if (Objects.equals(recorded, given)) {
+            return;
+        }
+        String keep = ": a resumed run keeps its teacher (a new checkpoint-dir with init " + from + " starts another run from these weights)";
+        if (recorded == null) {
+            throw new IllegalStateException("checkpoint " + from + " was trained without a distillation teacher; the teacher is "
+                    + given.path() + " (sha256 " + given.sha256() + ")" + keep);
+        }
+        if (given == null) {
+            throw new IllegalStateException("checkpoint " + from + " was trained distilling from the teacher " + recorded.path() + " (sha256 "
+                    + recorded.sha256() + "); no teacher is set" + keep);
+        }
+        throw new IllegalStateException("checkpoint " + from + " was trained distilling from the teacher " + recorded.path() + " (sha256 "
+                + recorded.sha256() + "); the teacher is " + given.path() + " (sha256 " + given.sha256() + ")" + keep);
     }
 
     /** The checkpoint's next offsets on this run's topic; offsets of another topic are an error, not a fresh start. */
@@ -513,7 +579,7 @@ public final class TrainingRun implements AutoCloseable {
         Map<String, Long> offsets = new LinkedHashMap<>();
         stepOffsets.forEach((partition, offset) -> offsets.put(source.topic() + "-" + partition, offset));
         TrainerState state = new TrainerState(step, pass, settings.stage().id(), fingerprint, modelName, offsets, ranges.ranges(),
-                trainedTokens, skippedBatches, startedFrom, referenceIdentity);
+                trainedTokens, skippedBatches, startedFrom, referenceIdentity, teacherIdentity);
         lastCheckpoint = store.write(step, dir -> Checkpoint.write(dir, model, adamw, state, settings.tokenizerFolder()));
         ranges.clear();
         lastCheckpointStep = step;
@@ -533,6 +599,11 @@ public final class TrainingRun implements AutoCloseable {
     /** DPO only: the frozen reference's identity, recorded in every checkpoint; empty for the other stages. */
     public Optional<ReferenceIdentity> dpoReference() {
         return Optional.ofNullable(referenceIdentity);
+    }
+
+    /** Logit-level distillation only: the frozen teacher's identity, recorded in every checkpoint; empty otherwise. */
+    public Optional<ReferenceIdentity> distillTeacher() {
+        return Optional.ofNullable(teacherIdentity);
     }
 
     public int pass() {
@@ -580,6 +651,9 @@ public final class TrainingRun implements AutoCloseable {
             } finally {
                 if (reference != null) {
                     reference.close();
+                }
+                if (teacher != null) {
+                    teacher.close();
                 }
                 adamw.close();
                 model.close();

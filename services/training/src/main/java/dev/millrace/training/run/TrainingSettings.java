@@ -3,6 +3,7 @@ package dev.millrace.training.run;
 import dev.millrace.contract.Topics;
 import dev.millrace.core.record.Stage;
 import dev.millrace.training.dpo.DpoTrainer;
+import dev.millrace.training.train.DistillLoss;
 import dev.millrace.training.train.LrSchedule;
 import dev.millrace.training.train.Trainer;
 import java.nio.file.Path;
@@ -37,6 +38,10 @@ import java.util.Objects;
  *     that make reading exactly-once are {@link KafkaBatchSource}'s and cannot be changed here
  * @param dpo the DPO loss's β and log-prob reduction (default β 0.1, summed); read by the DPO stage only, which
  *     also needs {@code init} (the SFT checkpoint that is the policy's start and the frozen reference)
+ * @param distillTeacher a checkpoint directory whose frozen model the run distils from, logit-level (null, the
+ *     default: none, plain cross-entropy); stages sft and distill only, same tokenizer fingerprint as the run
+ * @param distill α and τ of the logit-level distillation loss (default MiniMind's α 0.5, τ 1.5); read only with a
+ *     {@code distillTeacher}
  */
 public record TrainingSettings(
         String bootstrapServers,
@@ -60,7 +65,9 @@ public record TrainingSettings(
         long evalEverySteps,
         int evalBatchSize,
         Map<String, Object> kafkaConfig,
-        DpoTrainer.Settings dpo) {
+        DpoTrainer.Settings dpo,
+        Path distillTeacher,
+        DistillLoss.Settings distill) {
 
     public TrainingSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -72,6 +79,7 @@ public record TrainingSettings(
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(pollTimeout, "pollTimeout");
         Objects.requireNonNull(dpo, "dpo");
+        Objects.requireNonNull(distill, "distill");
         kafkaConfig = Map.copyOf(kafkaConfig);
         if (seqLen < 2) {
             throw new IllegalArgumentException("T must be at least 2, got " + seqLen);
@@ -85,6 +93,10 @@ public record TrainingSettings(
         if (evalEverySteps < 1 || evalBatchSize < 1) {
             throw new IllegalArgumentException("eval-every-steps and the eval batch size must be at least 1, got "
                     + evalEverySteps + " and " + evalBatchSize);
+        }
+        if (distillTeacher != null && stage != Stage.SFT && stage != Stage.DISTILL) {
+            throw new IllegalArgumentException("a distillation teacher (the trainer's millrace.trainer.distill-teacher) teaches on sft or distill "
+                    + "batches, this run trains " + stage.id() + ": unset it, or train sft or distill");
         }
     }
 
@@ -117,6 +129,8 @@ public record TrainingSettings(
         b.evalBatchSize = evalBatchSize;
         b.kafkaConfig = kafkaConfig;
         b.dpo = dpo;
+        b.distillTeacher = distillTeacher;
+        b.distill = distill;
         return b;
     }
 
@@ -153,6 +167,8 @@ public record TrainingSettings(
         private long evalEverySteps = 100;
         private int evalBatchSize = 16;
         private Map<String, Object> kafkaConfig = Map.of();
+        private Path distillTeacher;
+        private DistillLoss.Settings distill = DistillLoss.Settings.defaults();
 
         private Builder(String bootstrapServers, Stage stage, int seqLen, Path checkpointDir, Path tokenizerFolder) {
             this.bootstrapServers = bootstrapServers;
@@ -280,10 +296,22 @@ public record TrainingSettings(
             return this;
         }
 
+        /** Null: no teacher (plain cross-entropy). */
+        public Builder distillTeacher(Path value) {
+            this.distillTeacher = value;
+            return this;
+        }
+
+        /** α and τ of the logit-level distillation loss (used with a teacher only). */
+        public Builder distill(DistillLoss.Settings value) {
+            this.distill = value;
+            return this;
+        }
+
         public TrainingSettings build() {
             return new TrainingSettings(bootstrapServers, topics, stage, seqLen, checkpointDir, keepCheckpoints, init, tokenizerFolder,
                     modelPreset, seed, trainer, checkpointEverySteps, checkpointInterval, maxSteps, untilIdle, passes, pollTimeout,
-                    evalFile, evalEverySteps, evalBatchSize, kafkaConfig, dpo);
+                    evalFile, evalEverySteps, evalBatchSize, kafkaConfig, dpo, distillTeacher, distill);
         }
     }
 }
