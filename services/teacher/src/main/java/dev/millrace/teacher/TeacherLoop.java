@@ -64,6 +64,8 @@ public final class TeacherLoop implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private volatile boolean stopping;
+    /** Set by {@link #close()}: the consumer's callbacks during its close have nothing to do. */
+    private volatile boolean closing;
     private volatile boolean assigned;
     /** When the prompt in process began (System.nanoTime), or 0 when none is. */
     private volatile long inProcessSince;
@@ -126,6 +128,9 @@ public final class TeacherLoop implements AutoCloseable {
         consumer.subscribe(List.of(settings.topics().distillPrompts()), new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                if (closing) {
+                    return; // the loop has ended: nothing is open
+                }
                 // Still a member of the old generation: what was answered is committed before the partitions move.
                 commit();
                 assigned = !consumer.assignment().isEmpty() && !partitions.containsAll(consumer.assignment());
@@ -138,6 +143,9 @@ public final class TeacherLoop implements AutoCloseable {
 
             @Override
             public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                if (closing) {
+                    return;
+                }
                 // Another member may own them already: this transaction can no longer commit.
                 abort();
                 assigned = false;
@@ -237,18 +245,22 @@ public final class TeacherLoop implements AutoCloseable {
         }
         try {
             producer.abortTransaction();
+            listener.aborted();
         } catch (ProducerFencedException | FencedInstanceIdException e) {
-            throw e;
+            throw e; // another instance took over: the broker aborted this transaction when it did
         } catch (KafkaException e) {
             LOG.warnf("teacher: aborting a transaction failed: %s", e.getMessage());
-        }
-        listener.aborted();
-        for (Map.Entry<TopicPartition, Long> b : began.entrySet()) {
-            if (consumer.assignment().contains(b.getKey())) {
-                consumer.seek(b.getKey(), b.getValue());
+        } finally {
+            try {
+                for (Map.Entry<TopicPartition, Long> b : began.entrySet()) {
+                    if (consumer.assignment().contains(b.getKey())) {
+                        consumer.seek(b.getKey(), b.getValue());
+                    }
+                }
+            } finally {
+                clear();
             }
         }
-        clear();
     }
 
     private void clear() {
@@ -276,6 +288,7 @@ public final class TeacherLoop implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         try {
             producer.close(Duration.ofSeconds(5));
         } finally {
