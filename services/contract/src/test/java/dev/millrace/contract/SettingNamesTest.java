@@ -91,7 +91,7 @@ class SettingNamesTest {
                 "millrace.trainer.lr", "millrace.trainer.max-steps", "millrace.trainer.model", "millrace.trainer.passes",
                 "millrace.trainer.progress-every-steps", "millrace.trainer.seed", "millrace.trainer.stage", "millrace.trainer.stuck-after",
                 "millrace.trainer.until-idle", "millrace.trainer.warmup-steps", "millrace.trainer.weight-decay");
-assertThat(SettingNames.readByOtherServices(PipelineService.INGEST)).contains("millrace.service", "millrace.seq-len",
+        assertThat(SettingNames.readByOtherServices(PipelineService.INGEST)).contains("millrace.service", "millrace.seq-len",
                 "millrace.sft.mask-rule", "millrace.dedup.retention-ms", "millrace.trainer.stage", "millrace.trainer.max-steps")
                 .doesNotContain("millrace.stages", "millrace.ingest.drop-dir");
         assertThat(SettingNames.readByServicesOtherThanTrainer()).contains("millrace.stages", "millrace.service", "millrace.sft.mask-rule",
