@@ -20,9 +20,9 @@ import java.util.TreeSet;
  * unless another service reads it ({@link #letThrough}, {@link #letThroughTrainer}), so one configuration
  * may serve every service and a misspelt key still stops the service that sees it.
  *
- * <p>The trainer is a service too but not a {@link PipelineService}: those are the four services a local
- * run starts once each, and the trainer (one per stage) comes after them. So its keys have methods of
- * their own here, and the pipeline services' lists include its keys among the other services'.
+ * <p>The trainer and the teacher are services too but not {@link PipelineService}s: those are the four services a
+ * local run starts once each, and the trainer (one per stage) and the teacher come after them. So their keys have
+ * methods of their own here, and every other service's list includes their keys among the other services'.
  */
 public final class SettingNames {
     public static final String PREFIX = "millrace";
@@ -132,6 +132,15 @@ public final class SettingNames {
     public static final String TEMPERATURE = "temperature";
     public static final String TOP_P = "top-p";
     public static final String ON_MAX_NEW_TOKENS = "on-max-new-tokens";
+    public static final String MAX_PROMPT_TOKENS = "max-prompt-tokens";
+    public static final String COMMIT_EVERY_PROMPTS = "commit-every-prompts";
+    public static final String COMMIT_INTERVAL = "commit-interval";
+    /** Its transactional id and static group member id: stable per instance, unique among running instances. */
+    public static final String INSTANCE_ID = "instance-id";
+
+    /** The teacher's own settings, each given as {@code teacher.<name>} ({@link #STUCK_AFTER} too). */
+    public static final List<String> TEACHER_SETTINGS = List.of(CHECKPOINT, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, ON_MAX_NEW_TOKENS,
+            MAX_PROMPT_TOKENS, COMMIT_EVERY_PROMPTS, COMMIT_INTERVAL, INSTANCE_ID, STUCK_AFTER);
 
     /** The trainer's own settings, each given as {@code trainer.<name>}. */
     public static final List<String> TRAINER_SETTINGS = List.of(STAGE, CHECKPOINT_DIR, KEEP_CHECKPOINTS, INIT, MODEL, SEED, LR, WARMUP_STEPS,
@@ -145,6 +154,7 @@ public final class SettingNames {
 
     private static final Map<PipelineService, SortedSet<String>> READ_BY = readByService();
     private static final SortedSet<String> READ_BY_TRAINER = readByTrainerService();
+    private static final SortedSet<String> READ_BY_TEACHER = readByTeacherService();
 
     private SettingNames() {
     }
@@ -184,6 +194,12 @@ public final class SettingNames {
         return Collections.unmodifiableSortedSet(keys);
     }
 
+    private static SortedSet<String> readByTeacherService() {
+        SortedSet<String> keys = new TreeSet<>(List.of(key(TOPIC_PREFIX), key(TOKENIZER)));
+        TEACHER_SETTINGS.forEach(name -> keys.add(key(TEACHER, name)));
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
     /** Every key under {@link #PREFIX} that {@code service}'s typed config reads (full keys, sorted). */
     public static SortedSet<String> readBy(PipelineService service) {
         return READ_BY.get(service);
@@ -194,22 +210,35 @@ public final class SettingNames {
         return READ_BY_TRAINER;
     }
 
-    /** The keys the other services (the other pipeline services and the trainer) read and {@code service} does not (full keys, sorted). */
+    /** Every key under {@link #PREFIX} that the teacher's typed config reads (full keys, sorted). */
+    public static SortedSet<String> readByTeacher() {
+        return READ_BY_TEACHER;
+    }
+
+    /** The keys the other services (the other pipeline services, the trainer and the teacher) read and {@code service} does not (full keys, sorted). */
     public static SortedSet<String> readByOtherServices(PipelineService service) {
         SortedSet<String> keys = readByAnyService();
         keys.removeAll(readBy(service));
         return Collections.unmodifiableSortedSet(keys);
     }
 
-    /** The keys the pipeline services read and the trainer does not (full keys, sorted). */
+    /** The keys the pipeline services and the teacher read and the trainer does not (full keys, sorted). */
     public static SortedSet<String> readByServicesOtherThanTrainer() {
         SortedSet<String> keys = readByAnyService();
         keys.removeAll(readByTrainer());
         return Collections.unmodifiableSortedSet(keys);
     }
 
+    /** The keys the pipeline services and the trainer read and the teacher does not (full keys, sorted). */
+    public static SortedSet<String> readByServicesOtherThanTeacher() {
+        SortedSet<String> keys = readByAnyService();
+        keys.removeAll(readByTeacher());
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
     private static SortedSet<String> readByAnyService() {
         SortedSet<String> keys = new TreeSet<>(readByTrainer());
+        keys.addAll(readByTeacher());
         for (PipelineService service : PipelineService.values()) {
             keys.addAll(readBy(service));
         }
@@ -227,9 +256,16 @@ public final class SettingNames {
         return Collections.unmodifiableSortedSet(keys);
     }
 
-    /** As {@link #letThrough} for the trainer: the pipeline services' keys it does not read, and {@link #REPO_ROOT}. */
+    /** As {@link #letThrough} for the trainer: the pipeline services' and the teacher's keys it does not read, and {@link #REPO_ROOT}. */
     public static SortedSet<String> letThroughTrainer() {
         SortedSet<String> keys = new TreeSet<>(readByServicesOtherThanTrainer());
+        keys.add(key(REPO_ROOT));
+        return Collections.unmodifiableSortedSet(keys);
+    }
+
+    /** As {@link #letThrough} for the teacher: the other services' keys it does not read, and {@link #REPO_ROOT}. */
+    public static SortedSet<String> letThroughTeacher() {
+        SortedSet<String> keys = new TreeSet<>(readByServicesOtherThanTeacher());
         keys.add(key(REPO_ROOT));
         return Collections.unmodifiableSortedSet(keys);
     }

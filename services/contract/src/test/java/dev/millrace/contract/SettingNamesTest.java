@@ -65,12 +65,27 @@ class SettingNamesTest {
     }
 
     @Test
+    void theTeacherReadsThePrefixTheTokenizerAndItsOwnKeys() {
+        assertThat(SettingNames.readByTeacher()).containsExactly("millrace.teacher.checkpoint", "millrace.teacher.commit-every-prompts",
+                "millrace.teacher.commit-interval", "millrace.teacher.instance-id", "millrace.teacher.max-new-tokens",
+                "millrace.teacher.max-prompt-tokens", "millrace.teacher.on-max-new-tokens", "millrace.teacher.stuck-after",
+                "millrace.teacher.temperature", "millrace.teacher.top-p", "millrace.tokenizer", "millrace.topic-prefix");
+        assertThat(SettingNames.readByTrainer()).noneMatch(key -> key.startsWith("millrace.teacher."));
+        for (PipelineService service : PipelineService.values()) {
+            assertThat(SettingNames.readBy(service)).as(service.id()).noneMatch(key -> key.startsWith("millrace.teacher."));
+        }
+    }
+
+    @Test
     void aServiceLetsThroughExactlyTheKeysOnlyTheOtherServicesReadAndTheRepoRoot() {
         assertThat(SettingNames.readByOtherServices(PipelineService.TOKENIZE)).containsExactly("millrace.batch-linger-ms", "millrace.batch-size",
                 "millrace.dedup.expiry-max-per-run", "millrace.dedup.retention-ms", "millrace.ingest.drop-chunk-bytes",
                 "millrace.ingest.drop-chunk-lines", "millrace.ingest.drop-dir", "millrace.ingest.drop-poll-ms",
                 "millrace.ingest.max-body-bytes", "millrace.ingest.max-concurrent-requests", "millrace.ingest.max-record-bytes",
                 "millrace.max-messages", "millrace.pack-linger-ms", "millrace.record-time-budget-ms", "millrace.seq-len",
+                "millrace.teacher.checkpoint", "millrace.teacher.commit-every-prompts", "millrace.teacher.commit-interval",
+                "millrace.teacher.instance-id", "millrace.teacher.max-new-tokens", "millrace.teacher.max-prompt-tokens",
+                "millrace.teacher.on-max-new-tokens", "millrace.teacher.stuck-after", "millrace.teacher.temperature", "millrace.teacher.top-p",
                 "millrace.trainer.accumulation", "millrace.trainer.beta1", "millrace.trainer.beta2", "millrace.trainer.checkpoint-dir",
                 "millrace.trainer.checkpoint-every-steps", "millrace.trainer.checkpoint-interval", "millrace.trainer.clip-norm",
                 "millrace.trainer.distill-alpha", "millrace.trainer.distill-teacher", "millrace.trainer.distill-temperature",
@@ -87,6 +102,7 @@ class SettingNamesTest {
                 .noneMatch(key -> key.startsWith("millrace.trainer."));
 
         Set<String> everyKey = new TreeSet<>(SettingNames.readByTrainer());
+        everyKey.addAll(SettingNames.readByTeacher());
         List.of(PipelineService.values()).forEach(s -> everyKey.addAll(SettingNames.readBy(s)));
         everyKey.add("millrace.repo.root");
         Set<String> trainerReadsOrLetsThrough = new TreeSet<>(SettingNames.readByTrainer());
@@ -94,6 +110,13 @@ class SettingNamesTest {
         assertThat(trainerReadsOrLetsThrough).isEqualTo(everyKey);
         assertThat(SettingNames.letThroughTrainer()).contains("millrace.repo.root").doesNotContainAnyElementsOf(SettingNames.readByTrainer())
                 .hasSize(SettingNames.readByServicesOtherThanTrainer().size() + 1);
+        Set<String> teacherReadsOrLetsThrough = new TreeSet<>(SettingNames.readByTeacher());
+        teacherReadsOrLetsThrough.addAll(SettingNames.letThroughTeacher());
+        assertThat(teacherReadsOrLetsThrough).isEqualTo(everyKey);
+        assertThat(SettingNames.letThroughTeacher()).contains("millrace.repo.root", "millrace.trainer.stage", "millrace.stages", "millrace.seq-len")
+                .doesNotContainAnyElementsOf(SettingNames.readByTeacher())
+                .hasSize(SettingNames.readByServicesOtherThanTeacher().size() + 1);
+        assertThat(SettingNames.letThroughTrainer()).contains("millrace.teacher.checkpoint", "millrace.teacher.max-new-tokens");
         for (PipelineService service : PipelineService.values()) {
             assertThat(SettingNames.letThrough(service)).as(service.id()).contains("millrace.repo.root")
                     .doesNotContainAnyElementsOf(SettingNames.readBy(service))
@@ -116,7 +139,11 @@ class SettingNamesTest {
         Set<String> trainerKnows = new TreeSet<>(SettingNames.readByTrainer());
         trainerKnows.addAll(SettingNames.letThroughTrainer());
         assertThat(trainerKnows).doesNotContain("millrace.trainer", "millrace.trainer.max-step", "millrace.trainer.learning-rate",
-                "millrace.trainer.stages", "millrace.seq-lne", "millrace.ingest.max-record-byte");
+                "millrace.trainer.stages", "millrace.seq-lne", "millrace.ingest.max-record-byte", "millrace.teacher.max-tokens");
+        Set<String> teacherKnows = new TreeSet<>(SettingNames.readByTeacher());
+        teacherKnows.addAll(SettingNames.letThroughTeacher());
+        assertThat(teacherKnows).doesNotContain("millrace.teacher", "millrace.teacher.max-tokens", "millrace.teacher.checkpoint-dir",
+                "millrace.teacher.top_p", "millrace.seq-lne", "millrace.ingest.max-record-byte");
     }
 
     @Test

@@ -82,10 +82,11 @@ class BadRecordPerReasonTest {
     static final Duration RECORD_TIME_BUDGET = Duration.ofSeconds(2);
 
     /**
-     * Reasons that cannot occur for SFT or DPO records, with the stage whose test must cover them
-     * (none today: pretrain and distill records can raise only reasons covered here).
+     * Reasons that cannot occur for SFT or DPO records, with the stage whose test must cover them: only the teacher's
+     * answers to distill prompts reach max-new-tokens.
      */
-    static final Map<Reason, String> OTHER_STAGES = Map.of();
+    static final Map<Reason, String> OTHER_STAGES = Map.of(Reason.TEACHER_MAX_NEW_TOKENS,
+            "distill: services/teacher's TeacherLoopTest (over a broker) and PromptAnswererTest");
 
     /**
      * Reasons no input provokes on purpose, with the test that covers them instead: an unexpected

@@ -22,10 +22,10 @@ final class Repo {
         return path;
     }
 
-    /** Fails (never skips) when the broker, a service or the trainer is not packaged: these tests would prove nothing. */
+    /** Fails (never skips) when the broker, a service, the trainer or the teacher is not packaged: these tests would prove nothing. */
     static Path packagedRoot() {
         Path root = root();
-        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), true);
+        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), true, true);
         assertThat(missing).as("packaged apps the end-to-end tests start (run ./mvnw -DskipTests package first, "
                 + "or ./mvnw verify, where services/it comes last)").isEmpty();
         return root;

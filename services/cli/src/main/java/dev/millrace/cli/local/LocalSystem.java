@@ -137,7 +137,9 @@ public final class LocalSystem implements AutoCloseable {
     private final Map<PipelineService, ServiceProcess> services = new EnumMap<>(PipelineService.class);
     /** The current trainer process of each stage started ({@link #startTrainer}). */
     private final Map<Stage, ServiceProcess> trainers = new EnumMap<>(Stage.class);
-    /** Every service and trainer process ever started (one started again replaces its entry in {@link #services} or {@link #trainers}). */
+    /** The current teacher process ({@link #startTeacher}); null before one is started. */
+    private ServiceProcess teacher;
+    /** Every service, trainer and teacher process ever started (one started again replaces its entry in {@link #services} or {@link #trainers}). */
     private final List<ManagedProcess> started = new ArrayList<>();
     private final Set<Integer> ports = new HashSet<>();
     private LocalBroker broker;
@@ -193,9 +195,17 @@ public final class LocalSystem implements AutoCloseable {
 
     /** The broker, service and (when {@code trainer}) trainer artifacts (relative paths) that are not built yet. */
     public static List<String> missingArtifacts(Path repoRoot, Set<PipelineService> services, boolean trainer) {
+        return missingArtifacts(repoRoot, services, trainer, false);
+    }
+
+    /** The broker, service, (when {@code trainer}) trainer and (when {@code teacher}) teacher artifacts (relative paths) that are not built yet. */
+    public static List<String> missingArtifacts(Path repoRoot, Set<PipelineService> services, boolean trainer, boolean teacher) {
         List<String> missing = new ArrayList<>(LocalBroker.missingArtifacts(repoRoot));
         if (trainer && !Files.isRegularFile(ServiceProcess.trainerJar(repoRoot))) {
             missing.add(repoRoot.relativize(ServiceProcess.trainerJar(repoRoot)).toString());
+        }
+        if (teacher && !Files.isRegularFile(ServiceProcess.teacherJar(repoRoot))) {
+            missing.add(repoRoot.relativize(ServiceProcess.teacherJar(repoRoot)).toString());
         }
         for (PipelineService s : services) {
             if (!Files.isRegularFile(ServiceProcess.jar(repoRoot, s))) {
@@ -368,6 +378,55 @@ public final class LocalSystem implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Starts the teacher ({@code services/teacher}) with the run's topic prefix, on a new port, and waits until it is
+     * ready (its checkpoint loaded and checked against the pipeline's tokenizer, its consumer assigned the prompt
+     * partitions). It answers {@code <prefix>.distill.prompts} into {@code <prefix>.distill.raw} until {@link #close()}
+     * stops it (SIGTERM: it commits what it answered). Its log is {@code logs/teacher.log}. The run must serve the
+     * distill stage (its topics).
+     *
+     * @param overrides extra system properties (after the run's own and {@link Options#property}: they win)
+     * @throws IllegalStateException when the teacher is not built, the run has no distill topics, a teacher runs, or
+     *                               it fails to become ready (with its log tail)
+     */
+    public ServiceProcess startTeacher(TeacherOptions options, Map<String, String> overrides) {
+        Path jar = ServiceProcess.teacherJar(repoRoot);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the teacher is not built: " + repoRoot.relativize(jar) + " is missing; " + BUILD_HINT);
+        }
+        if (!settings.stages().contains(Stage.DISTILL)) {
+            throw new IllegalStateException("the teacher reads and writes the distill topics: start the run with the distill stage");
+        }
+        ServiceProcess process;
+        synchronized (this) {
+            checkNotStopped();
+            if (teacher != null && teacher.process().isAlive()) {
+                throw new IllegalStateException("the teacher is running (pid " + teacher.process().pid() + ")");
+            }
+            int port = servicePort();
+            Map<String, String> all = new LinkedHashMap<>(this.options.extraProperties);
+            all.putAll(overrides);
+            Map<String, String> properties = ServiceProperties.ofTeacher(options, settings,
+                    new ServiceProperties.Placement(broker.bootstrapServers(), port, runDir), all);
+            process = ServiceProcess.launch(repoRoot, TEACHER_NAME, jar, ServiceProcess.TEACHER_JVM, port, properties,
+                    logDir().resolve(TEACHER_NAME + ".log"));
+            teacher = process;
+            started.add(process.process());
+        }
+        awaitReady(List.of(process), System.nanoTime());
+        return process;
+    }
+
+    /** The current teacher process. @throws IllegalStateException when none was started */
+    public synchronized ServiceProcess teacher() {
+        if (teacher == null) {
+            throw new IllegalStateException("no teacher was started");
+        }
+        return teacher;
+    }
+
+    static final String TEACHER_NAME = "teacher";
+
     static String trainerName(Stage stage) {
         return "trainer-" + stage.id();
     }
@@ -426,13 +485,16 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     /**
-     * The processes (the broker, the current process of each service) that have exited although nobody stopped
-     * them; empty when all run. Trainers are not among them: a bounded one ends by itself ({@link #awaitTrainer}).
+     * The processes (the broker, the current process of each service and the teacher's) that have exited although
+     * nobody stopped them; empty when all run. Trainers are not among them: a bounded one ends by itself ({@link #awaitTrainer}).
      */
     public List<String> deadServices() {
         List<ManagedProcess> current = new ArrayList<>();
         synchronized (this) {
             services.values().forEach(s -> current.add(s.process()));
+            if (teacher != null) {
+                current.add(teacher.process());
+            }
             if (broker != null) {
                 current.add(broker.process());
             }

@@ -16,17 +16,21 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * One packaged Quarkus app of a local run (a pipeline service or a trainer) as a child process: started
+ * One packaged Quarkus app of a local run (a pipeline service, a trainer or the teacher) as a child process: started
  * from its jar with its system properties ({@link ServiceProperties}, {@link TrainerProperties}) on a
  * loopback port, its output in a log file, ready once its {@code /q/health/ready} answers 200.
  */
 public final class ServiceProcess {
     /** The trainer's module directory under {@code services/}. */
     static final String TRAINER_MODULE = "trainer";
+    /** The teacher's module directory under {@code services/}. */
+    static final String TEACHER_MODULE = "teacher";
     /** JVM options of a pipeline service: a small heap, a quick start. */
     static final List<String> SERVICE_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     /** JVM options of a trainer: the model lives in libtorch's native memory; the heap holds batches and the JIT matters. */
     static final List<String> TRAINER_JVM = List.of("-Xmx512m", "-XX:+UseSerialGC");
+    /** JVM options of the teacher: as a trainer's (the model in native memory, generation is JIT-bound Java around it). */
+    static final List<String> TEACHER_JVM = TRAINER_JVM;
 
     private final String name;
     private final int port;
@@ -46,6 +50,11 @@ public final class ServiceProcess {
     /** The trainer's packaged app, {@code services/trainer/target/quarkus-app/quarkus-run.jar}. */
     public static Path trainerJar(Path repoRoot) {
         return moduleJar(repoRoot, TRAINER_MODULE);
+    }
+
+    /** The teacher's packaged app, {@code services/teacher/target/quarkus-app/quarkus-run.jar}. */
+    public static Path teacherJar(Path repoRoot) {
+        return moduleJar(repoRoot, TEACHER_MODULE);
     }
 
     private static Path moduleJar(Path repoRoot, String module) {
@@ -73,7 +82,7 @@ public final class ServiceProcess {
         return new ServiceProcess(name, port, ManagedProcess.start(name, command, repoRoot, log));
     }
 
-    /** Its name: the service's id, or {@code trainer-<stage>}. */
+    /** Its name: the service's id, {@code trainer-<stage>} or {@code teacher}. */
     public String name() {
         return name;
     }

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How each packaged service (and trainer) of a local run is configured: the system properties ({@code -D}) it is
+ * How each packaged service (and trainer, and the teacher) of a local run is configured: the system properties ({@code -D}) it is
  * started with. The services' own settings ({@code millrace.*}) come from the run's typed
  * {@link ServiceSettings}, which writes them under the key names the services' typed configs use
  * (millrace-contract's SettingNames; each service module tests that it maps every one); this class
@@ -66,4 +66,19 @@ final class ServiceProperties {
     }
 
     static final String TRAINER_GROUP = "trainer";
+
+    /**
+     * The properties of the teacher: its HTTP address, the broker, the run's topic prefix, its own
+     * {@code millrace.teacher.*} settings, then {@code overrides}.
+     */
+    static Map<String, String> ofTeacher(TeacherOptions teacher, ServiceSettings run, Placement at, Map<String, String> overrides) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put(HTTP_HOST, "127.0.0.1");
+        props.put(HTTP_PORT, String.valueOf(at.httpPort()));
+        props.put(BOOTSTRAP_SERVERS, at.bootstrapServers());
+        props.put(SettingNames.key(SettingNames.TOPIC_PREFIX), run.topicPrefix());
+        teacher.teacherSettings().forEach((name, value) -> props.put(SettingNames.key(SettingNames.TEACHER, name), value));
+        props.putAll(overrides);
+        return props;
+    }
 }

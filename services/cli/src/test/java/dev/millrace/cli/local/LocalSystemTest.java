@@ -38,6 +38,11 @@ class LocalSystemTest {
                 "services/tokenize/target/quarkus-app/quarkus-run.jar",
                 "services/loss-mask/target/quarkus-app/quarkus-run.jar");
         assertThat(LocalSystem.missingArtifacts(root, EnumSet.of(PipelineService.INGEST))).as("only the services asked for").hasSize(3);
+        assertThat(LocalSystem.missingArtifacts(root, EnumSet.noneOf(PipelineService.class), true, true)).containsExactly(
+                "services/kafka-local/target/millrace-kafka-local.jar",
+                "services/kafka-local/target/lib/",
+                "services/trainer/target/quarkus-app/quarkus-run.jar",
+                "services/teacher/target/quarkus-app/quarkus-run.jar");
     }
 
     @Test

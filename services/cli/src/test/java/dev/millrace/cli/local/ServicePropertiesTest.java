@@ -80,4 +80,22 @@ class ServicePropertiesTest {
                 Map.of("millrace.sft.packing", "off", "millrace.tokenizer", "/tok"));
         assertThat(p).containsEntry("millrace.sft.packing", "off").containsEntry("millrace.tokenizer", "/tok");
     }
+
+    @Test
+    void theTeacherGetsThePrefixItsCheckpointAndItsOwnSettingsUnderItsGroup(@TempDir Path run) {
+        TeacherOptions teacher = new TeacherOptions(run.resolve("dpo/step-00000010")).maxNewTokens(24).sampling(0.8, 0.9).onMaxNewTokens("close")
+                .set("commit-every-prompts", 4);
+        Map<String, String> p = ServiceProperties.ofTeacher(teacher, ALL_STAGES, new ServiceProperties.Placement("127.0.0.1:1", 11, run),
+                Map.of("millrace.teacher.max-new-tokens", "32"));
+        assertThat(p).containsEntry("quarkus.http.host", "127.0.0.1").containsEntry("quarkus.http.port", "11")
+                .containsEntry("kafka.bootstrap.servers", "127.0.0.1:1").containsEntry("millrace.topic-prefix", "millrace")
+                .containsEntry("millrace.teacher.checkpoint", run.resolve("dpo/step-00000010").toAbsolutePath().toString())
+                .containsEntry("millrace.teacher.max-new-tokens", "32").containsEntry("millrace.teacher.temperature", "0.8")
+                .containsEntry("millrace.teacher.top-p", "0.9").containsEntry("millrace.teacher.on-max-new-tokens", "close")
+                .containsEntry("millrace.teacher.commit-every-prompts", "4")
+                .doesNotContainKeys("millrace.stages", "millrace.seq-len", "quarkus.kafka-streams.topics");
+        // Only keys the teacher reads (its config test maps exactly these; an unknown millrace.* key would stop it).
+        p.keySet().stream().filter(k -> k.startsWith("millrace.")).forEach(k ->
+                assertThat(dev.millrace.contract.SettingNames.readByTeacher()).as(k).contains(k));
+    }
 }

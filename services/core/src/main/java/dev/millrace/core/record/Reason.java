@@ -39,6 +39,11 @@ public enum Reason {
     TOKENIZER_MISMATCH(false),
     /** Only under the {@code special-tokens-in-content=reject} policy. */
     SPECIAL_TOKEN_IN_CONTENT(false),
+    /**
+     * The teacher's answer to a distill prompt reached {@code max-new-tokens} without an end-of-turn token, under
+     * the teacher's {@code on-max-new-tokens=drop} policy (its default): an unfinished answer is not trained on.
+     */
+    TEACHER_MAX_NEW_TOKENS(false),
     /** A message on an internal topic that does not parse as its protobuf type (version skew, a foreign producer). */
     MALFORMED_MESSAGE(false),
     /**

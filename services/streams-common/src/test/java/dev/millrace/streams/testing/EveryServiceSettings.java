@@ -73,9 +73,20 @@ public final class EveryServiceSettings {
         return settings;
     }
 
-    /** The keys the other services (the trainer among them) read and {@code service} does not, with a valid value. */
+    /** Every key the teacher reads, with a valid value (the shared ones as the pipeline services get them). */
+    public static Map<String, String> ofTeacher() {
+        Map<String, String> settings = new TreeMap<>(Map.of("millrace.topic-prefix", "acme", "millrace.tokenizer", "/models/tok"));
+        settings.putAll(Map.of("millrace.teacher.checkpoint", "/ckpt/step-00000100", "millrace.teacher.max-new-tokens", "64",
+                "millrace.teacher.temperature", "0.7", "millrace.teacher.top-p", "0.9", "millrace.teacher.on-max-new-tokens", "close",
+                "millrace.teacher.max-prompt-tokens", "1024", "millrace.teacher.commit-every-prompts", "8", "millrace.teacher.commit-interval", "2s",
+                "millrace.teacher.instance-id", "teacher-3", "millrace.teacher.stuck-after", "90s"));
+        return settings;
+    }
+
+    /** The keys the other services (the trainer and the teacher among them) read and {@code service} does not, with a valid value. */
     public static Map<String, String> ofServicesOtherThan(PipelineService service) {
         Map<String, String> settings = new TreeMap<>(ofTrainer());
+        settings.putAll(ofTeacher());
         for (PipelineService other : PipelineService.values()) {
             if (other != service) {
                 settings.putAll(of(other));
@@ -85,13 +96,23 @@ public final class EveryServiceSettings {
         return settings;
     }
 
-    /** The keys the pipeline services read and the trainer does not, with a valid value. */
+    /** The keys the pipeline services and the teacher read and the trainer does not, with a valid value. */
     public static Map<String, String> ofServicesOtherThanTrainer() {
-        Map<String, String> settings = new TreeMap<>();
+        Map<String, String> settings = new TreeMap<>(ofTeacher());
         for (PipelineService service : PipelineService.values()) {
             settings.putAll(of(service));
         }
         settings.keySet().removeAll(ofTrainer().keySet());
+        return settings;
+    }
+
+    /** The keys the pipeline services and the trainer read and the teacher does not, with a valid value. */
+    public static Map<String, String> ofServicesOtherThanTeacher() {
+        Map<String, String> settings = new TreeMap<>(ofTrainer());
+        for (PipelineService service : PipelineService.values()) {
+            settings.putAll(of(service));
+        }
+        settings.keySet().removeAll(ofTeacher().keySet());
         return settings;
     }
 }
