@@ -51,7 +51,12 @@ import picocli.CommandLine.Option;
         description = "Run the whole system locally on the bundled sample data and print a summary per stage.")
 final class DemoCommand extends Millrace.OutputAware {
     static final String SAMPLE_SFT = "/millrace/samples/sft.jsonl";
-    static final long LINGER_MS = 1000;
+    /**
+     * How long a batch (and a pack) may wait for more records: long enough that batches fill even when a loaded
+     * machine takes seconds per batch's worth of records, so what the trainers learn from (and the demo's loss lines)
+     * does not depend on how busy the cores were; the last batch of each partition costs this much once.
+     */
+    static final long LINGER_MS = 4000;
     /** The teacher id the demo gives its distill answers ({@code ?teacher=}). */
     static final String TEACHER = "millrace-demo-teacher";
     /** The stages whose batches the demo packs (the issue: on for pretrain and SFT). */
@@ -112,8 +117,9 @@ final class DemoCommand extends Millrace.OutputAware {
         List<Stage> stages = stages(stageIds);
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
                 "cannot find the Millrace checkout with the packaged services; run ./millrace from it or set MILLRACE_HOME"));
-        boolean training = trainSteps > 0 && stages.stream().anyMatch(DemoTraining.TRAINED::contains);
-        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), training);
+        boolean training = trainSteps > 0 && DemoTraining.trainsAny(stages);
+        boolean teacher = training && DemoTraining.teaches(stages);
+        List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), training, teacher);
         if (!missing.isEmpty()) {
             throw new Millrace.Failure("the demo runs the packaged broker and services, but these are not built in " + root + ": "
                     + String.join(", ", missing) + "; run ./mvnw -DskipTests package there (./millrace does it when they are missing)");

@@ -66,7 +66,14 @@ class DemoCommandTest {
         assertThat(run.err()).contains("services/ingest/target/quarkus-app/quarkus-run.jar").doesNotContain("services/trainer");
 
         CliRun dpoOnly = CliRun.of("demo", "--repo-root", emptyCheckout.toString(), "--stages", "dpo");
-        assertThat(dpoOnly.err()).as("dpo is not trained").doesNotContain("services/trainer");
+        assertThat(dpoOnly.err()).as("dpo alone is not trained: it starts from SFT's checkpoint").doesNotContain("services/trainer");
+
+        CliRun distillOnly = CliRun.of("demo", "--repo-root", emptyCheckout.toString(), "--stages", "distill");
+        assertThat(distillOnly.err()).as("no teacher without a trained checkpoint to answer with")
+                .contains("services/trainer/target/quarkus-app/quarkus-run.jar").doesNotContain("services/teacher");
+
+        CliRun all = CliRun.of("demo", "--repo-root", emptyCheckout.toString());
+        assertThat(all.err()).contains("services/teacher/target/quarkus-app/quarkus-run.jar");
     }
 
     @Test

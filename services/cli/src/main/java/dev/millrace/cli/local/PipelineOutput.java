@@ -21,7 +21,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Reads what the pipeline produced, from the beginning: the batches of one or more batch topics,
- * the dead letters and, when asked, the distillation prompts, {@code read_committed} (batches and
+ * the dead letters and, when asked, the distillation prompts and record topics (e.g. the teacher's
+ * answers on {@code distill.raw}), {@code read_committed} (batches and
  * downstream dead letters are written transactionally), without a consumer group. Not
  * thread-safe: one thread polls.
  */
@@ -38,6 +39,7 @@ public final class PipelineOutput implements AutoCloseable {
     private final List<Read<Batch>> batches = new ArrayList<>();
     private final List<Read<DeadLetter>> deadLetters = new ArrayList<>();
     private final List<Read<RawRecord>> prompts = new ArrayList<>();
+    private final Map<String, List<Read<RawRecord>>> recordsByTopic = new LinkedHashMap<>();
     private final List<String> unreadable = new ArrayList<>();
     private long lastReadNanos = System.nanoTime();
 
@@ -51,6 +53,15 @@ public final class PipelineOutput implements AutoCloseable {
      * @throws IllegalStateException when a topic does not exist
      */
     public PipelineOutput(String bootstrapServers, List<String> batchTopics, String dlqTopic, String promptTopic) {
+        this(bootstrapServers, batchTopics, dlqTopic, promptTopic, List.of());
+    }
+
+    /**
+     * @param recordTopics raw record topics to read too ({@link #records(String)})
+     * @throws IllegalStateException when a topic does not exist
+     */
+    public PipelineOutput(String bootstrapServers, List<String> batchTopics, String dlqTopic, String promptTopic, List<String> recordTopics) {
+        recordTopics.forEach(t -> recordsByTopic.put(t, new ArrayList<>()));
         this.dlqTopic = dlqTopic;
         this.promptTopic = promptTopic;
         batchTopics.forEach(t -> batchesByTopic.put(t, new ArrayList<>()));
@@ -69,6 +80,7 @@ public final class PipelineOutput implements AutoCloseable {
         if (promptTopic != null) {
             topics.add(promptTopic);
         }
+        topics.addAll(recordTopics);
         for (String topic : topics) {
             List<PartitionInfo> infos = all.get(topic);
             if (infos == null || infos.isEmpty()) {
@@ -101,6 +113,8 @@ public final class PipelineOutput implements AutoCloseable {
                     deadLetters.add(new Read<>(r.key(), r.partition(), r.offset(), DeadLetter.parseFrom(r.value())));
                 } else if (r.topic().equals(promptTopic)) {
                     prompts.add(new Read<>(r.key(), r.partition(), r.offset(), RawRecord.parseFrom(r.value())));
+                } else if (recordsByTopic.containsKey(r.topic())) {
+                    recordsByTopic.get(r.topic()).add(new Read<>(r.key(), r.partition(), r.offset(), RawRecord.parseFrom(r.value())));
                 }
             } catch (InvalidProtocolBufferException e) {
                 unreadable.add(r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage());
@@ -125,6 +139,11 @@ public final class PipelineOutput implements AutoCloseable {
     /** The distillation prompts (empty when the prompts topic is not read). */
     public List<Read<RawRecord>> prompts() {
         return prompts;
+    }
+
+    /** The records of one record topic read (empty for a topic not read). */
+    public List<Read<RawRecord>> records(String recordTopic) {
+        return recordsByTopic.getOrDefault(recordTopic, List.of());
     }
 
     public List<Read<DeadLetter>> deadLetters() {
