@@ -44,8 +44,10 @@ import picocli.CommandLine.Option;
  * to ingest over HTTP (distill answers with a demo teacher id), reads the batches, dead letters and
  * distill prompts ({@code read_committed}) until every accepted record is in a batch row, a
  * downstream dead letter or the prompts topic (or was a duplicate), prints progress and tables to
- * standard error and one summary line per stage (docs/cli.md#demo), in stage order, to standard output, and
- * stops everything it started. Packing is on for pretrain and SFT, off for DPO and distill.
+ * standard error, trains the stages as MiniMind chains them ({@link DemoTraining}: pretrain, SFT, DPO, the teacher's
+ * answers and the distilled student), prints one summary line per stage and one training line per trained stage
+ * (docs/cli.md#demo), in stage order, to standard output, and stops everything it started. Packing is on for
+ * pretrain and SFT, off for DPO and distill.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the whole system locally on the bundled sample data and print a summary per stage.")
@@ -69,8 +71,9 @@ final class DemoCommand extends Millrace.OutputAware {
     static final int DEFAULT_SEQ_LEN = 256;
     static final int DEFAULT_BATCH_SIZE = 8;
     /**
-     * The step cap of each trained stage: about a minute of training per stage on 2 cores, in which the loss falls to
-     * about 0.7 of its start (pretrain 7.1 to 5.0, SFT from the pretrain checkpoint likewise, measured at 500 steps).
+     * The step cap of pretrain and SFT (DPO and distillation train a share of it: {@link DemoTraining#stepsOf}): about a
+     * minute of training per stage on 2 cores, in which the loss falls to about 0.7 of its start (pretrain 7.2 to 5.3,
+     * SFT from the pretrain checkpoint 6.1 to 4.0).
      */
     static final long DEFAULT_TRAIN_STEPS = 400;
 
@@ -89,7 +92,8 @@ final class DemoCommand extends Millrace.OutputAware {
     int timeoutSeconds;
 
     @Option(names = "--train-steps", defaultValue = "" + DEFAULT_TRAIN_STEPS, paramLabel = "N",
-            description = "optimiser steps of the tiny model per trained stage (pretrain, then SFT from its checkpoint); 0: no training (default ${DEFAULT-VALUE})")
+            description = "optimiser steps of the tiny model for pretrain and SFT (from pretrain's checkpoint); DPO trains N/8 from SFT's, "
+                    + "the distilled student N/2 after the teacher answered the prompts; 0: no training and no teacher (default ${DEFAULT-VALUE})")
     long trainSteps;
 
     @Option(names = "--train-lr", defaultValue = "" + DemoTraining.LR, paramLabel = "LR",
