@@ -106,8 +106,8 @@ class StatusCommandTest {
         List<String> lines = run.outLines();
         assertThat(lines.get(0)).isEqualTo("broker " + broker.bootstrap() + ": reachable; topic prefix millrace");
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("ingest +" + closed + " +unreachable \\(connection refused\\) +unreachable.*"))
-                .anySatisfy(l -> assertThat(l).matches("loss-mask +http://\\S+/lm +UP +UP"))
-                .anySatisfy(l -> assertThat(l).matches("trainer-sft +http://\\S+/tr +DOWN +UP"))
+                .anySatisfy(l -> assertThat(l).matches("loss-mask +http://\\S+/lm +UP +UP +read"))
+                .anySatisfy(l -> assertThat(l).matches("trainer-sft +http://\\S+/tr +DOWN +UP +read"))
                 .anySatisfy(l -> assertThat(l).matches("sft +loss-mask +5 +4 +1"))
                 .anySatisfy(l -> assertThat(l).matches("millrace-tokenize +millrace\\.sft\\.templated +2 +1 +3"))
                 // end offset 2: the batch and its transaction's commit marker
@@ -124,7 +124,7 @@ class StatusCommandTest {
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.outLines().get(0)).contains("UNREACHABLE (cannot reach a Kafka broker");
-        assertThat(run.outLines()).anySatisfy(l -> assertThat(l).matches("loss-mask +http://\\S+/lm +UP +UP"))
+        assertThat(run.outLines()).anySatisfy(l -> assertThat(l).matches("loss-mask +http://\\S+/lm +UP +UP +read"))
                 .anySatisfy(l -> assertThat(l).matches("sft +millrace\\.sft\\.batches +1 +\\?"));
         assertThat(run.err()).contains("millrace status: failed: cannot reach a Kafka broker").doesNotContain("Exception");
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -72,7 +73,8 @@ public final class BrokerStatus implements AutoCloseable {
      * that committed nothing there are left out. Sorted by group, then topic.
      */
     public List<Lag> lags(String topicPrefix) {
-        Collection<GroupListing> groups = get(admin.listGroups().all());
+        // consumer groups only (Kafka Streams apps use one): share groups have no committed offsets to ask for
+        Collection<GroupListing> groups = get(admin.listGroups(ListGroupsOptions.forConsumerGroups()).all());
         Map<String, Map<TopicPartition, OffsetAndMetadata>> committed = new TreeMap<>();
         for (GroupListing g : groups) {
             Map<TopicPartition, OffsetAndMetadata> offsets = get(admin.listConsumerGroupOffsets(g.groupId()).partitionsToOffsetAndMetadata());

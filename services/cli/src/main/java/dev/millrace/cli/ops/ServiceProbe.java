@@ -19,9 +19,6 @@ public final class ServiceProbe {
 
     /** A service's answers; {@code metrics} null when they could not be read ({@code metricsProblem} says why). */
     public record State(String name, String url, String ready, String live, PrometheusText metrics, String metricsProblem) {
-        public boolean reachable() {
-            return !ready.startsWith(UNREACHABLE) || !live.startsWith(UNREACHABLE) || metrics != null;
-        }
     }
 
     public static final String UNREACHABLE = "unreachable";

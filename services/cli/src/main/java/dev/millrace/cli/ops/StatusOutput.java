@@ -13,9 +13,9 @@ public final class StatusOutput {
         out.println("broker " + r.bootstrap() + ": " + (r.brokerProblem() == null ? "reachable" : "UNREACHABLE (" + r.brokerProblem() + ")")
                 + "; topic prefix " + r.topicPrefix());
 
-        section(out, "SERVICES (health: /q/health/ready and /q/health/live)");
-        TextTable services = new TextTable("SERVICE", "URL", "READY", "LIVE");
-        r.services().forEach(s -> services.row(s.name(), s.url(), s.ready(), s.live()));
+        section(out, "SERVICES (health: /q/health/ready and /q/health/live; /q/metrics)");
+        TextTable services = new TextTable("SERVICE", "URL", "READY", "LIVE", "METRICS");
+        r.services().forEach(s -> services.row(s.name(), s.url(), s.ready(), s.live(), s.metrics() != null ? "read" : s.metricsProblem()));
         services.print(out);
 
         section(out, "RECORDS (per stage and step, counted by each service since it started)");

@@ -71,10 +71,10 @@ class StatusOutputTest {
 
         assertThat(lines.get(0)).isEqualTo("broker 127.0.0.1:9092: reachable; topic prefix millrace");
         assertThat(lines).contains(
-                "SERVICE    URL                    READY                             LIVE",
-                "loss-mask  http://127.0.0.1:8084  UP                                UP",
-                "tokenize   http://127.0.0.1:8083  DOWN                              UP",
-                "ingest     http://127.0.0.1:8081  unreachable (connection refused)  unreachable (connection refused)",
+                "SERVICE    URL                    READY                             LIVE                              METRICS",
+                "loss-mask  http://127.0.0.1:8084  UP                                UP                                read",
+                "tokenize   http://127.0.0.1:8083  DOWN                              UP                                read",
+                "ingest     http://127.0.0.1:8081  unreachable (connection refused)  unreachable (connection refused)  unreachable (connection refused)",
                 "STAGE     SERVICE    IN  OUT  DEAD LETTERS",
                 "pretrain  tokenize   4   4    -",
                 "sft       tokenize   12  9    3",
@@ -97,7 +97,7 @@ class StatusOutputTest {
         List<String> lines = print(report);
 
         assertThat(lines.get(0)).isEqualTo("broker 127.0.0.1:1: UNREACHABLE (cannot reach a Kafka broker at 127.0.0.1:1); topic prefix millrace");
-        assertThat(lines).contains("ingest   http://127.0.0.1:8081  unreachable (connection refused)  unreachable (connection refused)",
+        assertThat(lines).contains("ingest   http://127.0.0.1:8081  unreachable (connection refused)  unreachable (connection refused)  unreachable (connection refused)",
                 "(no service answered with its metrics)", "(no trainer answered)");
         assertThat(lines.stream().filter(l -> l.equals("(unavailable: the broker did not answer)"))).hasSize(2);
     }
