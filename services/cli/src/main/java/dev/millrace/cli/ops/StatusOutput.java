@@ -41,7 +41,7 @@ public final class StatusOutput {
 
         section(out, "BATCHES (per stage: loss-mask's count since it started; the batch topic's end offsets, transaction markers included)");
         if (r.batches().isEmpty()) {
-            out.println("(no batch topic and no loss-mask metrics)");
+            out.println(r.brokerProblem() != null ? "(unavailable: the broker did not answer, nor did loss-mask)" : "(no batch topic and no loss-mask metrics)");
         } else {
             TextTable table = new TextTable("STAGE", "TOPIC", "WRITTEN", "END OFFSETS");
             r.batches().forEach(b -> table.row(b.stage(), b.topic(), b.written() == null ? "?" : count(b.written()),

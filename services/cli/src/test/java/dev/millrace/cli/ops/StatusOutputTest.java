@@ -98,7 +98,7 @@ class StatusOutputTest {
 
         assertThat(lines.get(0)).isEqualTo("broker 127.0.0.1:1: UNREACHABLE (cannot reach a Kafka broker at 127.0.0.1:1); topic prefix millrace");
         assertThat(lines).contains("ingest   http://127.0.0.1:8081  unreachable (connection refused)  unreachable (connection refused)  unreachable (connection refused)",
-                "(no service answered with its metrics)", "(no trainer answered)");
+                "(no service answered with its metrics)", "(unavailable: the broker did not answer, nor did loss-mask)", "(no trainer answered)");
         assertThat(lines.stream().filter(l -> l.equals("(unavailable: the broker did not answer)"))).hasSize(2);
     }
 
