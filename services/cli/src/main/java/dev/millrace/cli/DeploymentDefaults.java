@@ -1,7 +1,12 @@
 package dev.millrace.cli;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
- * Where the commands that talk to a running deployment ({@code ingest}, {@code trace}, {@code dlq})
+ * Where the commands that talk to a running deployment ({@code ingest}, {@code trace}, {@code dlq},
+ * {@code batches}, {@code status})
  * look when not told otherwise: the addresses and topic prefix the services use by default.
  */
 final class DeploymentDefaults {
@@ -11,6 +16,26 @@ final class DeploymentDefaults {
     static final String INGEST_URL = "http://127.0.0.1:8081";
     /** The services' default {@code millrace.topic-prefix}. */
     static final String TOPIC_PREFIX = "millrace";
+
+    /**
+     * The services' default HTTP addresses ({@code quarkus.http.port} of each service's
+     * application.properties, on 127.0.0.1), in pipeline order: where {@code status} looks.
+     */
+    static final Map<String, String> SERVICE_URLS = orderedMap(
+            "ingest", "http://127.0.0.1:8081",
+            "chat-template", "http://127.0.0.1:8082",
+            "tokenize", "http://127.0.0.1:8083",
+            "loss-mask", "http://127.0.0.1:8084",
+            "trainer", "http://127.0.0.1:8085",
+            "teacher", "http://127.0.0.1:8086");
+
+    private static Map<String, String> orderedMap(String... keysAndValues) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return Collections.unmodifiableMap(map);
+    }
 
     private DeploymentDefaults() {
     }

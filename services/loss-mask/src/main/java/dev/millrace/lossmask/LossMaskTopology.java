@@ -28,8 +28,8 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * For every stage in {@code millrace.stages}: {@code <stage>.tokenized} → core's rule for the stage
  * (pretrain: truncate or split the wrapped sequence; sft/distill: assistant mask; dpo: both sides) →
- * rows, packed when the stage's {@code packing} is on → fixed-shape batches → {@code <stage>.batches};
- * bad records → dlq. The open batch and the pack buffer live in a changelogged state store, so with
+ * rows, packed when the stage's {@code packing} is on → fixed-shape batches → {@code <stage>.batches}
+ * (on the partition the batch id names: {@link BatchPartitioner}); bad records → dlq. The open batch and the pack buffer live in a changelogged state store, so with
  * exactly_once_v2 a restart neither loses nor repeats a row.
  */
 @ApplicationScoped
@@ -50,7 +50,7 @@ public class LossMaskTopology {
                     .source(topics.tokenized(stage))
                     .processor(batcher(stage, config, folder, registry))
                     .store(openBatchStore(stage))
-                    .output(topics.batches(stage))
+                    .output(topics.batches(stage), new BatchPartitioner())
                     .deadLetters(topics.dlq());
         }
         return topology;

@@ -110,6 +110,39 @@ class LossMaskServiceTest {
     }
 
     @Test
+    void aBatchIdNamesThePartitionTheBatchIsOn() throws Exception {
+        // B=2: two records on each tokenized partition fill one batch per partition
+        List<String> ids = List.of("place-a", "place-b", "place-c", "place-d");
+        try (TokenizerFolder folder = TokenizerFolder.bundled()) {
+            for (int i = 0; i < ids.size(); i++) {
+                TokenizedRecord record = TokenizedRecord.newBuilder().setRecordId(ids.get(i)).setStage(WireStage.SFT)
+                        .setTokenizerFingerprint(folder.fingerprint())
+                        .addSides(side(folder.tokenizer().ids("<|im_start|>user\nq" + i + "<|im_end|>\n<|im_start|>assistant\na<|im_end|>\n")))
+                        .build();
+                TopicClient.send(bootstrap(), "millrace.sft.tokenized", i % 2, ids.get(i), record.toByteArray());
+            }
+        }
+
+        List<ConsumerRecord<String, byte[]>> placed = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!seen.containsAll(ids) && System.nanoTime() < deadline) {
+            placed.clear();
+            seen.clear();
+            for (ConsumerRecord<String, byte[]> r : TopicClient.read(bootstrap(), "millrace.sft.batches", Integer.MAX_VALUE, Duration.ofSeconds(3))) {
+                placed.add(r);
+                Batch.parseFrom(r.value()).getRowsList().forEach(row -> row.getRecordsList().forEach(ref -> seen.add(ref.getRecordId())));
+            }
+        }
+
+        assertThat(seen).containsAll(ids);
+        assertThat(placed).extracting(r -> r.key() + " on partition " + r.partition())
+                .allSatisfy(line -> assertThat(line).matches("sft-p(\\d+)-\\d+ on partition \\1"))
+                .anySatisfy(line -> assertThat(line).endsWith("partition 0"))
+                .anySatisfy(line -> assertThat(line).endsWith("partition 1"));
+    }
+
+    @Test
     void pretrainWindowsArePackedAsCoresPackerPacksThem() throws Exception {
         List<String> texts = List.of("word ".repeat(140).trim(), "A short text.", "Another, a little longer than that one.");
         List<PackedRow> expected = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.millrace.streams;
 import dev.millrace.core.record.Stage;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 
@@ -66,6 +67,13 @@ public final class StepWiring {
     /** The topic the step writes its output to. */
     public StepWiring output(String topic) {
         topology.addSink(outputName(stage), topic, Serdes.String().serializer(), Serdes.ByteArray().serializer(), processorName(stage));
+        return this;
+    }
+
+    /** The topic the step writes its output to, each record on the partition {@code partitioner} picks. */
+    public StepWiring output(String topic, StreamPartitioner<String, byte[]> partitioner) {
+        topology.addSink(outputName(stage), topic, Serdes.String().serializer(), Serdes.ByteArray().serializer(), partitioner,
+                processorName(stage));
         return this;
     }
 

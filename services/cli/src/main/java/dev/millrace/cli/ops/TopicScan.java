@@ -54,13 +54,26 @@ public final class TopicScan implements AutoCloseable {
         }
     }
 
+    /** The names of the topics on the broker. */
+    public java.util.Set<String> topics() {
+        try {
+            return consumer.listTopics(Duration.ofSeconds(15)).keySet();
+        } catch (TimeoutException e) {
+            throw new Unavailable(unreachable());
+        }
+    }
+
+    private String unreachable() {
+        return "cannot reach a Kafka broker at " + bootstrapServers + " (give it with --bootstrap HOST:PORT)";
+    }
+
     /** The partitions of {@code topic}. */
     public List<TopicPartition> partitions(String topic) {
         List<PartitionInfo> infos;
         try {
             infos = consumer.partitionsFor(topic, Duration.ofSeconds(15));
         } catch (TimeoutException e) {
-            throw new Unavailable("cannot reach a Kafka broker at " + bootstrapServers + " (give it with --bootstrap HOST:PORT)");
+            throw new Unavailable(unreachable());
         }
         if (infos == null || infos.isEmpty()) {
             throw new Unavailable("topic " + topic + " does not exist on " + bootstrapServers);
