@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "millrace", mixinStandardHelpOptions = true, versionProvider = Millrace.Version.class,
         description = "Streaming data preparation for LLM training.",
-        subcommands = {PrepareCommand.class, EvalCommand.class, DemoCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class})
+        subcommands = {PrepareCommand.class, EvalCommand.class, DemoCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class, UpCommand.class})
 public final class Millrace implements Runnable {
 
     public static void main(String[] args) {
@@ -54,7 +54,7 @@ public final class Millrace implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, eval, demo, ingest, trace or dlq");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, eval, demo, up, ingest, trace or dlq");
     }
 
     /**
