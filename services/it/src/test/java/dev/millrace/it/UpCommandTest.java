@@ -26,7 +26,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +50,22 @@ class UpCommandTest {
     static final int LINES = 10;
     static final Duration TIMEOUT = Duration.ofMinutes(3);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Every up this test started, stopped after it however it ended. */
+    private static final List<Up> STARTED = new ArrayList<>();
+
+    /** A failed assertion leaves an up running: SIGTERM (it stops its children), then SIGKILL for what is left. */
+    @AfterEach
+    void stopWhatIsLeft() throws Exception {
+        for (Up up : STARTED) {
+            List<ProcessHandle> children = up.process.descendants().toList();
+            up.process.destroy();
+            if (!up.process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                up.process.destroyForcibly();
+            }
+            children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        }
+        STARTED.clear();
+    }
 
     @Test
     void upStopsCleanlyOnSigintAndASecondUpContinuesWithNothingReprocessedOrLost() throws Exception {
@@ -137,6 +160,7 @@ class UpCommandTest {
             Files.createDirectories(dir);
             Up up = new Up(new ProcessBuilder(command(root, args)).directory(root.toFile()).redirectOutput(dir.resolve("stdout").toFile())
                     .redirectError(dir.resolve("stderr").toFile()).start(), dir.resolve("stdout"), dir.resolve("stderr"));
+            STARTED.add(up);
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!up.stdout().contains("millrace up: ready")) {
                 assertThat(up.process.isAlive()).as("up is running; its standard error:%n%s", up.stderr()).isTrue();
@@ -151,6 +175,7 @@ class UpCommandTest {
             Files.createDirectories(dir);
             Up up = new Up(new ProcessBuilder(command(root, args)).directory(root.toFile()).redirectOutput(dir.resolve("stdout").toFile())
                     .redirectError(dir.resolve("stderr").toFile()).start(), dir.resolve("stdout"), dir.resolve("stderr"));
+            STARTED.add(up);
             assertThat(up.process.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("up ended within %s", TIMEOUT).isTrue();
             return up;
         }
@@ -257,16 +282,11 @@ class UpCommandTest {
     private static Map<String, Integer> rowsPerLine(String bootstrap, Topics topics) throws Exception {
         Map<String, RawRecord> raw = new HashMap<>();
         List<Batch> batches = new ArrayList<>();
-        try (TopicTail tail = new TopicTail(bootstrap, List.of(topics.raw(Stage.SFT), topics.batches(Stage.SFT)))) {
-            while (tail.poll(Duration.ofMillis(500)) > 0) {
-                // to the end of what is there
-            }
-            for (ConsumerRecord<String, byte[]> m : tail.messages(topics.raw(Stage.SFT))) {
-                raw.put(m.partition() + "@" + m.offset(), RawRecord.parseFrom(m.value()));
-            }
-            for (ConsumerRecord<String, byte[]> m : tail.messages(topics.batches(Stage.SFT))) {
-                batches.add(Batch.parseFrom(m.value()));
-            }
+        for (ConsumerRecord<String, byte[]> m : readAll(bootstrap, topics.raw(Stage.SFT))) {
+            raw.put(m.partition() + "@" + m.offset(), RawRecord.parseFrom(m.value()));
+        }
+        for (ConsumerRecord<String, byte[]> m : readAll(bootstrap, topics.batches(Stage.SFT))) {
+            batches.add(Batch.parseFrom(m.value()));
         }
         Map<String, Integer> rows = new TreeMap<>();
         for (Batch b : batches) {
@@ -283,12 +303,30 @@ class UpCommandTest {
 
     private static List<Batch> batches(String bootstrap, Topics topics) throws Exception {
         List<Batch> out = new ArrayList<>();
-        try (TopicTail tail = new TopicTail(bootstrap, List.of(topics.batches(Stage.SFT)))) {
-            while (tail.poll(Duration.ofMillis(500)) > 0) {
-                // to the end of what is there
-            }
-            for (ConsumerRecord<String, byte[]> m : tail.messages(topics.batches(Stage.SFT))) {
-                out.add(Batch.parseFrom(m.value()));
+        for (ConsumerRecord<String, byte[]> m : readAll(bootstrap, topics.batches(Stage.SFT))) {
+            out.add(Batch.parseFrom(m.value()));
+        }
+        return out;
+    }
+
+    /** Every committed message of {@code topic} up to its end offsets now ({@code read_committed}, no group). */
+    private static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
+        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("%s read to its end offsets %s within %s", topic, end, TIMEOUT).isLessThan(deadline);
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
             }
         }
         return out;
