@@ -133,12 +133,13 @@ final class UpCommand extends Millrace.OutputAware {
         }
         Path root = repoRoot != null ? repoRoot.toAbsolutePath().normalize() : RepoRoot.locate().orElseThrow(() -> new Millrace.Failure(
                 "cannot find the Millrace checkout with the packaged services; run ./millrace from it or set MILLRACE_HOME"));
+        Path data = (dataDir != null ? dataDir : root.resolve(DEFAULT_DATA_DIR)).toAbsolutePath().normalize();
+        checkSameSeqLen(data);
         List<String> missing = LocalSystem.missingArtifacts(root, EnumSet.allOf(PipelineService.class), !trained.isEmpty());
         if (!missing.isEmpty()) {
             throw new Millrace.Failure("up runs the packaged broker and services, but these are not built in " + root + ": "
                     + String.join(", ", missing) + "; run ./mvnw -DskipTests package there (./millrace does it when they are missing)");
         }
-        Path data = (dataDir != null ? dataDir : root.resolve(DEFAULT_DATA_DIR)).toAbsolutePath().normalize();
 
         LocalSystem.Options options = new LocalSystem.Options().runDir(data).persistent(true).stages(stages).seqLen(seqLen)
                 .batchSize(batchSize).packing(packed).brokerPort(brokerPort).progress(err);
@@ -169,6 +170,7 @@ final class UpCommand extends Millrace.OutputAware {
                     system.startTrainer(trainer, Map.of());
                 }
             }
+            recordSeqLen(data);
             printWhereToSend(system, stages, trained);
             failed = waitForStop(system, trained);
         } catch (IllegalStateException e) {
@@ -178,6 +180,38 @@ final class UpCommand extends Millrace.OutputAware {
             throw new Millrace.Failure(stopReason + "; the run was stopped (logs in " + data.resolve("logs") + ")");
         }
         err.println("millrace up: stopped (" + stopReason + "); the next up on " + data + " continues from here");
+    }
+
+    /** Where an up records the T of its data directory: batches and checkpoints of one T cannot be continued at another. */
+    static final String SETTINGS_FILE = "up.properties";
+
+    /** @throws Millrace.Failure when the data directory's batches were made at another T */
+    private void checkSameSeqLen(Path data) {
+        Path file = data.resolve(SETTINGS_FILE);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        java.util.Properties recorded = new java.util.Properties();
+        try (var in = Files.newInputStream(file)) {
+            recorded.load(in);
+        } catch (java.io.IOException e) {
+            throw new Millrace.Failure("cannot read " + file + ": " + e.getMessage());
+        }
+        String t = recorded.getProperty("seq-len");
+        if (t != null && !t.equals(String.valueOf(seqLen))) {
+            throw new Millrace.Failure("the data directory " + data + " holds batches and checkpoints of T=" + t + ", not --seq-len " + seqLen
+                    + ": give --seq-len " + t + ", or another --data-dir for a new T");
+        }
+    }
+
+    private void recordSeqLen(Path data) {
+        java.util.Properties settings = new java.util.Properties();
+        settings.setProperty("seq-len", String.valueOf(seqLen));
+        try (var out = Files.newOutputStream(data.resolve(SETTINGS_FILE))) {
+            settings.store(out, "millrace up: the row length of this data directory's batches");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private void requestStop(String reason) {

@@ -52,6 +52,17 @@ class UpCommandTest {
     }
 
     @Test
+    void aDataDirectoryOfAnotherSeqLenIsRefusedBeforeAnythingStarts(@TempDir Path data) throws Exception {
+        java.nio.file.Files.writeString(data.resolve(UpCommand.SETTINGS_FILE), "seq-len=64\n");
+
+        CliRun run = CliRun.of("up", "--data-dir", data.toString(), "--seq-len", "128");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("the data directory " + data.toAbsolutePath().normalize() + " holds batches and checkpoints of T=64, not --seq-len 128");
+        assertThat(data.resolve("kafka")).doesNotExist();
+    }
+
+    @Test
     void everyProcessHasItsOwnFixedPort() {
         assertThat(UpCommand.httpPort("ingest")).isEqualTo(8081);
         assertThat(UpCommand.httpPort("chat-template")).isEqualTo(8082);

@@ -95,7 +95,7 @@ public final class LocalSystem implements AutoCloseable {
 
         /**
          * Where logs, broker data and stream state go (a fresh directory: one that already holds
-         * broker data is refused); default a new temporary directory.
+         * broker data is refused unless {@link #persistent}); default a new temporary directory.
          */
         public Options runDir(Path runDir) {
             this.runDir = runDir;
