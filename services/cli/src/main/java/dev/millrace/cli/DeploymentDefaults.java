@@ -1,5 +1,6 @@
 package dev.millrace.cli;
 
+import dev.millrace.core.record.Stage;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +29,24 @@ final class DeploymentDefaults {
             "loss-mask", "http://127.0.0.1:8084",
             "trainer", "http://127.0.0.1:8085",
             "teacher", "http://127.0.0.1:8086");
+
+    /**
+     * The HTTP port of the trainer of {@code stage} that {@code ./millrace up} starts: 8090 + the stage's position
+     * (the trainer's own default, 8085, allows one trainer per machine; 8086 is the teacher's). {@code status} looks
+     * there too and lists the trainers that answer.
+     */
+    static int upTrainerPort(Stage stage) {
+        return 8090 + stage.ordinal();
+    }
+
+    /** {@code trainer-<stage>} → {@code http://127.0.0.1:<upTrainerPort>} for every stage, in stage order. */
+    static Map<String, String> upTrainerUrls() {
+        Map<String, String> urls = new LinkedHashMap<>();
+        for (Stage s : Stage.values()) {
+            urls.put("trainer-" + s.id(), "http://127.0.0.1:" + upTrainerPort(s));
+        }
+        return Collections.unmodifiableMap(urls);
+    }
 
     private static Map<String, String> orderedMap(String... keysAndValues) {
         Map<String, String> map = new LinkedHashMap<>();

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "millrace", mixinStandardHelpOptions = true, versionProvider = Millrace.Version.class,
         description = "Streaming data preparation for LLM training.",
-        subcommands = {PrepareCommand.class, EvalCommand.class, DemoCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class, BatchesCommand.class, StatusCommand.class})
+        subcommands = {PrepareCommand.class, EvalCommand.class, DemoCommand.class, UpCommand.class, IngestCommand.class, TraceCommand.class, DlqCommand.class,
+                BatchesCommand.class, StatusCommand.class})
 public final class Millrace implements Runnable {
 
     public static void main(String[] args) {
@@ -54,7 +55,7 @@ public final class Millrace implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, eval, demo, ingest, trace, dlq, batches or status");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: prepare, eval, demo, up, ingest, trace, dlq, batches or status");
     }
 
     /**

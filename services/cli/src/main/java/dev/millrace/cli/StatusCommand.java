@@ -45,6 +45,15 @@ final class StatusCommand extends Millrace.OutputAware {
         ServiceProbe probe = new ServiceProbe();
         List<ServiceProbe.State> states = new ArrayList<>();
         urls.forEach((name, url) -> states.add(probe.probe(name, url)));
+        // The trainers `up` starts, on its fixed ports: listed when they answer (a stage `up` does not train has none).
+        DeploymentDefaults.upTrainerUrls().forEach((name, url) -> {
+            if (!urls.containsKey(name)) {
+                ServiceProbe.State state = probe.probe(name, url);
+                if (!state.ready().startsWith(ServiceProbe.UNREACHABLE)) {
+                    states.add(state);
+                }
+            }
+        });
 
         String brokerProblem = null;
         List<BrokerStatus.Lag> lags = List.of();

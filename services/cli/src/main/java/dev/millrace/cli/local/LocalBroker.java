@@ -56,6 +56,21 @@ public final class LocalBroker {
     }
 
     /**
+     * Starts the broker process on {@code port}, with its data in {@code dataDir} (kept from an earlier launch, or
+     * new); the controller listens on the port it had when the data directory was formatted (its quorum's voter
+     * is recorded with that endpoint), else on a free port. Does not wait.
+     */
+    static LocalBroker launch(Path repoRoot, Path dataDir, Path log, int port) {
+        List<String> portArgs = new ArrayList<>(List.of("--port", String.valueOf(port)));
+        if (Files.isRegularFile(dataDir.resolve("server.properties"))) {
+            int controller = controllerPort(dataDir);
+            LocalSystem.checkPortFree(controller, "the kafka broker's controller, recorded in " + dataDir.resolve("server.properties"));
+            portArgs.addAll(List.of("--controller-port", String.valueOf(controller)));
+        }
+        return launch(repoRoot, dataDir, log, portArgs);
+    }
+
+    /**
      * Starts the broker again on the data directory of one that has ended, on the same ports (the
      * clients of the run know only its address); does not wait.
      */

@@ -34,6 +34,8 @@ import java.util.stream.Stream;
  * period, then SIGKILL); so does a failed start and a JVM shutdown (Ctrl-C), through a shutdown hook.
  */
 public final class LocalSystem implements AutoCloseable {
+    /** The lock file of a persistent run directory ({@link Options#persistent}). */
+    public static final String LOCK_FILE = "up.lock";
     static final String BUILD_HINT = "run ./mvnw -DskipTests package in the repository root first";
 
     /** What to start and how. Mutable builder-style settings; defaults are the demo's. */
@@ -47,6 +49,9 @@ public final class LocalSystem implements AutoCloseable {
         private Set<PipelineService> services = EnumSet.allOf(PipelineService.class);
         private Path runDir;
         private boolean keepData;
+        private boolean persistent;
+        private int brokerPort;
+        private final Map<String, Integer> fixedPorts = new LinkedHashMap<>();
         private PrintStream progress = System.err;
         private Duration startTimeout = Duration.ofMinutes(4);
         private final Map<String, String> extraProperties = new LinkedHashMap<>();
@@ -90,7 +95,7 @@ public final class LocalSystem implements AutoCloseable {
 
         /**
          * Where logs, broker data and stream state go (a fresh directory: one that already holds
-         * broker data is refused); default a new temporary directory.
+         * broker data is refused unless {@link #persistent}); default a new temporary directory.
          */
         public Options runDir(Path runDir) {
             this.runDir = runDir;
@@ -100,6 +105,32 @@ public final class LocalSystem implements AutoCloseable {
         /** Keep the broker data and the Kafka Streams state after {@link #close()} (logs are always kept). */
         public Options keepData(boolean keepData) {
             this.keepData = keepData;
+            return this;
+        }
+
+        /**
+         * A run directory that outlives the run ({@code ./millrace up}'s data dir): it may hold the broker data,
+         * stream state and checkpoints of an earlier run, which are used again (same broker cluster and log dirs,
+         * same state dirs, the services' fixed application ids), never deleted; logs are appended. The directory is
+         * locked while the run lives ({@value #LOCK_FILE}): a second run on it is refused. Needs {@link #runDir}.
+         */
+        public Options persistent(boolean persistent) {
+            this.persistent = persistent;
+            return this;
+        }
+
+        /** The broker's port (0, the default: a free one). */
+        public Options brokerPort(int port) {
+            this.brokerPort = port;
+            return this;
+        }
+
+        /**
+         * A fixed HTTP port for one process of the run, by its name (a service id such as {@code ingest}, or
+         * {@code trainer-<stage>}); the others get free ports.
+         */
+        public Options httpPort(String process, int port) {
+            this.fixedPorts.put(process, port);
             return this;
         }
 
@@ -144,6 +175,8 @@ public final class LocalSystem implements AutoCloseable {
     private final Set<Integer> ports = new HashSet<>();
     private LocalBroker broker;
     private boolean closed;
+    /** The lock on a persistent run directory; null otherwise. */
+    private RunDirLock lock;
 
     private LocalSystem(Path repoRoot, Options options, Path runDir) {
         this.repoRoot = repoRoot;
@@ -162,6 +195,9 @@ public final class LocalSystem implements AutoCloseable {
      *                               or a process fails to start or to become ready (with its log tail)
      */
     public static LocalSystem start(Path repoRoot, Options options) {
+        if (options.persistent && options.runDir == null) {
+            throw new IllegalArgumentException("a persistent run needs its run directory");
+        }
         Path root = repoRoot.toAbsolutePath().normalize();
         List<String> missing = missingArtifacts(root, options.services);
         if (!missing.isEmpty()) {
@@ -169,7 +205,7 @@ public final class LocalSystem implements AutoCloseable {
                     + String.join(", ", missing) + "; " + BUILD_HINT);
         }
         Path runDir;
-        if (options.runDir != null && Files.exists(options.runDir.resolve("kafka"))) {
+        if (options.runDir != null && !options.persistent && Files.exists(options.runDir.resolve("kafka"))) {
             throw new IllegalStateException("the run directory " + options.runDir + " already holds broker data; give a fresh one");
         }
         try {
@@ -178,6 +214,9 @@ public final class LocalSystem implements AutoCloseable {
             throw new UncheckedIOException("cannot create the run directory", e);
         }
         LocalSystem system = new LocalSystem(root, options, runDir.toAbsolutePath());
+        if (options.persistent) {
+            system.lock = RunDirLock.acquire(system.runDir); // before anything starts: a second run touches nothing
+        }
         Runtime.getRuntime().addShutdownHook(system.shutdownHook);
         try {
             system.startAll();
@@ -218,11 +257,14 @@ public final class LocalSystem implements AutoCloseable {
     private void startAll() {
         PrintStream p = options.progress;
         p.println("millrace: run directory " + runDir + " (process logs in " + logDir() + ")");
+        checkFixedPortsFree();
         long t0 = System.nanoTime();
         LocalBroker b;
         synchronized (this) {
             checkNotStopped();
-            b = LocalBroker.launch(repoRoot, runDir.resolve("kafka"), logDir().resolve("kafka.log"));
+            b = options.brokerPort == 0
+                    ? LocalBroker.launch(repoRoot, runDir.resolve("kafka"), logDir().resolve("kafka.log"))
+                    : LocalBroker.launch(repoRoot, runDir.resolve("kafka"), logDir().resolve("kafka.log"), options.brokerPort);
             broker = b;
         }
         b.awaitReady(this::checkNotStopped);
@@ -240,7 +282,7 @@ public final class LocalSystem implements AutoCloseable {
     /** Starts one service with the run's settings plus {@code overrides}, on a fresh port; does not wait. */
     private synchronized ServiceProcess launch(PipelineService service, Map<String, String> overrides) {
         checkNotStopped();
-        int port = servicePort();
+        int port = servicePort(service.id());
         Map<String, String> all = new LinkedHashMap<>();
         if (service == PipelineService.LOSS_MASK) {
             // Its largest batch must fit the producer's limit as well as the topic's (a -D of the run's own wins).
@@ -332,7 +374,7 @@ public final class LocalSystem implements AutoCloseable {
             if (current != null && current.process().isAlive()) {
                 throw new IllegalStateException("the " + stage.id() + " trainer is running (pid " + current.process().pid() + ")");
             }
-            int port = servicePort();
+            int port = servicePort(trainerName(stage));
             Map<String, String> all = new LinkedHashMap<>(options.extraProperties);
             all.putAll(overrides);
             Map<String, String> properties = ServiceProperties.ofTrainer(trainer, settings,
@@ -403,7 +445,7 @@ public final class LocalSystem implements AutoCloseable {
             if (teacher != null && teacher.process().isAlive()) {
                 throw new IllegalStateException("the teacher is running (pid " + teacher.process().pid() + ")");
             }
-            int port = servicePort();
+            int port = servicePort(TEACHER_NAME);
             Map<String, String> all = new LinkedHashMap<>(this.options.extraProperties);
             all.putAll(overrides);
             Map<String, String> properties = ServiceProperties.ofTeacher(options, settings,
@@ -509,16 +551,49 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     /**
-     * A free port no service process of this run was given: a service binds its port only seconds after
-     * it is chosen (JVM and Quarkus start-up), so two services could otherwise get the same one.
+     * The fixed port of the process {@code name} ({@link Options#httpPort}), once checked free; else a free port no
+     * service process of this run was given: a service binds its port only seconds after it is chosen (JVM and
+     * Quarkus start-up), so two services could otherwise get the same one.
      */
-    private synchronized int servicePort() {
+    private synchronized int servicePort(String name) {
+        Integer fixed = options.fixedPorts.get(name);
+        if (fixed != null) {
+            checkPortFree(fixed, name);
+            ports.add(fixed);
+            return fixed;
+        }
         int port = freePort();
         while (ports.contains(port)) {
             port = freePort();
         }
         ports.add(port);
         return port;
+    }
+
+    /**
+     * Fails before anything starts when a fixed port (the broker's, or one of a service this run starts) is taken,
+     * naming the port and what it was meant for; a trainer's is checked when it starts.
+     */
+    private void checkFixedPortsFree() {
+        if (options.brokerPort != 0) {
+            checkPortFree(options.brokerPort, "the kafka broker");
+        }
+        for (PipelineService s : options.services) {
+            Integer fixed = options.fixedPorts.get(s.id());
+            if (fixed != null) {
+                checkPortFree(fixed, s.id());
+            }
+        }
+    }
+
+    /** @throws IllegalStateException naming the port and its use when it cannot be bound on the loopback address */
+    static void checkPortFree(int port, String forWhat) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " (for " + forWhat + ") is in use by another process: stop it, or choose another port");
+        }
     }
 
     /** Stops the services (in parallel), then the broker; idempotent; also run by the shutdown hook. */
@@ -548,9 +623,12 @@ public final class LocalSystem implements AutoCloseable {
         if (theBroker != null && !theBroker.stop(Duration.ofSeconds(30))) {
             p.println("millrace:   the kafka broker did not stop within 30 s and was killed");
         }
-        if (!options.keepData) {
+        if (!options.keepData && !options.persistent) {
             deleteTree(runDir.resolve("kafka"));
             deleteTree(runDir.resolve("state"));
+        }
+        if (lock != null) {
+            lock.release();
         }
         if (!inHook) {
             try {
